@@ -1,0 +1,141 @@
+//! Source positions: `Span` (file + byte range) and the `Sources` table that owns the texts.
+
+use serde::Serialize;
+
+/// Index of a file in [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file. Converted to miette's types only when rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span { file, start: clamp_u32(start), end: clamp_u32(end.max(start)) }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
+
+fn clamp_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// One input text and the name it is shown under (a path relative to the project).
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// Every text the compiler was handed; spans index into it.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+/// A 1-based line and column, the column counted in characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Sources {
+    pub fn new() -> Sources {
+        Sources::default()
+    }
+
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        let id = FileId(clamp_u32(self.files.len()));
+        self.files.push(SourceFile { name: name.into(), text: text.into() });
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    pub fn name(&self, id: FileId) -> &str {
+        self.get(id).map_or("<unknown>", |f| f.name.as_str())
+    }
+
+    pub fn text(&self, id: FileId) -> &str {
+        self.get(id).map_or("", |f| f.text.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(clamp_u32(i)), f))
+    }
+
+    /// Line and column of a byte offset (clamped to the text, snapped to a char boundary).
+    pub fn line_col(&self, file: FileId, offset: u32) -> LineCol {
+        let text = self.text(file);
+        let mut offset = (offset as usize).min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        LineCol { line, column: before[line_start..].chars().count() + 1 }
+    }
+
+    /// The byte offset of a 1-based line and character column (used for positions that
+    /// other parsers report as line/column).
+    pub fn offset_of(&self, file: FileId, line: usize, column: usize) -> usize {
+        let text = self.text(file);
+        let mut offset = 0;
+        for _ in 1..line {
+            match text[offset..].find('\n') {
+                Some(i) => offset += i + 1,
+                None => return text.len(),
+            }
+        }
+        let rest = &text[offset..];
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        let in_line = rest[..line_end]
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(line_end, |(i, _)| i);
+        offset + in_line
+    }
+
+    pub fn slice(&self, span: Span) -> &str {
+        let text = self.text(span.file);
+        text.get(span.start as usize..span.end as usize).unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let mut sources = Sources::new();
+        let f = sources.add("a.kpi", "ab\nçé x\n");
+        assert_eq!(sources.line_col(f, 0), LineCol { line: 1, column: 1 });
+        let x = sources.text(f).find('x').unwrap() as u32;
+        assert_eq!(sources.line_col(f, x), LineCol { line: 2, column: 4 });
+        assert_eq!(sources.offset_of(f, 2, 4), x as usize);
+        assert_eq!(sources.line_col(f, 10_000), LineCol { line: 3, column: 1 });
+    }
+}
