@@ -3,7 +3,101 @@
 //! their text in through [`span::Sources`].
 
 pub mod catalog;
+pub mod check;
 pub mod diagnostic;
+pub mod ir;
 pub mod project;
 pub mod span;
+pub mod syntax;
 pub mod types;
+
+use diagnostic::Diagnostic;
+use span::{FileId, Sources};
+
+/// What `check_project` finds: the typed program (when the project file could be read) and
+/// every diagnostic, sorted by place.
+#[derive(Debug)]
+pub struct CheckedProject {
+    pub program: Option<ir::Program>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CheckedProject {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// The front end: catalog snapshot → tables; kpi.yaml sources → bound to tables; every
+/// `.kpi` file → AST → typed IR. Every stage runs even when an earlier one reported errors,
+/// so one run shows every mistake.
+pub fn check_project(
+    sources: &Sources,
+    project: Option<&project::Project>,
+    catalog_files: &[FileId],
+    kpi_files: &[FileId],
+) -> CheckedProject {
+    let (catalog, mut diagnostics) = catalog::parse_catalog(sources, catalog_files);
+    let bound = match project {
+        Some(project) => {
+            let (bound, errors) = project::bind_sources(project, &catalog);
+            diagnostics.extend(errors);
+            bound
+        }
+        None => Vec::new(),
+    };
+    let ir_sources: Vec<ir::Source> = bound
+        .iter()
+        .map(|b| ir::Source {
+            name: b.name.clone(),
+            database: b.table.database.clone(),
+            table: b.table.name.clone(),
+            kind: b.kind,
+            partition: b.partition.clone(),
+            columns: b
+                .table
+                .columns
+                .iter()
+                .chain(&b.table.partition_keys)
+                .map(|c| ir::Column {
+                    name: c.name.clone(),
+                    ty: c.ty.clone(),
+                    doc: c.comment.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let parsed: Vec<(FileId, syntax::ast::File)> = kpi_files
+        .iter()
+        .map(|id| {
+            let (ast, errors) = syntax::parse(sources, *id);
+            diagnostics.extend(errors.iter().map(syntax::SyntaxError::to_diagnostic));
+            (*id, ast)
+        })
+        .collect();
+    let files: Vec<check::ParsedFile<'_>> = parsed
+        .iter()
+        .map(|(id, ast)| check::ParsedFile {
+            name: sources.name(*id),
+            ast,
+        })
+        .collect();
+    let Some(project) = project else {
+        return CheckedProject {
+            program: None,
+            diagnostics: diagnostic::sorted(diagnostics),
+        };
+    };
+    let broken = project
+        .sources
+        .iter()
+        .filter(|s| !bound.iter().any(|b| b.name == s.name))
+        .map(|s| s.name.clone())
+        .collect();
+    let (program, errors) = check::check(&files, &ir_sources, &broken);
+    diagnostics.extend(errors.iter().map(check::CheckError::to_diagnostic));
+    CheckedProject {
+        program: Some(program),
+        diagnostics: diagnostic::sorted(diagnostics),
+    }
+}

@@ -14,16 +14,30 @@ pub enum Type {
     BigInt,
     Float,
     Double,
-    Decimal { precision: u8, scale: u8 },
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
     String,
-    Varchar { length: u32 },
-    Char { length: u32 },
+    Varchar {
+        length: u32,
+    },
+    Char {
+        length: u32,
+    },
     Date,
     Timestamp,
     Binary,
-    Array { element: Box<Type> },
-    Map { key: Box<Type>, value: Box<Type> },
-    Struct { fields: Vec<StructField> },
+    Array {
+        element: Box<Type>,
+    },
+    Map {
+        key: Box<Type>,
+        value: Box<Type>,
+    },
+    Struct {
+        fields: Vec<StructField>,
+    },
     /// The type of the literal `null`: fits anywhere.
     Null,
     /// The type of an expression that already failed to check: fits anywhere, reports nothing.
@@ -72,7 +86,10 @@ impl Type {
     }
 
     pub fn is_numeric(&self) -> bool {
-        matches!(self.family(), Family::Integer | Family::Fractional | Family::Any)
+        matches!(
+            self.family(),
+            Family::Integer | Family::Fractional | Family::Any
+        )
     }
 
     pub fn is_integer(&self) -> bool {
@@ -121,15 +138,26 @@ impl Type {
     /// `bigint` so Athena and DuckDB agree on overflow.
     pub fn arithmetic(&self, other: &Type) -> Type {
         if self.is_any() {
-            return if other.is_any() { Type::Unknown } else { other.clone() };
+            return if other.is_any() {
+                Type::Unknown
+            } else {
+                other.clone()
+            };
         }
         if other.is_any() {
             return self.clone();
         }
-        let wider = if self.numeric_rank() >= other.numeric_rank() { self } else { other };
+        let wider = if self.numeric_rank() >= other.numeric_rank() {
+            self
+        } else {
+            other
+        };
         match wider {
             Type::TinyInt | Type::SmallInt | Type::Int | Type::BigInt => Type::BigInt,
-            Type::Decimal { .. } => Type::Decimal { precision: 38, scale: max_scale(self, other) },
+            Type::Decimal { .. } => Type::Decimal {
+                precision: 38,
+                scale: max_scale(self, other),
+            },
             Type::Float | Type::Double => Type::Double,
             t => t.clone(),
         }
@@ -145,10 +173,16 @@ impl Type {
         }
         match (self.family(), other.family()) {
             (Family::Integer | Family::Fractional, Family::Integer | Family::Fractional) => {
-                Some(if self.numeric_rank() >= other.numeric_rank() { self.clone() } else { other.clone() })
+                Some(if self.numeric_rank() >= other.numeric_rank() {
+                    self.clone()
+                } else {
+                    other.clone()
+                })
             }
             (Family::Text, Family::Text) => Some(Type::String),
-            (Family::Date | Family::Timestamp, Family::Date | Family::Timestamp) => Some(Type::Timestamp),
+            (Family::Date | Family::Timestamp, Family::Date | Family::Timestamp) => {
+                Some(Type::Timestamp)
+            }
             _ => None,
         }
     }

@@ -5,7 +5,10 @@ include!(concat!(env!("OUT_DIR"), "/explanations.rs"));
 
 /// The long explanation of a code (`E0201`, case-insensitive), if it exists.
 pub fn explain(code: &str) -> Option<&'static str> {
-    EXPLANATIONS.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, text)| *text)
+    EXPLANATIONS
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map(|(_, text)| *text)
 }
 
 /// Every documented code, in order.

@@ -9,7 +9,7 @@ mod render;
 mod suggest;
 
 pub use explain::{all_codes, explain};
-pub use render::{render_human, render_json, JsonDiagnostic, RenderOptions};
+pub use render::{JsonDiagnostic, RenderOptions, render_human, render_json};
 pub use suggest::{did_you_mean, edit_distance};
 
 use crate::span::Span;
@@ -60,16 +60,25 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     pub fn label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.primary = Some(Label { span, message: message.into() });
+        self.primary = Some(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
     pub fn secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.secondary.push(Label { span, message: message.into() });
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -100,7 +109,11 @@ impl Diagnostic {
 
 /// Sorts diagnostics by place and drops exact duplicates.
 pub fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then(a.message.cmp(&b.message)));
+    diagnostics.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then(a.message.cmp(&b.message))
+    });
     diagnostics.dedup();
     diagnostics
 }

@@ -15,14 +15,24 @@ pub struct RenderOptions {
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { color: false, width: 100 }
+        RenderOptions {
+            color: false,
+            width: 100,
+        }
     }
 }
 
 /// Renders every diagnostic as miette does, each followed by a blank line.
-pub fn render_human(diagnostics: &[Diagnostic], sources: &Sources, options: RenderOptions) -> String {
-    let theme =
-        if options.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+pub fn render_human(
+    diagnostics: &[Diagnostic],
+    sources: &Sources,
+    options: RenderOptions,
+) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_context_lines(1)
@@ -31,7 +41,12 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &Sources, options: Rend
     for diagnostic in diagnostics {
         let report = Report::new(diagnostic, sources);
         if handler.render_report(&mut out, &report).is_err() {
-            out.push_str(&format!("{}[{}]: {}\n", severity_word(diagnostic.severity), diagnostic.code.0, diagnostic.message));
+            out.push_str(&format!(
+                "{}[{}]: {}\n",
+                severity_word(diagnostic.severity),
+                diagnostic.code.0,
+                diagnostic.message
+            ));
         }
         out.push('\n');
     }
@@ -89,7 +104,6 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &Sources) -> Vec<JsonDia
 /// Adapter that lets miette render our [`Diagnostic`]. Labels in other files than the
 /// primary one cannot be drawn in the same snippet, so they become notes with a position.
 struct Report {
-    code: String,
     severity: Severity,
     message: String,
     help: Option<String>,
@@ -120,12 +134,23 @@ impl Report {
                     ));
                 } else {
                     let at = sources.line_col(span.file, span.start);
-                    notes.push(format!("{message} ({}:{}:{})", sources.name(span.file), at.line, at.column));
+                    notes.push(format!(
+                        "{message} ({}:{}:{})",
+                        sources.name(span.file),
+                        at.line,
+                        at.column
+                    ));
                 }
             }
         } else if let Some(label) = d.secondary.first() {
             let at = sources.line_col(label.span.file, label.span.start);
-            notes.push(format!("{} ({}:{}:{})", label.message, sources.name(label.span.file), at.line, at.column));
+            notes.push(format!(
+                "{} ({}:{}:{})",
+                label.message,
+                sources.name(label.span.file),
+                at.line,
+                at.column
+            ));
         }
         let help = match (&d.help, notes.is_empty()) {
             (Some(h), true) => Some(h.clone()),
@@ -134,9 +159,8 @@ impl Report {
             (None, true) => None,
         };
         Report {
-            code: d.code.0.to_string(),
             severity: d.severity,
-            message: d.message.clone(),
+            message: format!("[{}] {}", d.code.0, d.message),
             help,
             source,
             labels,
@@ -167,10 +191,6 @@ impl fmt::Display for Report {
 impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.code))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.severity {
             Severity::Error => miette::Severity::Error,
@@ -179,7 +199,9 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

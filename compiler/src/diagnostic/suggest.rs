@@ -60,7 +60,10 @@ mod tests {
     #[test]
     fn suggestions() {
         let names = ["member_id", "company_id", "kind"];
-        assert_eq!(did_you_mean("memebr_id", names).as_deref(), Some("member_id"));
+        assert_eq!(
+            did_you_mean("memebr_id", names).as_deref(),
+            Some("member_id")
+        );
         assert_eq!(did_you_mean("KIND", names).as_deref(), Some("kind"));
         assert_eq!(did_you_mean("zzzzzz", names), None);
         assert_eq!(did_you_mean("anything", ["only"]).as_deref(), Some("only"));

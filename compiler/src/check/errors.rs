@@ -1,0 +1,342 @@
+//! Check errors as data (spans, names, candidates, types), and their wording: the one place
+//! where what the checker finds becomes words.
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::span::Span;
+use crate::types::Type;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CheckError {
+    UnknownRelation {
+        span: Span,
+        name: String,
+        candidates: Vec<String>,
+    },
+    UnknownColumn {
+        span: Span,
+        name: String,
+        relation: Option<String>,
+        candidates: Vec<String>,
+    },
+    UnknownAlias {
+        span: Span,
+        name: String,
+        candidates: Vec<String>,
+    },
+    AmbiguousColumn {
+        span: Span,
+        name: String,
+        relations: Vec<String>,
+    },
+    DuplicateAlias {
+        span: Span,
+        name: String,
+        first: Span,
+    },
+    UnknownField {
+        span: Span,
+        name: String,
+        ty: Type,
+        candidates: Vec<String>,
+    },
+    UnknownFunction {
+        span: Span,
+        name: String,
+        candidates: Vec<String>,
+    },
+    MeasureNotYetDefined {
+        span: Span,
+        name: String,
+        defined: Span,
+    },
+    RelationAsValue {
+        span: Span,
+        name: String,
+    },
+    UnknownOutput {
+        span: Span,
+        name: String,
+        candidates: Vec<String>,
+    },
+    OperandType {
+        span: Span,
+        op: String,
+        expected: &'static str,
+        found: Type,
+    },
+    NotBoolean {
+        span: Span,
+        context: &'static str,
+        found: Type,
+    },
+    ArgumentCount {
+        span: Span,
+        function: String,
+        expected: String,
+        found: usize,
+    },
+    ArgumentType {
+        span: Span,
+        function: String,
+        expected: &'static str,
+        found: Type,
+    },
+    JoinKeyMismatch {
+        span: Span,
+        left: Type,
+        right: Type,
+    },
+    Incomparable {
+        span: Span,
+        left: Type,
+        right: Type,
+    },
+    MisplacedAggregate {
+        span: Span,
+        function: String,
+        context: &'static str,
+    },
+    BareColumnMeasure {
+        span: Span,
+        column: String,
+    },
+    NestedAggregate {
+        span: Span,
+        function: String,
+    },
+    NonAdditiveSum {
+        span: Span,
+        function: String,
+        measure: String,
+        kpi: String,
+        reason: String,
+    },
+    MixedCheck {
+        span: Span,
+        column: String,
+    },
+    MisplacedAggregateSyntax {
+        span: Span,
+        what: &'static str,
+        function: String,
+    },
+    WindowOnUnpartitioned {
+        span: Span,
+        source: String,
+    },
+    InvalidWindow {
+        span: Span,
+        reason: String,
+    },
+    DuplicateKpi {
+        span: Span,
+        name: String,
+        first: Span,
+    },
+    Cycle {
+        span: Span,
+        path: Vec<String>,
+    },
+    DuplicateOutput {
+        span: Span,
+        name: String,
+        first: Span,
+    },
+    KpiShadowsSource {
+        span: Span,
+        name: String,
+    },
+    NoMeasure {
+        span: Span,
+        name: String,
+    },
+    ReservedName {
+        span: Span,
+        name: String,
+    },
+    GroupByWithoutName {
+        span: Span,
+    },
+}
+
+fn suggestion(name: &str, candidates: &[String]) -> Option<String> {
+    did_you_mean(name, candidates.iter().map(String::as_str))
+}
+
+fn list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl CheckError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        use CheckError::*;
+        match self {
+            UnknownRelation { span, name, candidates } => {
+                let d = Diagnostic::error("E0201", format!("unknown source or KPI `{name}`"))
+                    .label(*span, "no source in kpi.yaml and no KPI has this name");
+                match suggestion(name, candidates) {
+                    Some(s) => d.help(format!("Did you mean `{s}`?")),
+                    None => d.help("Declare the source under `sources:` in kpi.yaml, or define a KPI with this name."),
+                }
+            }
+            UnknownColumn { span, name, relation, candidates } => {
+                let title = match relation {
+                    Some(r) => format!("unknown column `{name}` in `{r}`"),
+                    None => format!("unknown column `{name}`"),
+                };
+                let label = match relation {
+                    Some(r) => format!("`{r}` has no column of this name"),
+                    None => "no relation in scope has a column of this name".to_string(),
+                };
+                let d = Diagnostic::error("E0202", title).label(*span, label);
+                match suggestion(name, candidates) {
+                    Some(s) => d.help(format!("Did you mean `{s}`?")),
+                    None => d.help("Check the column names in the catalog snapshot."),
+                }
+            }
+            UnknownAlias { span, name, candidates } => {
+                let d = Diagnostic::error("E0203", format!("unknown relation alias `{name}`"))
+                    .label(*span, "no relation in this KPI is called this");
+                match suggestion(name, candidates) {
+                    Some(s) => d.help(format!("Did you mean `{s}`?")),
+                    None => d.help(format!("Refer to one of the relations in scope: {}.", list(candidates))),
+                }
+            }
+            AmbiguousColumn { span, name, relations } => {
+                Diagnostic::error("E0204", format!("ambiguous column `{name}`"))
+                    .label(*span, format!("{} all have a column `{name}`", list(relations)))
+                    .help(format!("Qualify the column, for example `{}.{name}`.", relations.first().map_or("e", String::as_str)))
+            }
+            DuplicateAlias { span, name, first } => Diagnostic::error("E0205", format!("`{name}` is used twice as a relation name"))
+                .label(*span, "this relation has the same name as an earlier one")
+                .secondary(*first, "the first one")
+                .help("Give each relation its own alias, for example `join events c on …`."),
+            UnknownField { span, name, ty, candidates } => {
+                let d = Diagnostic::error("E0206", format!("unknown field `{name}`"))
+                    .label(*span, format!("not a field of `{ty}`"));
+                match suggestion(name, candidates) {
+                    Some(s) => d.help(format!("Did you mean `{s}`?")),
+                    None if candidates.is_empty() => d.help("Only struct columns have fields; use `[ ]` for arrays and maps."),
+                    None => d.help(format!("Use one of the fields: {}.", list(candidates))),
+                }
+            }
+            UnknownFunction { span, name, candidates } => {
+                let d = Diagnostic::error("E0207", format!("unknown function `{name}`")).label(*span, "no function has this name");
+                match suggestion(name, candidates) {
+                    Some(s) => d.help(format!("Did you mean `{s}`?")),
+                    None => d.help("See the list of functions in docs/language.md."),
+                }
+            }
+            MeasureNotYetDefined { span, name, defined } => Diagnostic::error("E0208", format!("measure `{name}` is used before it is defined"))
+                .label(*span, "this measure is defined further down")
+                .secondary(*defined, "defined here")
+                .help("Move this measure below the measures it uses."),
+            RelationAsValue { span, name } => Diagnostic::error("E0209", format!("`{name}` is a relation, not a value"))
+                .label(*span, "a relation cannot be used as a value")
+                .help(format!("Name one of its columns, for example `{name}.member_id`.")),
+            UnknownOutput { span, name, candidates } => {
+                let d = Diagnostic::error("E0210", format!("unknown output column `{name}`"))
+                    .label(*span, "checks see only the KPI's dimensions and measures");
+                match suggestion(name, candidates) {
+                    Some(s) => d.help(format!("Did you mean `{s}`?")),
+                    None => d.help(format!("Use one of: {}.", list(candidates))),
+                }
+            }
+            OperandType { span, op, expected, found } => {
+                let help = if op == "+" && found.is_text() && !found.is_any() {
+                    "Join text with `||`.".to_string()
+                } else {
+                    format!("Give `{op}` {expected}.")
+                };
+                Diagnostic::error("E0301", format!("`{op}` cannot take a value of type `{found}`"))
+                    .label(*span, format!("this is `{found}`, expected {expected}"))
+                    .help(help)
+            }
+            NotBoolean { span, context, found } => Diagnostic::error("E0302", format!("{context} must be a condition"))
+                .label(*span, format!("this is `{found}`, not `boolean`"))
+                .help("Compare the value, for example `x > 0` or `x is not null`."),
+            ArgumentCount { span, function, expected, found } => {
+                Diagnostic::error("E0303", format!("`{function}` takes {expected}, not {found}"))
+                    .label(*span, format!("{found} argument{} given", if *found == 1 { "" } else { "s" }))
+                    .help(format!("Call `{function}` with {expected}."))
+            }
+            ArgumentType { span, function, expected, found } => {
+                Diagnostic::error("E0304", format!("`{function}` expects {expected}"))
+                    .label(*span, format!("this is `{found}`"))
+                    .help(format!("Pass {expected} to `{function}`."))
+            }
+            JoinKeyMismatch { span, left, right } => Diagnostic::error("E0305", "join keys have different types")
+                .label(*span, format!("`{left}` is joined to `{right}`"))
+                .help(join_help(left, right)),
+            Incomparable { span, left, right } => Diagnostic::error("E0306", format!("cannot compare `{left}` with `{right}`"))
+                .label(*span, "these values have incompatible types")
+                .help(join_help(left, right)),
+            MisplacedAggregate { span, function, context } => Diagnostic::error("E0401", format!("aggregate `{function}` in {context}"))
+                .label(*span, format!("{context} is evaluated row by row, before aggregation"))
+                .help("Move the aggregate into a `measure`, or filter rows inside it: `count(* where …)`."),
+            BareColumnMeasure { span, column } => Diagnostic::error("E0402", format!("measure uses column `{column}` outside an aggregate"))
+                .label(*span, "a measure has one value per group, this column has one per row")
+                .help(format!("Aggregate it, for example `sum({column})` or `count(distinct {column})`, or add it to `group by`.")),
+            NestedAggregate { span, function } => Diagnostic::error("E0403", format!("aggregate `{function}` inside another aggregate"))
+                .label(*span, "aggregates cannot be nested")
+                .help("Compute the inner aggregate in an upstream KPI and aggregate its output here."),
+            NonAdditiveSum { span, function, measure, kpi, reason } => {
+                Diagnostic::error("E0404", format!("`{function}` over `{kpi}.{measure}`, which is not additive"))
+                    .label(*span, format!("`{measure}` is a distinct count, average or ratio, and {reason}"))
+                    .help(format!("Group by all of `{kpi}`'s dimensions over one day, or compute the measure from the source rows with `count(distinct …)`."))
+            }
+            MixedCheck { span, column } => Diagnostic::error("E0405", format!("check mixes `{column}` with aggregates"))
+                .label(*span, "this column has a value per row, the aggregate one per partition")
+                .help("Write a row check (`check x > 0`) or a partition check over aggregates (`check count(*) > 0`), not both at once."),
+            MisplacedAggregateSyntax { span, what, function } => Diagnostic::error("E0406", format!("`{what}` is not allowed in `{function}`"))
+                .label(*span, format!("`{function}` does not take `{what}`"))
+                .help(match *what {
+                    "distinct" => "Use `distinct` only in `count(distinct …)`.",
+                    "*" => "Use `*` only in `count(*)`.",
+                    _ => "Filter rows with `where` only inside an aggregate, as in `count(* where …)`.",
+                }),
+            WindowOnUnpartitioned { span, source } => Diagnostic::error("E0501", format!("window over `{source}`, which is not partitioned by day"))
+                .label(*span, "there are no days to slide over")
+                .help("Remove the window, or declare the source as `events` or `snapshot` with its partition column in kpi.yaml."),
+            InvalidWindow { span, reason } => Diagnostic::error("E0502", "invalid window")
+                .label(*span, reason.clone())
+                .help("Write a window such as `over 7 days` or `over 7 days ending day - 28`."),
+            DuplicateKpi { span, name, first } => Diagnostic::error("E0601", format!("KPI `{name}` is defined twice"))
+                .label(*span, "a KPI of this name already exists")
+                .secondary(*first, "first defined here")
+                .help("Rename one of them: KPI names are the output table names."),
+            Cycle { span, path } => Diagnostic::error("E0602", "dependency cycle between KPIs")
+                .label(*span, format!("this closes the cycle {}", path.join(" → ")))
+                .help("Break the cycle: a KPI cannot read, directly or indirectly, its own output."),
+            DuplicateOutput { span, name, first } => Diagnostic::error("E0603", format!("output column `{name}` is defined twice"))
+                .label(*span, "this name is already used by a dimension or measure")
+                .secondary(*first, "first defined here")
+                .help("Give every dimension and measure its own name."),
+            KpiShadowsSource { span, name } => Diagnostic::error("E0604", format!("KPI `{name}` has the name of a source"))
+                .label(*span, "a source in kpi.yaml already has this name")
+                .help("Rename the KPI so `from` and `join` are never ambiguous."),
+            NoMeasure { span, name } => Diagnostic::error("E0605", format!("KPI `{name}` has no measure"))
+                .label(*span, "nothing is measured here")
+                .help("Add a measure, for example `measure events = count(*)`."),
+            ReservedName { span, name } => Diagnostic::error("E0606", format!("`{name}` is reserved"))
+                .label(*span, "the partition column of every KPI table has this name")
+                .help("Choose another name for this column."),
+            GroupByWithoutName { span } => Diagnostic::error("E0607", "dimension needs a name")
+                .label(*span, "only a plain column names itself")
+                .help("Name the dimension: `group by weekday = day_of_week(e.ts)`."),
+        }
+    }
+}
+
+fn join_help(left: &Type, right: &Type) -> String {
+    use crate::types::Family;
+    match (left.family(), right.family()) {
+        (Family::Text, Family::Date) | (Family::Date, Family::Text) => "Convert the text to a date with `date(…)`.".into(),
+        (Family::Text, Family::Integer) | (Family::Integer, Family::Text) => "Convert one side with `to_bigint(…)` or `to_string(…)`.".into(),
+        _ => "Compare values of the same kind; convert one side with `to_bigint`, `to_double`, `to_string` or `date`.".into(),
+    }
+}

@@ -1,0 +1,342 @@
+//! Function signatures: argument list → result type, for scalar functions and aggregates.
+
+use super::errors::CheckError;
+use crate::ir::Aggregate;
+use crate::span::Span;
+use crate::types::{Family, Type};
+
+pub const SCALARS: &[&str] = &[
+    "abs",
+    "cardinality",
+    "coalesce",
+    "concat",
+    "contains",
+    "date",
+    "day_of_week",
+    "days_between",
+    "greatest",
+    "hour",
+    "least",
+    "length",
+    "lower",
+    "nullif",
+    "round",
+    "starts_with",
+    "substr",
+    "to_bigint",
+    "to_double",
+    "to_string",
+    "trim",
+    "upper",
+];
+
+pub const AGGREGATES: &[&str] = &["approx_distinct", "avg", "count", "max", "min", "sum"];
+
+pub fn aggregate(name: &str, distinct: bool) -> Option<Aggregate> {
+    Some(match name {
+        "count" if distinct => Aggregate::CountDistinct,
+        "count" => Aggregate::Count,
+        "approx_distinct" => Aggregate::ApproxDistinct,
+        "sum" => Aggregate::Sum,
+        "avg" => Aggregate::Avg,
+        "min" => Aggregate::Min,
+        "max" => Aggregate::Max,
+        _ => return None,
+    })
+}
+
+/// Result type of an aggregate over an argument of type `arg`; reports a wrong argument.
+pub fn aggregate_type(
+    function: Aggregate,
+    name: &str,
+    arg: Option<(&Type, Span)>,
+    errors: &mut Vec<CheckError>,
+) -> Type {
+    let wrong =
+        |expected: &'static str, (ty, span): (&Type, Span), errors: &mut Vec<CheckError>| {
+            errors.push(CheckError::ArgumentType {
+                span,
+                function: name.to_string(),
+                expected,
+                found: ty.clone(),
+            });
+        };
+    match function {
+        Aggregate::Count | Aggregate::CountDistinct | Aggregate::ApproxDistinct => Type::BigInt,
+        Aggregate::Sum => match arg.map(|(t, s)| (t.clone(), s)) {
+            Some((t, _)) if t.is_any() => Type::Unknown,
+            Some((t, _)) if t.family() == Family::Integer => Type::BigInt,
+            Some((Type::Decimal { scale, .. }, _)) => Type::Decimal {
+                precision: 38,
+                scale,
+            },
+            Some((t, _)) if t.family() == Family::Fractional => Type::Double,
+            Some((t, s)) => {
+                wrong("a number", (&t, s), errors);
+                Type::Unknown
+            }
+            None => Type::Unknown,
+        },
+        Aggregate::Avg => match arg {
+            Some((t, _)) if t.is_numeric() => Type::Double,
+            Some(a) => {
+                wrong("a number", a, errors);
+                Type::Unknown
+            }
+            None => Type::Unknown,
+        },
+        Aggregate::Min | Aggregate::Max => match arg {
+            Some((t, s))
+                if matches!(
+                    t.family(),
+                    Family::Array | Family::Map | Family::Struct | Family::Boolean
+                ) =>
+            {
+                wrong("a number, text, date or timestamp", (t, s), errors);
+                Type::Unknown
+            }
+            Some((t, _)) => t.clone(),
+            None => Type::Unknown,
+        },
+    }
+}
+
+/// Types a scalar call; `None` when no scalar function has this name.
+pub fn scalar_type(
+    name: &str,
+    span: Span,
+    args: &[(Type, Span)],
+    errors: &mut Vec<CheckError>,
+) -> Option<Type> {
+    let call = Call {
+        name,
+        span,
+        args,
+        errors,
+    };
+    Some(match name {
+        "lower" | "upper" | "trim" => call
+            .exact(1, "one text")
+            .and_then(|c| c.text(0))
+            .map_or(Type::Unknown, |_| Type::String),
+        "length" => call
+            .exact(1, "one text")
+            .and_then(|c| c.text(0))
+            .map_or(Type::Unknown, |_| Type::BigInt),
+        "substr" => {
+            let ok = call
+                .range(2, 3, "a text, a start and an optional length")
+                .map(|c| {
+                    c.text(0);
+                    c.integer(1);
+                    if args.len() == 3 {
+                        c.integer(2);
+                    }
+                });
+            ok.map_or(Type::Unknown, |_| Type::String)
+        }
+        "starts_with" => call
+            .exact(2, "two texts")
+            .map(|c| {
+                c.text(0);
+                c.text(1);
+            })
+            .map_or(Type::Unknown, |_| Type::Boolean),
+        "concat" => {
+            call.range(1, usize::MAX, "one or more texts").map(|c| {
+                (0..args.len()).for_each(|i| {
+                    c.text(i);
+                })
+            });
+            Type::String
+        }
+        "coalesce" | "greatest" | "least" => {
+            match call.range(1, usize::MAX, "one or more values") {
+                Some(c) => c.common(),
+                None => Type::Unknown,
+            }
+        }
+        "nullif" => match call.exact(2, "two values") {
+            Some(c) => {
+                c.common();
+                args[0].0.clone()
+            }
+            None => Type::Unknown,
+        },
+        "date" => match call.exact(1, "one text, date or timestamp") {
+            Some(c) => c
+                .family(
+                    0,
+                    &[Family::Text, Family::Date, Family::Timestamp],
+                    "a text, date or timestamp",
+                )
+                .map_or(Type::Unknown, |_| Type::Date),
+            None => Type::Unknown,
+        },
+        "days_between" => match call.exact(2, "two dates") {
+            Some(c) => {
+                c.family(0, &[Family::Date, Family::Timestamp], "a date");
+                c.family(1, &[Family::Date, Family::Timestamp], "a date");
+                Type::BigInt
+            }
+            None => Type::Unknown,
+        },
+        "day_of_week" => match call.exact(1, "one date or timestamp") {
+            Some(c) => c
+                .family(0, &[Family::Date, Family::Timestamp], "a date or timestamp")
+                .map_or(Type::Unknown, |_| Type::BigInt),
+            None => Type::Unknown,
+        },
+        "hour" => match call.exact(1, "one timestamp") {
+            Some(c) => c
+                .family(0, &[Family::Timestamp], "a timestamp")
+                .map_or(Type::Unknown, |_| Type::BigInt),
+            None => Type::Unknown,
+        },
+        "abs" => match call.exact(1, "one number") {
+            Some(c) => c.numeric(0).map_or(Type::Unknown, |t| t.clone()),
+            None => Type::Unknown,
+        },
+        "round" => match call.range(1, 2, "a number and an optional number of digits") {
+            Some(c) => {
+                if args.len() == 2 {
+                    c.integer(1);
+                }
+                c.numeric(0).map_or(Type::Unknown, |t| {
+                    if t.family() == Family::Integer {
+                        Type::BigInt
+                    } else {
+                        t.clone()
+                    }
+                })
+            }
+            None => Type::Unknown,
+        },
+        "to_bigint" => call
+            .exact(1, "one value")
+            .map_or(Type::Unknown, |_| Type::BigInt),
+        "to_double" => call
+            .exact(1, "one value")
+            .map_or(Type::Unknown, |_| Type::Double),
+        "to_string" => call
+            .exact(1, "one value")
+            .map_or(Type::Unknown, |_| Type::String),
+        "cardinality" => match call.exact(1, "one array or map") {
+            Some(c) => c
+                .family(0, &[Family::Array, Family::Map], "an array or map")
+                .map_or(Type::Unknown, |_| Type::BigInt),
+            None => Type::Unknown,
+        },
+        "contains" => match call.exact(2, "an array and a value") {
+            Some(c) => {
+                if let Some(Type::Array { element }) = c.family(0, &[Family::Array], "an array") {
+                    if !element.comparable_with(&args[1].0) {
+                        c.errors_push(CheckError::Incomparable {
+                            span: args[1].1,
+                            left: (**element).clone(),
+                            right: args[1].0.clone(),
+                        });
+                    }
+                }
+                Type::Boolean
+            }
+            None => Type::Unknown,
+        },
+        _ => return None,
+    })
+}
+
+struct Call<'a> {
+    name: &'a str,
+    span: Span,
+    args: &'a [(Type, Span)],
+    errors: &'a mut Vec<CheckError>,
+}
+
+/// Argument checks after the count is known to be right. Interior mutability keeps the
+/// call sites short: each check reports on its own and says whether it passed.
+struct Checked<'a> {
+    name: &'a str,
+    args: &'a [(Type, Span)],
+    errors: std::cell::RefCell<&'a mut Vec<CheckError>>,
+}
+
+impl<'a> Call<'a> {
+    fn exact(self, n: usize, expected: &str) -> Option<Checked<'a>> {
+        self.range(n, n, expected)
+    }
+
+    fn range(self, min: usize, max: usize, expected: &str) -> Option<Checked<'a>> {
+        if self.args.len() < min || self.args.len() > max {
+            self.errors.push(CheckError::ArgumentCount {
+                span: self.span,
+                function: self.name.to_string(),
+                expected: expected.to_string(),
+                found: self.args.len(),
+            });
+            return None;
+        }
+        Some(Checked {
+            name: self.name,
+            args: self.args,
+            errors: std::cell::RefCell::new(self.errors),
+        })
+    }
+}
+
+impl<'a> Checked<'a> {
+    fn errors_push(&self, e: CheckError) {
+        self.errors.borrow_mut().push(e);
+    }
+
+    fn family(&self, i: usize, families: &[Family], expected: &'static str) -> Option<&'a Type> {
+        let args: &'a [(Type, Span)] = self.args;
+        let (ty, span) = &args[i];
+        if ty.is_any() || families.contains(&ty.family()) {
+            Some(ty)
+        } else {
+            self.errors_push(CheckError::ArgumentType {
+                span: *span,
+                function: self.name.to_string(),
+                expected,
+                found: ty.clone(),
+            });
+            None
+        }
+    }
+
+    fn text(&self, i: usize) -> Option<&'a Type> {
+        self.family(i, &[Family::Text], "a text")
+    }
+
+    fn integer(&self, i: usize) -> Option<&'a Type> {
+        self.family(i, &[Family::Integer], "a whole number")
+    }
+
+    fn numeric(&self, i: usize) -> Option<&'a Type> {
+        self.family(i, &[Family::Integer, Family::Fractional], "a number")
+    }
+
+    /// The common type of all arguments; reports the first that fits none.
+    fn common(&self) -> Type {
+        let mut acc = Type::Null;
+        for (ty, span) in self.args {
+            match acc.common(ty) {
+                Some(t) => acc = t,
+                None => {
+                    self.errors_push(CheckError::Incomparable {
+                        span: *span,
+                        left: acc.clone(),
+                        right: ty.clone(),
+                    });
+                    return Type::Unknown;
+                }
+            }
+        }
+        if acc == Type::Null {
+            Type::Unknown
+        } else {
+            acc
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! YAML (and JSON) text → a tree of [`Node`]s carrying our [`Span`]s, shared by the project
+//! file and the catalog snapshot. Deserializing into this loose tree first, then validating
+//! each field by hand, is what lets us report every mistake in a file rather than serde's first.
+
+use crate::span::{FileId, Sources, Span};
+use serde::Serialize;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+
+/// One YAML value and the place it was written.
+#[derive(Clone, Debug, Serialize)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    List(Vec<Node>),
+    /// Keys keep the file's order; a key is always a scalar, kept as its text.
+    Map(Vec<(Key, Node)>),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Key {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A YAML syntax error where the parser found it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SyntaxError {
+    pub span: Span,
+    pub message: String,
+}
+
+impl Value {
+    /// How the value reads in "expected a string, found a list".
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Value::Null => "nothing",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::String(_) => "a string",
+            Value::List(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Parses one file. An empty file is `Null`.
+pub fn parse_yaml(sources: &Sources, file: FileId) -> Result<Node, SyntaxError> {
+    let text = sources.text(file);
+    match serde_saphyr::from_str::<serde_saphyr::Spanned<Raw>>(text) {
+        Ok(raw) => Ok(convert(sources, file, raw)),
+        Err(error) => {
+            let span = match error.location() {
+                Some(at) => location_span(sources, file, &at),
+                None => Span::new(file, 0, 0),
+            };
+            Err(SyntaxError {
+                span,
+                message: plain_message(&error),
+            })
+        }
+    }
+}
+
+/// serde-saphyr's Display is "error: line 2 column 3: message" plus a snippet; we keep the
+/// message alone, since our renderer shows the place itself.
+fn plain_message(error: &serde_saphyr::Error) -> String {
+    let text = error.without_snippet().to_string();
+    let first = text.lines().next().unwrap_or("").trim();
+    let mut message = first.strip_prefix("error:").unwrap_or(first).trim();
+    if let Some(rest) = message.strip_prefix("line ")
+        && let Some((_, after)) = rest.split_once(": ")
+        && rest
+            .split_once(": ")
+            .is_some_and(|(place, _)| place.contains("column"))
+    {
+        message = after;
+    }
+    if let Some(i) = message.rfind(" at line ") {
+        message = &message[..i];
+    }
+    let message = message
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(message);
+    if message.is_empty() {
+        "invalid YAML".to_string()
+    } else {
+        message.to_string()
+    }
+}
+
+fn location_span(sources: &Sources, file: FileId, at: &serde_saphyr::Location) -> Span {
+    let span = at.span();
+    let text_len = sources.text(file).len();
+    match (span.byte_offset(), span.byte_len()) {
+        (Some(start), Some(len)) if (start as usize) <= text_len => {
+            let start = start as usize;
+            Span::new(file, start, (start + len as usize).min(text_len))
+        }
+        _ => {
+            let line = usize::try_from(at.line()).unwrap_or(usize::MAX);
+            let column = usize::try_from(at.column()).unwrap_or(usize::MAX);
+            let start = sources.offset_of(file, line.max(1), column.max(1));
+            let len = usize::try_from(span.len()).unwrap_or(0).min(1);
+            Span::new(file, start, (start + len).min(text_len))
+        }
+    }
+}
+
+fn convert(sources: &Sources, file: FileId, raw: serde_saphyr::Spanned<Raw>) -> Node {
+    let span = location_span(sources, file, &raw.referenced);
+    let value = match raw.value {
+        Raw::Null => Value::Null,
+        Raw::Bool(b) => Value::Bool(b),
+        Raw::Int(i) => Value::Int(i),
+        Raw::Float(f) => Value::Float(f),
+        Raw::String(s) => Value::String(s),
+        Raw::List(items) => Value::List(
+            items
+                .into_iter()
+                .map(|i| convert(sources, file, i))
+                .collect(),
+        ),
+        Raw::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| {
+                    let key = convert(sources, file, k);
+                    let name = match &key.value {
+                        Value::String(s) => s.clone(),
+                        _ => sources.slice(key.span).to_string(),
+                    };
+                    (
+                        Key {
+                            name,
+                            span: key.span,
+                        },
+                        convert(sources, file, v),
+                    )
+                })
+                .collect(),
+        ),
+    };
+    Node { value, span }
+}
+
+/// What serde-saphyr hands us, with its own locations; converted to [`Node`] right away.
+enum Raw {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    List(Vec<serde_saphyr::Spanned<Raw>>),
+    Map(Vec<(serde_saphyr::Spanned<Raw>, serde_saphyr::Spanned<Raw>)>),
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Raw, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_none<E>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Raw, E> {
+        Ok(Raw::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Raw, E> {
+        Ok(Raw::Int(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Raw, E> {
+        Ok(i64::try_from(u).map_or(Raw::Float(u as f64), Raw::Int))
+    }
+    fn visit_i128<E>(self, i: i128) -> Result<Raw, E> {
+        Ok(i64::try_from(i).map_or(Raw::Float(i as f64), Raw::Int))
+    }
+    fn visit_u128<E>(self, u: u128) -> Result<Raw, E> {
+        Ok(i64::try_from(u).map_or(Raw::Float(u as f64), Raw::Int))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Raw, E> {
+        Ok(Raw::Float(f))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Raw, E> {
+        Ok(Raw::String(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Raw, E> {
+        Ok(Raw::String(s))
+    }
+    fn visit_bytes<E>(self, b: &[u8]) -> Result<Raw, E> {
+        Ok(Raw::String(String::from_utf8_lossy(b).into_owned()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Raw::List(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key()? {
+            entries.push((key, map.next_value()?));
+        }
+        Ok(Raw::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Sources, Result<Node, SyntaxError>) {
+        let mut sources = Sources::new();
+        let f = sources.add("t.yaml", text);
+        let r = parse_yaml(&sources, f);
+        (sources, r)
+    }
+
+    #[test]
+    fn spans_cover_values_and_keys() {
+        let (sources, node) = parse("a: x\nb:\n  c: \"q\"\n");
+        let node = node.unwrap();
+        let a = node.get("a").unwrap();
+        assert_eq!(sources.slice(a.span), "x");
+        let c = node.get("b").unwrap().get("c").unwrap();
+        assert_eq!(sources.slice(c.span), "\"q\"");
+        let (key, _) = &node.as_map().unwrap()[1];
+        assert_eq!(sources.slice(key.span), "b");
+    }
+
+    #[test]
+    fn syntax_error_has_place_and_plain_message() {
+        let (sources, r) = parse("a: b\n c: d\n");
+        let e = r.unwrap_err();
+        let at = sources.line_col(e.span.file, e.span.start);
+        assert_eq!((at.line, at.column), (2, 3));
+        assert_eq!(e.message, "mapping values are not allowed in this context");
+    }
+
+    #[test]
+    fn non_string_keys_keep_their_text() {
+        let (_, r) = parse("1: x\ntrue: y\n");
+        let node = r.unwrap();
+        let names: Vec<_> = node
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.name.clone())
+            .collect();
+        assert_eq!(names, ["1", "true"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(parse(&text).1.is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! Syntax errors as data, and their wording (the one place it lives).
+
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyntaxError {
+    /// pest could not go on; `expected` holds friendly names of what would have fitted.
+    Unexpected {
+        span: Span,
+        found: Option<String>,
+        expected: Vec<String>,
+    },
+    TooDeep {
+        span: Span,
+        limit: usize,
+    },
+    DuplicateClause {
+        span: Span,
+        clause: &'static str,
+        first: Span,
+    },
+    InvalidDate {
+        span: Span,
+        text: String,
+    },
+    NumberTooLarge {
+        span: Span,
+    },
+    UnterminatedString {
+        span: Span,
+    },
+}
+
+impl SyntaxError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        match self {
+            SyntaxError::Unexpected { span, found, expected } => {
+                let wanted = match expected.as_slice() {
+                    [] => "something else".to_string(),
+                    [one] => one.clone(),
+                    [init @ .., last] => format!("{} or {}", init.join(", "), last),
+                };
+                let found = found.as_deref().map_or("the end of the file".to_string(), |f| format!("`{f}`"));
+                Diagnostic::error("E0001", "syntax error")
+                    .label(*span, format!("expected {wanted}, found {found}"))
+                    .help(format!("Write {wanted} here; see docs/language.md for the shape of a KPI."))
+            }
+            SyntaxError::TooDeep { span, limit } => Diagnostic::error("E0002", "expression nested too deeply")
+                .label(*span, format!("this goes past {limit} levels of nesting"))
+                .help("Split the expression into named measures or simpler conditions."),
+            SyntaxError::DuplicateClause { span, clause, first } => {
+                let help = if *clause == "where" {
+                    "Combine both conditions in one `where` clause with `and`."
+                } else {
+                    "List every item in one clause, separated by commas."
+                };
+                Diagnostic::error("E0003", format!("second `{clause}` clause"))
+                    .label(*span, format!("a KPI has at most one `{clause}`"))
+                    .secondary(*first, "the first one is here")
+                    .help(help)
+            }
+            SyntaxError::InvalidDate { span, text } => Diagnostic::error("E0004", "invalid date literal")
+                .label(*span, format!("`{text}` is not a calendar date"))
+                .help("Write dates as date 'YYYY-MM-DD' with a real month and day."),
+            SyntaxError::NumberTooLarge { span } => Diagnostic::error("E0005", "number too large")
+                .label(*span, "this does not fit in 64 bits")
+                .help("Use a smaller number, or a decimal such as 1.0e20 written as 100000000000000000000.0."),
+            SyntaxError::UnterminatedString { span } => Diagnostic::error("E0006", "unterminated string")
+                .label(*span, "this string has no closing quote")
+                .help("Close the string with `'`; write a quote inside a string as `''`."),
+        }
+    }
+}
