@@ -222,7 +222,15 @@ impl fmt::Display for Type {
                     if i > 0 {
                         f.write_str(",")?;
                     }
-                    write!(f, "{}:{}", field.name, field.ty)?;
+                    let plain = field
+                        .name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if plain && !field.name.is_empty() {
+                        write!(f, "{}:{}", field.name, field.ty)?;
+                    } else {
+                        write!(f, "`{}`:{}", field.name, field.ty)?;
+                    }
                 }
                 f.write_str(">")
             }

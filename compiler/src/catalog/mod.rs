@@ -256,3 +256,6 @@ fn format_of(
         TableFormat::Other(name.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@ mod bind;
 mod date;
 mod errors;
 mod parse;
+mod target;
 pub mod yaml;
 
 pub use bind::bind_sources;

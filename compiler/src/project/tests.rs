@@ -266,14 +266,9 @@ databases:
         company_id: bigint
 ";
 
-fn bind(
-    project_text: &str,
-) -> (
-    Sources,
-    Vec<BoundSource>,
-    Vec<(String, usize, usize)>,
-    Vec<Diagnostic>,
-) {
+type Places = Vec<(String, usize, usize)>;
+
+fn bind(project_text: &str) -> (Sources, Vec<BoundSource>, Places, Vec<Diagnostic>) {
     let mut sources = Sources::new();
     let p = sources.add("kpi.yaml", project_text);
     let c = sources.add("catalog.yaml", CATALOG);
