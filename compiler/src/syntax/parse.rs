@@ -413,6 +413,10 @@ impl Builder {
                         None => (literal(Literal::Null, at), 1),
                     };
                     depth = depth.max(d) + 1;
+                    if depth > MAX_EXPR_DEPTH {
+                        self.errors.push(SyntaxError::TooDeep { span: at, limit: MAX_EXPR_DEPTH });
+                        break;
+                    }
                     expr = Expr {
                         kind: ExprKind::Index {
                             base: Box::new(expr),
