@@ -102,6 +102,13 @@ pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
             } else {
                 vec![path.clone()]
             };
+            if files.is_empty() {
+                diagnostics.push(
+                    Diagnostic::error("E0118", "catalog snapshot not found")
+                        .label(entry.span, format!("{} holds no .json or .yaml file", display_name(dir, Path::new(&entry.value))))
+                        .help("Save the output of `aws glue get-tables --database-name DB` in this directory."),
+                );
+            }
             for file in files {
                 if !file.is_file() {
                     diagnostics.push(

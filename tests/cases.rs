@@ -9,12 +9,20 @@ use common::{case_name, corpus, project_from, run_in};
 #[test]
 fn cases_parse_and_check_clean() {
     let cases = corpus("tests/cases");
-    assert!(cases.len() >= 10, "the case corpus has {} cases", cases.len());
+    assert!(
+        cases.len() >= 10,
+        "the case corpus has {} cases",
+        cases.len()
+    );
     for case in cases {
         let name = case_name(&case);
         let project = project_from(&case);
         let check = run_in(project.path(), &["check"]);
-        assert_eq!(check.code, 0, "case {name} must check clean:\n{}", check.stderr);
+        assert_eq!(
+            check.code, 0,
+            "case {name} must check clean:\n{}",
+            check.stderr
+        );
 
         let ast = run_in(project.path(), &["debug", "ast"]);
         assert_eq!(ast.code, 0, "{}", ast.stderr);

@@ -16,7 +16,11 @@ fn expected_code(case: &Path) -> String {
         while let Some(dir) = pending.pop() {
             for e in std::fs::read_dir(&dir).expect("dir") {
                 let p = e.expect("entry").path();
-                if p.is_dir() { pending.push(p) } else { all.push(p) }
+                if p.is_dir() {
+                    pending.push(p)
+                } else {
+                    all.push(p)
+                }
             }
         }
         all.sort();
@@ -33,7 +37,10 @@ fn expected_code(case: &Path) -> String {
             }
         }
     }
-    panic!("{} names no expected code (`// expect: E0NNN`)", case.display());
+    panic!(
+        "{} names no expected code (`// expect: E0NNN`)",
+        case.display()
+    );
 }
 
 #[test]
@@ -51,17 +58,46 @@ fn every_mistake_is_reported_with_its_code() {
         });
 
         let json = run_in(project.path(), &["check", "--format", "json"]);
-        let diagnostics: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).expect("JSON array");
-        let errors: Vec<&serde_json::Value> = diagnostics.iter().filter(|d| d["severity"] == "error").collect();
-        assert_eq!(errors.len(), 1, "{name}: one mistake, one error, got {}", json.stdout);
+        let diagnostics: Vec<serde_json::Value> =
+            serde_json::from_str(&json.stdout).expect("JSON array");
+        let errors: Vec<&serde_json::Value> = diagnostics
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .collect();
+        assert_eq!(
+            errors.len(),
+            1,
+            "{name}: one mistake, one error, got {}",
+            json.stdout
+        );
         assert_eq!(errors[0]["code"], expected.as_str(), "{name}: code");
-        for field in ["file", "line", "column", "end_line", "end_column", "message", "help"] {
-            assert!(!errors[0][field].is_null(), "{name}: `{field}` missing in {}", json.stdout);
+        for field in [
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "message",
+            "help",
+        ] {
+            assert!(
+                !errors[0][field].is_null(),
+                "{name}: `{field}` missing in {}",
+                json.stdout
+            );
         }
         codes.insert(expected);
     }
-    assert!(cases.len() >= 40, "the error corpus has {} mistakes", cases.len());
-    assert!(codes.len() >= 30, "the error corpus covers {} codes", codes.len());
+    assert!(
+        cases.len() >= 40,
+        "the error corpus has {} mistakes",
+        cases.len()
+    );
+    assert!(
+        codes.len() >= 30,
+        "the error corpus covers {} codes",
+        codes.len()
+    );
 }
 
 #[test]
@@ -70,7 +106,14 @@ fn every_code_has_an_explanation() {
         let code = expected_code(&case);
         let out = run_in(&common::root(), &["explain", &code]);
         assert_eq!(out.code, 0, "kpi explain {code}");
-        assert!(out.stdout.starts_with(&format!("# {code}: ")), "{}", out.stdout);
-        assert!(out.stdout.contains("## Example") && out.stdout.contains("## Fix"), "{code}");
+        assert!(
+            out.stdout.starts_with(&format!("# {code}: ")),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("## Example") && out.stdout.contains("## Fix"),
+            "{code}"
+        );
     }
 }

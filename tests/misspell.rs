@@ -11,7 +11,13 @@ use kpi_compiler::syntax::parse;
 /// Swaps two neighbouring letters: one edit away, never the same name.
 fn misspell(name: &str) -> Option<String> {
     let chars: Vec<char> = name.chars().collect();
-    let i = (1..chars.len().saturating_sub(1)).find(|&i| chars[i] != chars[i + 1]).or(if chars.len() == 2 && chars[0] != chars[1] { Some(0) } else { None })?;
+    let i = (1..chars.len().saturating_sub(1))
+        .find(|&i| chars[i] != chars[i + 1])
+        .or(if chars.len() == 2 && chars[0] != chars[1] {
+            Some(0)
+        } else {
+            None
+        })?;
     let mut out = chars.clone();
     out.swap(i, i + 1);
     Some(out.into_iter().collect())
@@ -33,11 +39,15 @@ fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
             walk(operand, out);
             list.iter().for_each(|x| walk(x, out));
         }
-        ExprKind::Like { operand, pattern, .. } => {
+        ExprKind::Like {
+            operand, pattern, ..
+        } => {
             walk(operand, out);
             walk(pattern, out);
         }
-        ExprKind::Between { operand, low, high, .. } => {
+        ExprKind::Between {
+            operand, low, high, ..
+        } => {
             walk(operand, out);
             walk(low, out);
             walk(high, out);
@@ -65,8 +75,13 @@ fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
 fn names(file: &File) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     for kpi in &file.kpis {
-        let relations: Vec<&Relation> = std::iter::once(&kpi.from).chain(kpi.joins.iter().map(|j| &j.relation)).collect();
-        let aliases: Vec<&str> = relations.iter().map(|r| r.alias_ident().name.as_str()).collect();
+        let relations: Vec<&Relation> = std::iter::once(&kpi.from)
+            .chain(kpi.joins.iter().map(|j| &j.relation))
+            .collect();
+        let aliases: Vec<&str> = relations
+            .iter()
+            .map(|r| r.alias_ident().name.as_str())
+            .collect();
         out.extend(relations.iter().map(|r| (r.name.name.clone(), r.name.span)));
         let mut exprs = Vec::new();
         kpi.joins.iter().for_each(|j| walk(&j.on, &mut exprs));
@@ -75,7 +90,11 @@ fn names(file: &File) -> Vec<(String, Span)> {
         kpi.measures.iter().for_each(|m| walk(&m.expr, &mut exprs));
         for e in exprs {
             if let ExprKind::Path { parts } = &e.kind {
-                let column = if aliases.contains(&parts[0].name.as_str()) { parts.get(1) } else { None };
+                let column = if aliases.contains(&parts[0].name.as_str()) {
+                    parts.get(1)
+                } else {
+                    None
+                };
                 if let Some(c) = column {
                     out.push((c.name.clone(), c.span));
                 }
@@ -89,7 +108,11 @@ fn names(file: &File) -> Vec<(String, Span)> {
 fn misspelt_names_point_at_themselves_and_suggest_the_intended_name() {
     let pipelines = root().join("pipelines");
     let mut tried = 0;
-    let mut files: Vec<_> = std::fs::read_dir(&pipelines).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "kpi")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&pipelines)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kpi"))
+        .collect();
     files.sort();
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
@@ -99,18 +122,37 @@ fn misspelt_names_point_at_themselves_and_suggest_the_intended_name() {
         let (ast, errors) = parse(&sources, id);
         assert!(errors.is_empty());
         for (name, span) in names(&ast) {
-            let Some(wrong) = misspell(&name) else { continue };
+            let Some(wrong) = misspell(&name) else {
+                continue;
+            };
             let project = project_from(&pipelines);
-            let changed = format!("{}{}{}", &text[..span.start as usize], wrong, &text[span.end as usize..]);
+            let changed = format!(
+                "{}{}{}",
+                &text[..span.start as usize],
+                wrong,
+                &text[span.end as usize..]
+            );
             std::fs::write(project.path().join(&file_name), changed).unwrap();
             let out = run_in(project.path(), &["check", "--format", "json"]);
             assert_eq!(out.code, 1, "`{wrong}` for `{name}` in {file_name}");
             let diagnostics: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
             let at = sources.line_col(id, span.start);
-            let hit = diagnostics.iter().find(|d| d["line"] == at.line && d["column"] == at.column);
-            let hit = hit.unwrap_or_else(|| panic!("no diagnostic at {file_name}:{}:{} for `{wrong}`: {}", at.line, at.column, out.stdout));
+            let hit = diagnostics
+                .iter()
+                .find(|d| d["line"] == at.line && d["column"] == at.column);
+            let hit = hit.unwrap_or_else(|| {
+                panic!(
+                    "no diagnostic at {file_name}:{}:{} for `{wrong}`: {}",
+                    at.line, at.column, out.stdout
+                )
+            });
             assert_eq!(hit["file"], file_name.as_str());
-            assert_eq!(hit["help"], format!("Did you mean `{name}`?"), "{}", out.stdout);
+            assert_eq!(
+                hit["help"],
+                format!("Did you mean `{name}`?"),
+                "{}",
+                out.stdout
+            );
             tried += 1;
         }
     }
@@ -123,7 +165,9 @@ fn misspelt_catalog_tables_in_kpi_yaml_are_caught() {
     let yaml = std::fs::read_to_string(pipelines.join("kpi.yaml")).unwrap();
     let mut tried = 0;
     for (line_no, line) in yaml.lines().enumerate() {
-        let Some(value) = line.trim_start().strip_prefix("table: ") else { continue };
+        let Some(value) = line.trim_start().strip_prefix("table: ") else {
+            continue;
+        };
         let (db, table) = value.split_once('.').unwrap();
         let wrong = format!("{db}.{}", misspell(table).unwrap());
         let project = project_from(&pipelines);
@@ -133,9 +177,21 @@ fn misspelt_catalog_tables_in_kpi_yaml_are_caught() {
         assert_eq!(out.code, 1);
         let diagnostics: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
         let column = line.find("table: ").unwrap() + "table: ".len() + 1;
-        let hit = diagnostics.iter().find(|d| d["file"] == "kpi.yaml" && d["line"] == line_no + 1 && d["column"] == column);
-        let hit = hit.unwrap_or_else(|| panic!("no diagnostic at kpi.yaml:{}:{column}: {}", line_no + 1, out.stdout));
-        assert!(hit["help"].as_str().unwrap().contains(value), "{}", out.stdout);
+        let hit = diagnostics
+            .iter()
+            .find(|d| d["file"] == "kpi.yaml" && d["line"] == line_no + 1 && d["column"] == column);
+        let hit = hit.unwrap_or_else(|| {
+            panic!(
+                "no diagnostic at kpi.yaml:{}:{column}: {}",
+                line_no + 1,
+                out.stdout
+            )
+        });
+        assert!(
+            hit["help"].as_str().unwrap().contains(value),
+            "{}",
+            out.stdout
+        );
         tried += 1;
     }
     assert!(tried >= 3);

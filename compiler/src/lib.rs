@@ -41,7 +41,10 @@ pub fn check_project(
     let bound = match project {
         Some(project) => {
             let (bound, errors) = project::bind_sources(project, &catalog);
-            diagnostics.extend(errors);
+            // Without any snapshot file every table is unknown; that was reported once already.
+            if !catalog_files.is_empty() {
+                diagnostics.extend(errors);
+            }
             bound
         }
         None => Vec::new(),

@@ -22,7 +22,11 @@ pub struct Run {
 }
 
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let out: Output = kpi().args(args).current_dir(dir).output().expect("kpi runs");
+    let out: Output = kpi()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("kpi runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -45,10 +49,19 @@ pub fn project_from(case: &Path) -> tempfile::TempDir {
         std::fs::copy(&file, dir.path().join(name)).expect("copy case");
     }
     if !dir.path().join("kpi.yaml").exists() {
-        let shared = std::fs::read_to_string(root().join("tests/project.yaml")).expect("project.yaml");
-        std::fs::write(dir.path().join("kpi.yaml"), format!("catalog: catalog/\n{shared}")).expect("write kpi.yaml");
+        let shared =
+            std::fs::read_to_string(root().join("tests/project.yaml")).expect("project.yaml");
+        std::fs::write(
+            dir.path().join("kpi.yaml"),
+            format!("catalog: catalog/\n{shared}"),
+        )
+        .expect("write kpi.yaml");
         std::fs::create_dir_all(dir.path().join("catalog")).expect("catalog dir");
-        std::fs::copy(root().join("tests/catalog/lake.yaml"), dir.path().join("catalog/lake.yaml")).expect("copy catalog");
+        std::fs::copy(
+            root().join("tests/catalog/lake.yaml"),
+            dir.path().join("catalog/lake.yaml"),
+        )
+        .expect("copy catalog");
     }
     dir
 }
@@ -78,5 +91,8 @@ pub fn corpus(folder: &str) -> Vec<PathBuf> {
 }
 
 pub fn case_name(path: &Path) -> String {
-    path.file_stem().expect("stem").to_string_lossy().into_owned()
+    path.file_stem()
+        .expect("stem")
+        .to_string_lossy()
+        .into_owned()
 }

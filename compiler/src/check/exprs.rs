@@ -165,7 +165,8 @@ impl<'a> Typer<'a> {
             } => {
                 let operand = self.expr(operand);
                 let list: Vec<TExpr> = list.iter().map(|e| self.expr(e)).collect();
-                for item in &list {
+                // One mistake, one report: the first item of another type.
+                if let Some(item) = list.iter().find(|i| !operand.ty.comparable_with(&i.ty)) {
                     self.comparable(&operand, item, item.span);
                 }
                 self.node(
@@ -435,6 +436,19 @@ impl<'a> Typer<'a> {
         if let Some(function) = aggregate(fname, args.distinct) {
             return self.aggregate(function, name, args, span);
         }
+        if !functions::SCALARS.contains(&fname) {
+            let candidates = functions::SCALARS
+                .iter()
+                .chain(functions::AGGREGATES)
+                .map(|s| s.to_string())
+                .collect();
+            self.errors.push(CheckError::UnknownFunction {
+                span: name.span,
+                name: fname.to_string(),
+                candidates,
+            });
+            return self.error_node(span);
+        }
         if args.star || args.distinct || args.filter.is_some() {
             let what = if args.star {
                 "*"
@@ -460,19 +474,8 @@ impl<'a> Typer<'a> {
                 ty,
                 span,
             ),
-            None => {
-                let candidates = functions::SCALARS
-                    .iter()
-                    .chain(functions::AGGREGATES)
-                    .map(|s| s.to_string())
-                    .collect();
-                self.errors.push(CheckError::UnknownFunction {
-                    span: name.span,
-                    name: fname.to_string(),
-                    candidates,
-                });
-                self.error_node(span)
-            }
+            // Unreachable: unknown names were reported above.
+            None => self.error_node(span),
         }
     }
 

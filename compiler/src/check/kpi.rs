@@ -248,7 +248,7 @@ fn window(
         });
         return Window::DAY;
     }
-    if w.days + w.ends_before > MAX_WINDOW_DAYS {
+    if w.days.saturating_add(w.ends_before) > MAX_WINDOW_DAYS {
         errors.push(CheckError::InvalidWindow {
             span: w.span,
             reason: format!("this reaches back more than {MAX_WINDOW_DAYS} days"),

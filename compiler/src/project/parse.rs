@@ -4,6 +4,7 @@ use super::errors::{self, is_identifier};
 use super::yaml::{Key, Node, Value, parse_yaml};
 use super::{Located, Project, SourceDecl, SourceKind};
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::did_you_mean;
 use crate::span::{FileId, Sources, Span};
 
 const PROJECT_FIELDS: [&str; 4] = ["name", "catalog", "sources", "target"];
@@ -41,6 +42,7 @@ pub fn parse_project(sources: &Sources, file: FileId) -> (Option<Project>, Vec<D
     };
     let mut p = Checker {
         diagnostics: Vec::new(),
+        misspelt: Vec::new(),
     };
     let section = "the project file";
     let Some(entries) = p.mapping(&root, section) else {
@@ -81,6 +83,9 @@ pub fn parse_project(sources: &Sources, file: FileId) -> (Option<Project>, Vec<D
 
 pub(super) struct Checker {
     pub(super) diagnostics: Vec<Diagnostic>,
+    /// `(section, field)` pairs that a misspelt key already stands for: the misspelling was
+    /// reported, so the field is not reported missing as well.
+    misspelt: Vec<(String, String)>,
 }
 
 pub(super) type Entries = [(Key, Node)];
@@ -104,6 +109,9 @@ impl Checker {
             if !known.contains(&key.name.as_str()) {
                 self.diagnostics
                     .push(errors::unknown_field(key, section, known));
+                if let Some(meant) = did_you_mean(&key.name, known.iter().copied()) {
+                    self.misspelt.push((section.to_string(), meant));
+                }
             }
         }
     }
@@ -116,11 +124,17 @@ impl Checker {
         field: &str,
     ) -> Option<&'a (Key, Node)> {
         let found = entries.iter().find(|(k, _)| k.name == field);
-        if found.is_none() {
+        if found.is_none() && !self.is_misspelt(section, field) {
             self.diagnostics
                 .push(errors::missing_field(owner, section, field));
         }
         found
+    }
+
+    fn is_misspelt(&self, section: &str, field: &str) -> bool {
+        self.misspelt
+            .iter()
+            .any(|(s, f)| s == section && f == field)
     }
 
     pub(super) fn optional<'a>(entries: &'a Entries, field: &str) -> Option<&'a Node> {
@@ -237,7 +251,7 @@ impl Checker {
         };
         let kind = kind?;
         match (&partition, kind.value.is_partitioned()) {
-            (None, true) => self
+            (None, true) if !self.is_misspelt(&section, "partition") => self
                 .diagnostics
                 .push(errors::missing_partition(key.span, &key.name, kind.value)),
             (Some(p), false) => self

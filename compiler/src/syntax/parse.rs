@@ -217,7 +217,12 @@ impl Builder {
         let mut ends_before = 0;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::integer => days = self.integer(&p),
+                // A number too large was reported; `1` keeps later checks quiet.
+                Rule::integer => {
+                    days = Some(self.integer(&p))
+                        .filter(|d| *d > 0 || p.as_str().trim_start_matches('0').is_empty())
+                        .unwrap_or(1)
+                }
                 Rule::window_end => {
                     if let Some(n) = p.into_inner().find(|q| q.as_rule() == Rule::integer) {
                         ends_before = self.integer(&n);
@@ -414,7 +419,10 @@ impl Builder {
                     };
                     depth = depth.max(d) + 1;
                     if depth > MAX_EXPR_DEPTH {
-                        self.errors.push(SyntaxError::TooDeep { span: at, limit: MAX_EXPR_DEPTH });
+                        self.errors.push(SyntaxError::TooDeep {
+                            span: at,
+                            limit: MAX_EXPR_DEPTH,
+                        });
                         break;
                     }
                     expr = Expr {
