@@ -3,6 +3,8 @@
 //! whole project, for mistakes in kpi.yaml or the catalog. The full rendered diagnostic
 //! output is snapshotted (colour off, width 100).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{case_name, corpus, project_from, run_in};
@@ -31,7 +33,7 @@ fn expected_code(case: &Path) -> String {
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap_or_default();
         for line in text.lines() {
-            let line = line.trim_start_matches(|c| c == '/' || c == '#' || c == ' ');
+            let line = line.trim_start_matches(['/', '#', ' ']);
             if let Some(code) = line.strip_prefix("expect:") {
                 return code.trim().to_string();
             }

@@ -1,6 +1,8 @@
 //! Misspelling any column, table or KPI name of the pipelines project gives exit code 1, the
 //! file, line and column of the name, and the intended name as a suggestion.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{project_from, root, run_in};

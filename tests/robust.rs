@@ -2,6 +2,8 @@
 //! corpus file, random bytes, an empty file and pathological nesting go through parse, check
 //! and both renderers. Tests run on 2 MiB thread stacks, a quarter of the CLI's main thread.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::root;

@@ -1,6 +1,6 @@
 //! Shared test helpers: run the `kpi` binary on a project laid out in a fresh directory.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

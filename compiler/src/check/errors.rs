@@ -208,7 +208,7 @@ impl CheckError {
             }
             AmbiguousColumn { span, name, relations } => {
                 Diagnostic::error("E0204", format!("ambiguous column `{name}`"))
-                    .label(*span, format!("{} all have a column `{name}`", list(relations)))
+                    .label(*span, format!("{} {} have a column `{name}`", list(relations), if relations.len() == 2 { "both" } else { "all" }))
                     .help(format!("Qualify the column, for example `{}.{name}`.", relations.first().map_or("e", String::as_str)))
             }
             DuplicateAlias { span, name, first } => Diagnostic::error("E0205", format!("`{name}` is used twice as a relation name"))
@@ -280,7 +280,7 @@ impl CheckError {
                 .help("Move the aggregate into a `measure`, or filter rows inside it: `count(* where …)`."),
             BareColumnMeasure { span, column } => Diagnostic::error("E0402", format!("measure uses column `{column}` outside an aggregate"))
                 .label(*span, "a measure has one value per group, this column has one per row")
-                .help(format!("Aggregate it, for example `sum({column})` or `count(distinct {column})`, or add it to `group by`.")),
+                .help(format!("Aggregate it, for example `sum({column})` or `count(distinct {column})`, since a measure has one value per group.")),
             NestedAggregate { span, function } => Diagnostic::error("E0403", format!("aggregate `{function}` inside another aggregate"))
                 .label(*span, "aggregates cannot be nested")
                 .help("Compute the inner aggregate in an upstream KPI and aggregate its output here."),

@@ -143,11 +143,11 @@ pub fn scalar_type(
             })
             .map_or(Type::Unknown, |_| Type::Boolean),
         "concat" => {
-            call.range(1, usize::MAX, "one or more texts").map(|c| {
-                (0..args.len()).for_each(|i| {
+            if let Some(c) = call.range(1, usize::MAX, "one or more texts") {
+                for i in 0..args.len() {
                     c.text(i);
-                })
-            });
+                }
+            }
             Type::String
         }
         "coalesce" | "greatest" | "least" => {
@@ -229,8 +229,10 @@ pub fn scalar_type(
         },
         "contains" => match call.exact(2, "an array and a value") {
             Some(c) => {
-                if let Some(Type::Array { element }) = c.family(0, &[Family::Array], "an array") {
-                    if !element.comparable_with(&args[1].0) {
+                if let Some(Type::Array { element }) = c.family(0, &[Family::Array], "an array")
+                    && !element.comparable_with(&args[1].0)
+                {
+                    {
                         c.errors_push(CheckError::Incomparable {
                             span: args[1].1,
                             left: (**element).clone(),

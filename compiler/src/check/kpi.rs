@@ -228,11 +228,12 @@ fn window(
     let Some(w) = relation.window else {
         return Window::DAY;
     };
-    if let RelationTarget::Source(name) = target {
-        if env
+    if let RelationTarget::Source(name) = target
+        && env
             .sources
             .get(name.as_str())
             .is_some_and(|s| s.kind == SourceKind::Table)
+    {
         {
             errors.push(CheckError::WindowOnUnpartitioned {
                 span: w.span,
@@ -335,8 +336,10 @@ fn add_output(
 }
 
 fn check(c: &ast::Check, outputs: &[Named], errors: &mut Vec<CheckError>) -> Option<Check> {
-    if let ExprKind::Call { name, args } = &c.expr.kind {
-        if name.name == "unique" {
+    if let ExprKind::Call { name, args } = &c.expr.kind
+        && name.name == "unique"
+    {
+        {
             let mut columns = Vec::new();
             for a in &args.args {
                 match &a.kind {
@@ -452,8 +455,9 @@ fn equalities(relations: &[ir::RelationUse], filter: Option<&TExpr>) -> BTreeMap
             left,
             right,
         } = &e.kind
+            && let (Some(a), Some(b)) = (column_key(left), column_key(right))
         {
-            if let (Some(a), Some(b)) = (column_key(left), column_key(right)) {
+            {
                 let (ra, rb) = (find(&parent, &a), find(&parent, &b));
                 if ra != rb {
                     parent.insert(ra, rb);

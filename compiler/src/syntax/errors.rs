@@ -65,7 +65,7 @@ impl SyntaxError {
                 .help("Write dates as date 'YYYY-MM-DD' with a real month and day."),
             SyntaxError::NumberTooLarge { span } => Diagnostic::error("E0005", "number too large")
                 .label(*span, "this does not fit in 64 bits")
-                .help("Use a smaller number, or a decimal such as 1.0e20 written as 100000000000000000000.0."),
+                .help("Use a smaller number, or write it as a decimal such as 100000000000000000000.0."),
             SyntaxError::UnterminatedString { span } => Diagnostic::error("E0006", "unterminated string")
                 .label(*span, "this string has no closing quote")
                 .help("Close the string with `'`; write a quote inside a string as `''`."),

@@ -245,10 +245,8 @@ impl Builder {
         let mut on = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::join_kind => {
-                    if p.into_inner().any(|k| k.as_rule() == Rule::kw_left) {
-                        kind = JoinKind::Left;
-                    }
+                Rule::join_kind if p.clone().into_inner().any(|k| k.as_rule() == Rule::kw_left) => {
+                    kind = JoinKind::Left;
                 }
                 Rule::relation => relation = Some(self.relation(p)),
                 Rule::expr => on = Some(self.expr(p)),
