@@ -157,6 +157,19 @@ pub enum CheckError {
     GroupByWithoutName {
         span: Span,
     },
+    BranchTypes {
+        span: Span,
+        first: Type,
+        this: Type,
+    },
+    NullComparison {
+        span: Span,
+        negated: bool,
+    },
+    InvalidOutputName {
+        span: Span,
+        name: String,
+    },
 }
 
 fn suggestion(name: &str, candidates: &[String]) -> Option<String> {
@@ -325,6 +338,15 @@ impl CheckError {
             ReservedName { span, name } => Diagnostic::error("E0606", format!("`{name}` is reserved"))
                 .label(*span, "the partition column of every KPI table has this name")
                 .help("Choose another name for this column."),
+            BranchTypes { span, first, this } => Diagnostic::error("E0307", "`case` branches have different types")
+                .label(*span, format!("this is `{this}`, an earlier branch is `{first}`"))
+                .help("Give every branch a value of the same kind, converting with `to_string`, `to_double` or `to_bigint`."),
+            NullComparison { span, negated } => Diagnostic::warning("W0301", "comparison with `null` is never true")
+                .label(*span, "any comparison with null gives null, which filters the row out")
+                .help(if *negated { "Write `is not null` to test for a value." } else { "Write `is null` to test for a missing value." }),
+            InvalidOutputName { span, name } => Diagnostic::error("E0608", format!("`{name}` cannot name a table or column"))
+                .label(*span, "KPI, dimension and measure names become Athena table and column names")
+                .help("Use lower-case letters, digits and `_`, starting with a letter or `_`."),
             GroupByWithoutName { span } => Diagnostic::error("E0607", "dimension needs a name")
                 .label(*span, "only a plain column names itself")
                 .help("Name the dimension: `group by weekday = day_of_week(e.ts)`."),

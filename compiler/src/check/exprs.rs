@@ -256,10 +256,10 @@ impl<'a> Typer<'a> {
         match acc.common(&value.ty) {
             Some(t) => t,
             None => {
-                self.errors.push(CheckError::Incomparable {
+                self.errors.push(CheckError::BranchTypes {
                     span: value.span,
-                    left: acc.clone(),
-                    right: value.ty.clone(),
+                    first: acc.clone(),
+                    this: value.ty.clone(),
                 });
                 Type::Unknown
             }
@@ -295,6 +295,12 @@ impl<'a> Typer<'a> {
             }
             op if op.is_comparison() => {
                 self.comparable(&l, &r, span);
+                if l.ty == Type::Null || r.ty == Type::Null {
+                    self.errors.push(CheckError::NullComparison {
+                        span,
+                        negated: op == BinaryOp::NotEq,
+                    });
+                }
                 Type::Boolean
             }
             BinaryOp::Concat => {
@@ -344,20 +350,24 @@ impl<'a> Typer<'a> {
         )
     }
 
+    /// Reports the first operand that is not a number, once per operator, and nothing when
+    /// an operand already failed to check.
     fn numeric_operands(&mut self, op: BinaryOp, l: &TExpr, r: &TExpr) -> bool {
-        let mut ok = true;
-        for side in [l, r] {
-            if !side.ty.is_numeric() {
+        if l.ty == Type::Unknown || r.ty == Type::Unknown {
+            return true;
+        }
+        match [l, r].into_iter().find(|side| !side.ty.is_numeric()) {
+            Some(side) => {
                 self.errors.push(CheckError::OperandType {
                     span: side.span,
                     op: op.symbol().into(),
                     expected: "numbers",
                     found: side.ty.clone(),
                 });
-                ok = false;
+                false
             }
+            None => true,
         }
-        ok
     }
 
     /// `+` and `-`: numbers, or a date moved by whole days, or the days between two dates.

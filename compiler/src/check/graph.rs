@@ -32,6 +32,12 @@ pub fn build(
     for (f, file) in files.iter().enumerate() {
         for (i, kpi) in file.kpis.iter().enumerate() {
             let name = &kpi.name.name;
+            if !super::kpi::is_output_name(name) {
+                errors.push(CheckError::InvalidOutputName {
+                    span: kpi.name.span,
+                    name: name.clone(),
+                });
+            }
             if source_names.contains(name) {
                 errors.push(CheckError::KpiShadowsSource {
                     span: kpi.name.span,

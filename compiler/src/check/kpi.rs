@@ -315,7 +315,12 @@ fn add_output(
     span: crate::span::Span,
     errors: &mut Vec<CheckError>,
 ) {
-    if name == "dt" {
+    if !is_output_name(name) {
+        errors.push(CheckError::InvalidOutputName {
+            span,
+            name: name.into(),
+        });
+    } else if name == "dt" {
         errors.push(CheckError::ReservedName {
             span,
             name: name.into(),
@@ -504,12 +509,19 @@ fn non_additive_sums(
                 arg: Some(arg),
                 ..
             } => {
-                let TExprKind::Column {
-                    relation, column, ..
-                } = &arg.kind
-                else {
+                let non_additive = |relation: &str, column: &str| {
+                    let schema = kpi_relations
+                        .get(relation)
+                        .and_then(|(kpi, _)| env.kpis.get(kpi));
+                    let additivity = schema
+                        .and_then(|s| s.as_ref())
+                        .and_then(|s| s.additivity.get(column));
+                    additivity == Some(&Additivity::NonAdditive)
+                };
+                let Some((relation, column)) = first_column(arg, &non_additive) else {
                     continue;
                 };
+                let (relation, column) = (&relation, &column);
                 let Some((kpi, window)) = kpi_relations.get(relation) else {
                     continue;
                 };
@@ -565,4 +577,42 @@ fn non_additive_sums(
             _ => {}
         }
     }
+}
+
+/// The first column reference in `expr` (depth first) that `wanted` accepts.
+fn first_column(expr: &TExpr, wanted: &dyn Fn(&str, &str) -> bool) -> Option<(String, String)> {
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            TExprKind::Column {
+                relation, column, ..
+            } if wanted(relation, column) => {
+                return Some((relation.clone(), column.clone()));
+            }
+            TExprKind::Binary { left, right, .. } => {
+                stack.push(right);
+                stack.push(left);
+            }
+            TExprKind::Unary { operand, .. } => stack.push(operand),
+            TExprKind::Call { args, .. } => stack.extend(args.iter().rev()),
+            TExprKind::Case { whens, otherwise } => {
+                stack.extend(otherwise.iter().map(|b| &**b));
+                for (c, v) in whens.iter().rev() {
+                    stack.push(v);
+                    stack.push(c);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Names that Athena accepts unquoted as table and column names, and that Glue keeps as is.
+pub fn is_output_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

@@ -64,7 +64,7 @@ impl SyntaxError {
                 .label(*span, format!("`{text}` is not a calendar date"))
                 .help("Write dates as date 'YYYY-MM-DD' with a real month and day."),
             SyntaxError::NumberTooLarge { span } => Diagnostic::error("E0005", "number too large")
-                .label(*span, "this does not fit in 64 bits")
+                .label(*span, "this does not fit in a 64-bit integer")
                 .help("Use a smaller number, or write it as a decimal such as 100000000000000000000.0."),
             SyntaxError::UnterminatedString { span } => Diagnostic::error("E0006", "unterminated string")
                 .label(*span, "this string has no closing quote")

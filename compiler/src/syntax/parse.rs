@@ -346,7 +346,8 @@ impl Builder {
         let span = self.span(&pair);
         let text = pair.as_str();
         let name = match text.strip_prefix('`').and_then(|t| t.strip_suffix('`')) {
-            Some(quoted) => quoted.to_string(),
+            // Hive names are case-insensitive; backquotes only allow other characters.
+            Some(quoted) => quoted.to_ascii_lowercase(),
             None => text.to_ascii_lowercase(),
         };
         Ident { name, span }
@@ -445,7 +446,16 @@ impl Builder {
             }
             Rule::call => self.call(pair, span),
             Rule::case_expr => self.case(pair, span),
-            Rule::integer => (literal(Literal::Integer(self.integer(&pair)), span), 1),
+            Rule::integer => {
+                let value = self.integer(&pair);
+                if value > i64::MAX as u64 {
+                    self.errors.push(SyntaxError::NumberTooLarge { span });
+                }
+                (
+                    literal(Literal::Integer(value.min(i64::MAX as u64)), span),
+                    1,
+                )
+            }
             Rule::decimal => (
                 literal(Literal::Decimal(pair.as_str().to_string()), span),
                 1,
