@@ -20,6 +20,8 @@ pub struct Source {
     pub table: String,
     pub kind: SourceKind,
     pub partition: Option<String>,
+    pub location: Option<String>,
+    pub format: crate::catalog::TableFormat,
     pub columns: Vec<Column>,
 }
 

@@ -6,8 +6,10 @@ pub mod catalog;
 pub mod check;
 pub mod diagnostic;
 pub mod ir;
+pub mod lower;
 pub mod project;
 pub mod span;
+pub mod sql;
 pub mod syntax;
 pub mod types;
 
@@ -57,6 +59,8 @@ pub fn check_project(
             table: b.table.name.clone(),
             kind: b.kind,
             partition: b.partition.clone(),
+            location: b.table.location.clone(),
+            format: b.table.format.clone(),
             columns: b
                 .table
                 .columns

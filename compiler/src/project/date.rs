@@ -120,3 +120,80 @@ mod tests {
         );
     }
 }
+
+impl Date {
+    /// Days since 1970-01-01 (negative before), by the civil-from-days algorithm.
+    pub fn day_number(self) -> i64 {
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `n` days after 1970-01-01; `None` outside years 0..=9999.
+    pub fn from_day_number(n: i64) -> Option<Date> {
+        let z = n + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Some(Date {
+            year: u16::try_from(year).ok().filter(|y| *y <= 9999)?,
+            month: u8::try_from(month).ok()?,
+            day: u8::try_from(day).ok()?,
+        })
+    }
+
+    /// This date moved by `days` (negative moves back).
+    pub fn add_days(self, days: i64) -> Option<Date> {
+        Date::from_day_number(self.day_number() + days)
+    }
+}
+
+#[cfg(test)]
+mod day_number_tests {
+    use super::Date;
+
+    #[test]
+    fn day_numbers_round_trip_across_leap_years() {
+        let epoch = Date::parse("1970-01-01").unwrap();
+        assert_eq!(epoch.day_number(), 0);
+        assert_eq!(
+            Date::parse("2024-03-01").unwrap().day_number()
+                - Date::parse("2024-02-28").unwrap().day_number(),
+            2
+        );
+        assert_eq!(
+            Date::parse("2023-03-01").unwrap().day_number()
+                - Date::parse("2023-02-28").unwrap().day_number(),
+            1
+        );
+        for n in -700_000..2_900_000i64 {
+            if n % 997 == 0 {
+                let d = Date::from_day_number(n).unwrap();
+                assert_eq!(d.day_number(), n);
+                assert_eq!(Date::parse(&d.to_string()).unwrap(), d);
+            }
+        }
+        assert_eq!(
+            Date::parse("2024-01-31")
+                .unwrap()
+                .add_days(-29)
+                .unwrap()
+                .to_string(),
+            "2024-01-02"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! [`BoundSource`]s (`bind_sources`).
 
 mod bind;
-mod date;
+pub mod date;
 mod errors;
 mod parse;
 mod target;

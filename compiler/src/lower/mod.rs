@@ -1,0 +1,184 @@
+//! Lower: typed IR + project settings → the backend-neutral plan: the KPI DAG, what each
+//! KPI's day reads, output schemas, fingerprints. The SQL, ASL and SAM emitters read only this.
+
+mod days;
+mod fingerprint;
+
+pub use days::{DayRange, coverage};
+pub use fingerprint::fingerprint;
+
+use crate::catalog::TableFormat;
+use crate::ir::{self, Column, RelationTarget, SourceKind, Window};
+use crate::project::Project;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    pub settings: Settings,
+    pub sources: Vec<SourcePlan>,
+    /// Upstream first; ties by name.
+    pub kpis: Vec<KpiPlan>,
+}
+
+/// The project's target settings, as kpi.yaml gives them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub project: String,
+    pub database: String,
+    /// `s3://bucket/prefix/`, ending with `/`.
+    pub location: String,
+    pub workgroup: String,
+    pub concurrency: u32,
+    pub crawler: Option<String>,
+    pub history_start: String,
+    pub time_zone: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SourcePlan {
+    pub name: String,
+    pub database: String,
+    pub table: String,
+    pub kind: SourceKind,
+    pub partition: Option<String>,
+    pub location: Option<String>,
+    pub format: TableFormat,
+    pub columns: Vec<Column>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KpiPlan {
+    pub name: String,
+    pub doc: Option<String>,
+    /// Hex SHA-256 of the meaning of the KPI and of everything upstream of it.
+    pub fingerprint: String,
+    /// Where the output table lives: `<target location><name>/`.
+    pub location: String,
+    /// Where each attempt's files are written: `<location>attempts/`.
+    pub attempts_location: String,
+    pub columns: Vec<Column>,
+    pub dimensions: Vec<String>,
+    pub upstream: Vec<String>,
+    /// Position in the DAG: 0 for KPIs that read only sources, else 1 + the deepest upstream.
+    pub level: usize,
+    pub reads: Vec<Read>,
+    /// `(file:line) check text` of each check, in order, for failure messages.
+    pub check_labels: Vec<String>,
+    pub definition: ir::Kpi,
+}
+
+/// One relation read by a KPI for its day D: the days `[D - ends_before - days + 1, D - ends_before]`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Read {
+    pub alias: String,
+    pub target: RelationTarget,
+    pub window: Window,
+    /// Whether the relation is partitioned by day (KPIs always are).
+    pub partitioned: bool,
+}
+
+/// Lowers a checked program. `check_labels` gives, per KPI, a readable label for each check
+/// (the caller has the source text).
+pub fn lower(
+    program: &ir::Program,
+    project: &Project,
+    check_labels: &BTreeMap<String, Vec<String>>,
+) -> Plan {
+    let target = &project.target;
+    let settings = Settings {
+        project: project.name.clone(),
+        database: target.database.value.clone(),
+        location: target.location.value.clone(),
+        workgroup: target.workgroup.value.clone(),
+        concurrency: target.concurrency.value,
+        crawler: target.crawler.as_ref().map(|c| c.value.clone()),
+        history_start: target.history_start.value.to_string(),
+        time_zone: target.time_zone().to_string(),
+    };
+    let sources: Vec<SourcePlan> = program
+        .sources
+        .iter()
+        .map(|s| SourcePlan {
+            name: s.name.clone(),
+            database: s.database.clone(),
+            table: s.table.clone(),
+            kind: s.kind,
+            partition: s.partition.clone(),
+            location: s.location.clone(),
+            format: s.format.clone(),
+            columns: s.columns.clone(),
+        })
+        .collect();
+    let mut fingerprints: BTreeMap<String, String> = BTreeMap::new();
+    let mut levels: BTreeMap<String, usize> = BTreeMap::new();
+    let mut kpis = Vec::new();
+    for kpi in &program.kpis {
+        let columns = kpi.output_columns();
+        let upstream_prints: Vec<(String, String)> = kpi
+            .upstream
+            .iter()
+            .map(|u| (u.clone(), fingerprints.get(u).cloned().unwrap_or_default()))
+            .collect();
+        let print = fingerprint(kpi, &columns, &upstream_prints);
+        fingerprints.insert(kpi.name.clone(), print.clone());
+        let level = kpi
+            .upstream
+            .iter()
+            .filter_map(|u| levels.get(u))
+            .max()
+            .map_or(0, |l| l + 1);
+        levels.insert(kpi.name.clone(), level);
+        let reads = kpi
+            .relations
+            .iter()
+            .map(|r| Read {
+                alias: r.alias.clone(),
+                target: r.target.clone(),
+                window: r.window,
+                partitioned: match &r.target {
+                    RelationTarget::Kpi(_) => true,
+                    RelationTarget::Source(name) => sources
+                        .iter()
+                        .find(|s| &s.name == name)
+                        .is_some_and(|s| s.kind != SourceKind::Table),
+                },
+            })
+            .collect();
+        let location = format!("{}{}/", settings.location, kpi.name);
+        kpis.push(KpiPlan {
+            name: kpi.name.clone(),
+            doc: kpi.doc.clone(),
+            fingerprint: print,
+            attempts_location: format!("{location}attempts/"),
+            location,
+            columns,
+            dimensions: kpi.dimensions.iter().map(|d| d.name.clone()).collect(),
+            upstream: kpi.upstream.clone(),
+            level,
+            reads,
+            check_labels: check_labels.get(&kpi.name).cloned().unwrap_or_default(),
+            definition: kpi.clone(),
+        });
+    }
+    Plan {
+        settings,
+        sources,
+        kpis,
+    }
+}
+
+impl Plan {
+    pub fn kpi(&self, name: &str) -> Option<&KpiPlan> {
+        self.kpis.iter().find(|k| k.name == name)
+    }
+
+    pub fn source(&self, name: &str) -> Option<&SourcePlan> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    /// The number of DAG levels (KPIs of one level never read each other).
+    pub fn levels(&self) -> usize {
+        self.kpis.iter().map(|k| k.level + 1).max().unwrap_or(0)
+    }
+}
