@@ -30,6 +30,26 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Check the project, then write its artifacts: Athena and DuckDB SQL per KPI, the state
+    /// machine, the SAM template and the manifest.
+    ///
+    /// Example: `kpi build --project pipelines --out target/kpi`
+    Build {
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// Output directory; defaults to `target/kpi` inside the project.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the KPI dependency graph, sources included.
+    ///
+    /// Example: `kpi graph --format dot | dot -Tsvg > kpis.svg`
+    Graph {
+        #[arg(long)]
+        project: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
     /// Print the long explanation of a diagnostic code, with an example and the fix.
     ///
     /// Example: `kpi explain E0202`
@@ -66,6 +86,12 @@ enum DebugStage {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
@@ -75,6 +101,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { project, format } => commands::check::run(project, format),
+        Command::Build { project, out } => commands::build::run(project, out),
+        Command::Graph { project, format } => commands::graph::run(project, format),
         Command::Explain { code, list } => commands::explain::run(code, list),
         Command::Debug {
             stage: DebugStage::Ast { project, file },

@@ -2,12 +2,15 @@
 //! later SQL, ASL and SAM) or diagnostics out. It does no IO: the caller reads files and hands
 //! their text in through [`span::Sources`].
 
+pub mod asl;
+pub mod build;
 pub mod catalog;
 pub mod check;
 pub mod diagnostic;
 pub mod ir;
 pub mod lower;
 pub mod project;
+pub mod sam;
 pub mod span;
 pub mod sql;
 pub mod syntax;
@@ -21,6 +24,8 @@ use span::{FileId, Sources};
 #[derive(Debug)]
 pub struct CheckedProject {
     pub program: Option<ir::Program>,
+    /// The catalog snapshot as read: `build` compares existing KPI tables with their new schema.
+    pub catalog: catalog::Catalog,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -92,6 +97,7 @@ pub fn check_project(
     let Some(project) = project else {
         return CheckedProject {
             program: None,
+            catalog,
             diagnostics: diagnostic::sorted(diagnostics),
         };
     };
@@ -105,6 +111,7 @@ pub fn check_project(
     diagnostics.extend(errors.iter().map(check::CheckError::to_diagnostic));
     CheckedProject {
         program: Some(program),
+        catalog,
         diagnostics: diagnostic::sorted(diagnostics),
     }
 }

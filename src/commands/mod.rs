@@ -1,5 +1,49 @@
 //! One module per subcommand.
 
+pub mod build;
 pub mod check;
 pub mod debug;
 pub mod explain;
+pub mod graph;
+
+use crate::load::{self, LoadError, Loaded};
+use crate::{Format, output};
+use kpi_compiler::catalog::Catalog;
+use kpi_compiler::ir::Program;
+use kpi_compiler::project::Project;
+use std::path::Path;
+
+/// A project that checked clean (warnings allowed).
+pub struct Checked {
+    pub loaded: Loaded,
+    pub project: Project,
+    pub catalog: Catalog,
+    pub program: Program,
+}
+
+/// Loads and checks; prints the diagnostics. `None` when there were errors (exit code 1).
+pub fn checked(dir: &Path, format: Format) -> Result<Option<Checked>, LoadError> {
+    let mut loaded = load::load(dir)?;
+    let result = kpi_compiler::check_project(
+        &loaded.sources,
+        loaded.project.as_ref(),
+        &loaded.catalog_files,
+        &loaded.kpi_files,
+    );
+    let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+    diagnostics.extend(result.diagnostics);
+    let diagnostics = kpi_compiler::diagnostic::sorted(diagnostics);
+    output::diagnostics(&diagnostics, &loaded.sources, format);
+    if diagnostics.iter().any(|d| d.is_error()) {
+        return Ok(None);
+    }
+    match (loaded.project.take(), result.program) {
+        (Some(project), Some(program)) => Ok(Some(Checked {
+            loaded,
+            project,
+            catalog: result.catalog,
+            program,
+        })),
+        _ => Ok(None),
+    }
+}

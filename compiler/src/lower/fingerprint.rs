@@ -31,10 +31,10 @@ fn canonical(value: &mut Value, aliases: &[String]) {
             map.remove("doc");
             map.remove("file");
             for key in ["alias", "relation"] {
-                if let Some(Value::String(s)) = map.get_mut(key) {
-                    if let Some(i) = aliases.iter().position(|a| a == s) {
-                        *s = format!("r{i}");
-                    }
+                if let Some(Value::String(s)) = map.get_mut(key)
+                    && let Some(i) = aliases.iter().position(|a| a == s)
+                {
+                    *s = format!("r{i}");
                 }
             }
             for v in map.values_mut() {

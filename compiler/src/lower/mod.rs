@@ -65,7 +65,57 @@ pub struct KpiPlan {
     pub reads: Vec<Read>,
     /// `(file:line) check text` of each check, in order, for failure messages.
     pub check_labels: Vec<String>,
+    /// How the output table already in the catalog snapshot (if any) becomes this schema.
+    pub migration: Migration,
     pub definition: ir::Kpi,
+}
+
+/// The output table as the catalog snapshot has it, against the schema the KPI now produces.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "columns", rename_all = "snake_case")]
+pub enum Migration {
+    /// Not in the snapshot, or already this schema.
+    None,
+    /// The snapshot's columns are a prefix of the new ones: append the rest.
+    AddColumns(Vec<Column>),
+    /// Columns were removed, renamed, reordered or changed type: Athena cannot migrate that
+    /// in place. Holds the first difference, described.
+    Incompatible(String),
+}
+
+fn migration(existing: Option<&crate::catalog::Table>, columns: &[Column]) -> Migration {
+    let Some(table) = existing else {
+        return Migration::None;
+    };
+    for (i, old) in table.columns.iter().enumerate() {
+        match columns.get(i) {
+            Some(new) if new.name == old.name && new.ty == old.ty => {}
+            Some(new) if new.name == old.name => {
+                return Migration::Incompatible(format!(
+                    "column `{}` changes type from `{}` to `{}`",
+                    old.name, old.ty, new.ty
+                ));
+            }
+            Some(new) => {
+                return Migration::Incompatible(format!(
+                    "column {} was `{}` and is now `{}`",
+                    i + 1,
+                    old.name,
+                    new.name
+                ));
+            }
+            None => {
+                return Migration::Incompatible(format!(
+                    "column `{}` is no longer produced",
+                    old.name
+                ));
+            }
+        }
+    }
+    match columns.get(table.columns.len()..) {
+        Some(added) if !added.is_empty() => Migration::AddColumns(added.to_vec()),
+        _ => Migration::None,
+    }
 }
 
 /// One relation read by a KPI for its day D: the days `[D - ends_before - days + 1, D - ends_before]`.
@@ -83,6 +133,7 @@ pub struct Read {
 pub fn lower(
     program: &ir::Program,
     project: &Project,
+    catalog: &crate::catalog::Catalog,
     check_labels: &BTreeMap<String, Vec<String>>,
 ) -> Plan {
     let target = &project.target;
@@ -146,6 +197,7 @@ pub fn lower(
             })
             .collect();
         let location = format!("{}{}/", settings.location, kpi.name);
+        let migration = migration(catalog.table(&settings.database, &kpi.name), &columns);
         kpis.push(KpiPlan {
             name: kpi.name.clone(),
             doc: kpi.doc.clone(),
@@ -158,6 +210,7 @@ pub fn lower(
             level,
             reads,
             check_labels: check_labels.get(&kpi.name).cloned().unwrap_or_default(),
+            migration,
             definition: kpi.clone(),
         });
     }

@@ -298,7 +298,7 @@ fn write(
     d: &dyn Dialect,
     head: &str,
     tail: &str,
-    attempt_column: bool,
+    partition_columns: bool,
 ) -> String {
     let def = &kpi.definition;
     let measures: BTreeMap<String, TExpr> = def
@@ -375,7 +375,7 @@ fn write(
             columns,
             day_text => format!("'{DAY}'"),
             attempt_text => format!("'{ATTEMPT}'"),
-            attempt_column,
+            partition_columns,
             from,
             joins,
             filter => def.filter.as_ref().map(|f| w.write(f)),

@@ -1,0 +1,219 @@
+//! One KPI's statements → Athena Task states (`<kpi>.<statement>`), each a
+//! `startQueryExecution.sync` whose query text is a `States.Format` template over the item's
+//! validated `$.day` and `$.attempt`.
+
+use super::types::{Catcher, Jitter, Retrier, State, States, Task, Transition};
+use crate::sql::{Param, Segment, SqlText, Statement};
+use serde_json::{Value, json};
+
+pub const ATHENA_SYNC: &str = "arn:aws:states:::athena:startQueryExecution.sync";
+
+/// Where the item keeps its validated values; the ItemSelector puts them there.
+pub const DAY_PATH: &str = "$.day";
+pub const ATTEMPT_PATH: &str = "$.attempt";
+
+/// Errors worth another try with the same request token: the call was refused or broke
+/// before a query ran, so reusing the token either starts the query or reconnects to it.
+/// A query that itself ended FAILED is not retried: its token would return the same failure.
+/// One retrier for all three keeps every Task (and so the definition) small.
+pub fn retriers() -> Vec<Retrier> {
+    vec![Retrier {
+        error_equals: vec![
+            "Athena.TooManyRequestsException".into(),
+            "Athena.ThrottlingException".into(),
+            "Athena.InternalServerException".into(),
+        ],
+        interval_seconds: 5,
+        max_attempts: 6,
+        backoff_rate: 2.0,
+        max_delay_seconds: 120,
+        jitter_strategy: Jitter::Full,
+    }]
+}
+
+/// Escapes text for a string literal inside an intrinsic function: `' { } \` each get a `\`.
+pub fn escape_intrinsic(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        if matches!(c, '\'' | '{' | '}' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Reverses [`escape_intrinsic`] on a template, keeping each unescaped `{}` as a placeholder
+/// (`None`) between text pieces. For tests and the local runtime's checks.
+pub fn unescape_template(template: &str) -> Vec<Option<String>> {
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    text.push(next);
+                }
+            }
+            '{' if chars.peek() == Some(&'}') => {
+                chars.next();
+                parts.push(Some(std::mem::take(&mut text)));
+                parts.push(None);
+            }
+            c => text.push(c),
+        }
+    }
+    parts.push(Some(text));
+    parts
+}
+
+fn param_path(p: Param) -> &'static str {
+    match p {
+        Param::Day => DAY_PATH,
+        // The lake exists only locally; Athena statements never contain it.
+        Param::Attempt | Param::Lake => ATTEMPT_PATH,
+    }
+}
+
+/// A backslash, as an intrinsic argument. The documented escape `\\` inside the template is
+/// rejected by asl-validator's path grammar (it accepts `\'`, `\{`, `\}` only), so each
+/// backslash of the SQL text becomes a `{}` filled by this instead.
+pub const BACKSLASH_ARG: &str = "States.Base64Decode('XA==')";
+
+/// `States.Format('<escaped text with {} per parameter>', <paths>)`; plain text without
+/// parameters is still wrapped, so every query string is built the same way.
+pub fn format_expression(sql: &SqlText) -> String {
+    let mut template = String::new();
+    let mut args = Vec::new();
+    for segment in &sql.segments {
+        match segment {
+            Segment::Text(t) => {
+                for (i, piece) in t.split('\\').enumerate() {
+                    if i > 0 {
+                        template.push_str("{}");
+                        args.push(BACKSLASH_ARG);
+                    }
+                    template.push_str(&escape_intrinsic(piece));
+                }
+            }
+            Segment::Param(p) => {
+                template.push_str("{}");
+                args.push(param_path(*p));
+            }
+        }
+    }
+    let mut out = format!("States.Format('{template}'");
+    for a in args {
+        out.push_str(", ");
+        out.push_str(a);
+    }
+    out.push(')');
+    out
+}
+
+/// The attempt (64 hex characters hashed from the execution, the KPI and the day) and the
+/// statement: a duplicated start of the same attempt reconnects to its query, a new attempt
+/// starts afresh. Athena takes 32 to 128 characters; a statement name too long for that is
+/// hashed in.
+pub fn request_token(kpi: &str, statement: &str) -> String {
+    if statement.len() <= 128 - 65
+        && statement
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        format!("States.Format('{{}}-{statement}', {ATTEMPT_PATH})")
+    } else {
+        format!(
+            "States.Hash(States.Format('{{}}|{}|{}', {ATTEMPT_PATH}, {DAY_PATH}), 'SHA-256')",
+            escape_intrinsic(kpi),
+            escape_intrinsic(statement)
+        )
+    }
+}
+
+pub fn task_name(kpi: &str, statement: &str) -> String {
+    format!("{kpi}.{}", statement)
+}
+
+/// The `.sync` result echoes the whole query text; keep only what a report needs.
+fn result_selector() -> Value {
+    json!({
+        "QueryExecutionId.$": "$.QueryExecution.QueryExecutionId",
+        "State.$": "$.QueryExecution.Status.State",
+        "Statistics.$": "$.QueryExecution.Statistics",
+    })
+}
+
+pub fn athena_task(kpi: &str, statement: &Statement, next: Transition, on_error: &str) -> Task {
+    Task {
+        comment: None,
+        resource: ATHENA_SYNC.into(),
+        parameters: json!({
+            "QueryString.$": format_expression(&statement.athena),
+            "ClientRequestToken.$": request_token(kpi, &statement.name),
+            "WorkGroup": "${WorkGroup}",
+            "QueryExecutionContext": { "Database": "${Database}" },
+            "ResultConfiguration": { "OutputLocation": "${QueryResultsLocation}" },
+        }),
+        result_selector: Some(result_selector()),
+        result_path: Some(Value::String("$.query".into())),
+        output_path: None,
+        retry: retriers(),
+        catch: vec![Catcher {
+            error_equals: vec!["States.ALL".into()],
+            result_path: "$.error".into(),
+            next: on_error.into(),
+        }],
+        transition: next,
+        binding: Some((kpi.to_string(), statement.name.clone())),
+    }
+}
+
+/// Adds the chain of Task states for `statements` (in order) to `states`; the last one ends
+/// the item with the output `"SUCCEEDED"` (its query's state), so a chunk's results stay
+/// small. Returns the name of the first, or `None` when there are no statements.
+pub fn add_chain(
+    states: &mut States,
+    kpi: &str,
+    statements: &[&Statement],
+    on_error: &str,
+) -> Option<String> {
+    let names: Vec<String> = statements.iter().map(|s| task_name(kpi, &s.name)).collect();
+    for (i, (name, statement)) in names.iter().zip(statements).enumerate() {
+        let mut task = match names.get(i + 1) {
+            Some(n) => athena_task(kpi, statement, Transition::next(n.clone()), on_error),
+            None => athena_task(kpi, statement, Transition::END, on_error),
+        };
+        if i + 1 == names.len() {
+            task.output_path = Some("$.query.State".into());
+        }
+        states.add(name.clone(), State::from(task));
+    }
+    names.first().cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_round_trips_with_placeholders() {
+        let sql = SqlText::from_marked(&format!(
+            "SELECT '{{x}}' AS a, 'it''s \\ {}' AS b",
+            crate::sql::Param::Day.name()
+        ));
+        let text = sql.render(|p| p.name().into());
+        let escaped = escape_intrinsic(&text);
+        assert_eq!(
+            unescape_template(&escaped),
+            vec![Some(text.clone())],
+            "no placeholder survives escaping"
+        );
+        assert_eq!(escape_intrinsic("a'{b}\\"), "a\\'\\{b\\}\\\\");
+        assert_eq!(
+            unescape_template("x\\{{}y"),
+            vec![Some("x{".into()), None, Some("y".into())]
+        );
+    }
+}

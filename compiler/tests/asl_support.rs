@@ -1,0 +1,213 @@
+//! Shared by the `asl_*` tests: small projects in memory (or the starter project from disk)
+//! → plan, SQL bundle, state machine; and the validators of `scripts/validate`, when installed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code)]
+
+use kpi_compiler::asl::{AslOptions, StateMachine, emit_asl_with};
+use kpi_compiler::diagnostic::Diagnostic;
+use kpi_compiler::lower::{Plan, lower};
+use kpi_compiler::span::Sources;
+use kpi_compiler::sql::{SqlBundle, emit_sql};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const CATALOG: &str = "databases:
+  lake:
+    events:
+      format: json
+      location: s3://lake-bucket/raw/events/
+      columns:
+        event_id: bigint
+        company_id: bigint
+        member_id: bigint
+        kind: string
+      partition_keys:
+        dt: string
+    members:
+      format: parquet
+      location: s3://lake-bucket/master/members/
+      columns:
+        member_id: bigint
+        company_id: bigint
+        department_id: bigint
+      partition_keys:
+        dt: string
+";
+
+pub fn project_yaml(time_zone: &str, concurrency: u32) -> String {
+    format!(
+        "name: small\ncatalog: catalog/\nsources:\n  events:\n    table: lake.events\n    kind: events\n    partition: dt\n  members:\n    table: lake.members\n    kind: snapshot\n    partition: dt\ntarget:\n  database: kpi_out\n  location: s3://out-bucket/kpi/\n  workgroup: kpi-wg\n  concurrency: {concurrency}\n  crawler: lake-crawler\n  history_start: 2024-01-01\n  time_zone: {time_zone}\n"
+    )
+}
+
+/// Two level-0 KPIs and one level-1 KPI reading both over windows.
+pub const SMALL_KPIS: &str = "/// Members who did anything, per company.
+kpi daily_active {
+  from events e
+  where e.kind in ('post', 'comment')
+  group by e.company_id
+  measure active = count(distinct e.member_id)
+  check active > 0
+}
+
+/// It's a \"quote\" {brace} test: per department.
+kpi by_department {
+  from events e
+  join members m on m.member_id = e.member_id
+  where e.kind = 'it''s {x}'
+  group by e.company_id, m.department_id
+  measure events = count(*)
+}
+
+kpi weekly {
+  from daily_active d over 7 days
+  join by_department b on b.company_id = d.company_id
+  group by d.company_id
+  measure total = sum(b.events)
+}
+";
+
+/// `n` level-0 KPIs and `n / 4` level-1 KPIs, each reading one level-0 KPI over 7 days.
+pub fn many_kpis(n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let _ = writeln!(
+            out,
+            "kpi k{i} {{\n  from events e\n  where e.kind = 'k{i}'\n  group by e.company_id\n  measure n = count(*)\n  check n > 0\n}}\n"
+        );
+    }
+    for i in 0..n / 4 {
+        let _ = writeln!(
+            out,
+            "kpi up{i} {{\n  from k{i} k over 7 days\n  group by k.company_id\n  measure n = sum(k.n)\n}}\n"
+        );
+    }
+    out
+}
+
+pub struct Built {
+    pub plan: Plan,
+    pub sql: SqlBundle,
+}
+
+/// Parses, checks, lowers and emits SQL for a project given as (name, text) files.
+pub fn build(yaml: &str, catalog: &[(&str, &str)], kpis: &[(&str, &str)]) -> Built {
+    let mut sources = Sources::new();
+    let yaml_id = sources.add("kpi.yaml", yaml.to_string());
+    let catalog_ids: Vec<_> = catalog
+        .iter()
+        .map(|(n, t)| sources.add(*n, t.to_string()))
+        .collect();
+    let kpi_ids: Vec<_> = kpis
+        .iter()
+        .map(|(n, t)| sources.add(*n, t.to_string()))
+        .collect();
+    let (project, errors) = kpi_compiler::project::parse_project(&sources, yaml_id);
+    assert!(errors.is_empty(), "{errors:?}");
+    let project = project.expect("project");
+    let checked = kpi_compiler::check_project(&sources, Some(&project), &catalog_ids, &kpi_ids);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let program = checked.program.expect("program");
+    let plan = lower(&program, &project, &checked.catalog, &BTreeMap::new());
+    let sql = emit_sql(&plan);
+    Built { plan, sql }
+}
+
+pub fn small(time_zone: &str) -> Built {
+    build(
+        &project_yaml(time_zone, 4),
+        &[("catalog/lake.yaml", CATALOG)],
+        &[("small.kpi", SMALL_KPIS)],
+    )
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The starter project in `pipelines/`, read from disk.
+pub fn starter() -> Built {
+    let dir = repo_root().join("pipelines");
+    let read = |p: PathBuf| std::fs::read_to_string(&p).expect("read");
+    let yaml = read(dir.join("kpi.yaml"));
+    let mut catalogs = Vec::new();
+    let mut kpis = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir.join("catalog"))
+        .expect("catalog dir")
+        .chain(std::fs::read_dir(&dir).expect("dir"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .strip_prefix(&dir)
+            .expect("inside")
+            .to_string_lossy()
+            .to_string();
+        if name.starts_with("catalog/") {
+            catalogs.push((name, read(p)));
+        } else if name.ends_with(".kpi") {
+            kpis.push((name, read(p)));
+        }
+    }
+    let c: Vec<(&str, &str)> = catalogs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let k: Vec<(&str, &str)> = kpis.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    build(&yaml, &c, &k)
+}
+
+pub fn machine(built: &Built, max_days: u32) -> (StateMachine, Vec<Diagnostic>) {
+    emit_asl_with(
+        &built.plan,
+        &built.sql,
+        &AslOptions {
+            max_backfill_days: max_days,
+        },
+    )
+}
+
+/// `scripts/validate/run TOOL FILE` when the validators are installed; `None` (with a
+/// visible message) when `.tools` is missing.
+pub fn validate(tool: &str, file: &Path) -> Option<(bool, String)> {
+    let root = repo_root();
+    if !root.join(".tools").join("stamp").is_file() {
+        eprintln!("SKIPPED: validator {tool}: .tools is missing (run scripts/setup-validators)");
+        return None;
+    }
+    let out = Command::new(root.join("scripts/validate/run"))
+        .arg(tool)
+        .arg(file)
+        .current_dir(&root)
+        .output()
+        .expect("run validator");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.code() == Some(3) {
+        eprintln!("SKIPPED: validator {tool}: tools not installed: {text}");
+        return None;
+    }
+    Some((out.status.success(), text))
+}
+
+/// A fresh directory under the target dir's tmp (or the system temp dir).
+pub fn scratch(name: &str) -> PathBuf {
+    let base = option_env!("CARGO_TARGET_TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = base.join(format!("asl-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
