@@ -184,10 +184,12 @@ fn load(conn: &Connection, members: &[Member], events: &[Event]) {
 
 type Row = BTreeMap<String, String>;
 
+type Results = BTreeMap<(String, String), Vec<Row>>;
+
 fn run_pipeline(
     conn: &Connection,
     lake_dir: &std::path::Path,
-) -> BTreeMap<(String, String), Vec<Row>> {
+) -> (Results, kpi_compiler::build::Artifacts) {
     let mut sources = Sources::new();
     let dir = root().join("pipelines");
     let yaml = sources.add(
@@ -302,7 +304,7 @@ fn run_pipeline(
             }
         }
     }
-    results
+    (results, artifacts)
 }
 
 fn social(kind: &str) -> bool {
@@ -321,7 +323,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
     let conn = Connection::open_in_memory().unwrap();
     load(&conn, &members, &events);
     let lake_dir = tempfile::tempdir().unwrap();
-    let results = run_pipeline(&conn, lake_dir.path());
+    let (results, artifacts) = run_pipeline(&conn, lake_dir.path());
     let rows = |kpi: &str, day: i64| {
         results
             .get(&(kpi.to_string(), day_text(day)))
@@ -494,4 +496,130 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
         }
     }
     assert!(compared > 500, "only {compared} values compared");
+    athena_translated_by_sqlglot_gives_the_same_rows(&conn, &artifacts, &results);
+}
+
+/// The Athena form of each write, translated to DuckDB by sqlglot where it can, gives the
+/// rows the DuckDB form wrote (approx_distinct is exact on sets this small, so the tolerance
+/// is the float one).
+fn athena_translated_by_sqlglot_gives_the_same_rows(
+    conn: &Connection,
+    artifacts: &kpi_compiler::build::Artifacts,
+    results: &Results,
+) {
+    let run = root().join("scripts/validate/run");
+    if !root().join(".tools/stamp").exists() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI needs scripts/setup-validators"
+        );
+        eprintln!("SKIPPED: sqlglot not installed; run scripts/setup-validators");
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let mut queries = Vec::new();
+    for kpi in &artifacts.plan.kpis {
+        let write = artifacts
+            .sql
+            .kpis
+            .iter()
+            .find(|s| s.kpi == kpi.name)
+            .unwrap()
+            .statements
+            .iter()
+            .find(|s| s.role == StatementRole::Write)
+            .unwrap();
+        for day in [30, 37, 44] {
+            let day = day_text(day);
+            let sql = write.athena.render(|p| match p {
+                Param::Day => day.clone(),
+                Param::Attempt => "a1".into(),
+                Param::Lake => String::new(),
+            });
+            // The SELECT without the INSERT INTO line (the attempts table exists only in Athena).
+            let select: String = sql
+                .lines()
+                .filter(|l| !l.starts_with("--") && !l.starts_with("INSERT INTO"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let path = scratch.path().join(format!("{}.{day}.sql", kpi.name));
+            std::fs::write(&path, select).unwrap();
+            queries.push((
+                kpi.name.clone(),
+                day,
+                path,
+                kpi.columns
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>(),
+            ));
+        }
+    }
+    let out = std::process::Command::new(run)
+        .arg("athena-to-duckdb")
+        .args(queries.iter().map(|q| &q.2))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut translated = 0;
+    for (kpi, day, path, columns) in &queries {
+        let sql = std::fs::read_to_string(path.with_extension("sql.duckdb")).unwrap();
+        if sql.is_empty() {
+            eprintln!(
+                "not translated: {kpi} {day}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            continue;
+        }
+        let select = columns
+            .iter()
+            .map(|c| format!("CAST({c} AS VARCHAR)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = conn
+            .prepare(&format!("SELECT {select} FROM ({sql}) ORDER BY ALL"))
+            .unwrap_or_else(|e| panic!("{kpi} {day}: {e}\n{sql}"));
+        let mut rows = stmt.query([]).unwrap();
+        let mut athena: Vec<Row> = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            let mut r = Row::new();
+            for (i, c) in columns.iter().enumerate() {
+                let v: Option<String> = row.get(i).unwrap();
+                r.insert(c.clone(), v.unwrap_or_else(|| "null".into()));
+            }
+            athena.push(r);
+        }
+        let mut local = results
+            .get(&(kpi.clone(), day.clone()))
+            .cloned()
+            .unwrap_or_default();
+        local.sort();
+        athena.sort();
+        assert_eq!(athena.len(), local.len(), "{kpi} {day}: row counts");
+        for (a, l) in athena.iter().zip(&local) {
+            for c in columns {
+                let same = a[c] == l[c]
+                    || a[c]
+                        .parse::<f64>()
+                        .ok()
+                        .zip(l[c].parse::<f64>().ok())
+                        .is_some_and(|(x, y)| (x - y).abs() < 1e-9);
+                assert!(
+                    same,
+                    "{kpi} {day} column {c}: athena {} vs duckdb {}",
+                    a[c], l[c]
+                );
+            }
+        }
+        translated += 1;
+    }
+    assert!(
+        translated * 2 >= queries.len(),
+        "sqlglot translated only {translated} of {} queries",
+        queries.len()
+    );
 }

@@ -34,6 +34,27 @@ fn validate(tool: &str, files: &[PathBuf]) {
     );
 }
 
+/// The Step Functions integrations a generated state machine may use.
+const KNOWN_RESOURCES: &[&str] = &["arn:aws:states:::athena:startQueryExecution.sync"];
+
+fn resources(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("Type").and_then(|t| t.as_str()) == Some("Task") {
+                out.push(
+                    map.get("Resource")
+                        .and_then(|r| r.as_str())
+                        .unwrap_or("<none>")
+                        .to_string(),
+                );
+            }
+            map.values().for_each(|v| resources(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| resources(v, out)),
+        _ => {}
+    }
+}
+
 /// Builds a project and renders every Athena statement of its manifest for a sample day.
 fn rendered_statements(project: &Path, scratch: &Path) -> Vec<PathBuf> {
     let out = scratch.join("build");
@@ -80,4 +101,39 @@ fn athena_statements_parse_with_trino_and_sqlglot() {
     }
     assert!(files.len() >= 60, "{} statements", files.len());
     validate("sql-athena-any", &files);
+}
+
+#[test]
+fn state_machines_and_templates_pass_asl_validator_cfn_lint_and_the_sam_transform() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut projects = vec![("pipelines".to_string(), root().join("pipelines"))];
+    let mut keep = Vec::new();
+    for case in common::corpus("tests/cases") {
+        let project = project_from(&case);
+        projects.push((common::case_name(&case), project.path().to_path_buf()));
+        keep.push(project);
+    }
+    let (mut machines, mut templates) = (Vec::new(), Vec::new());
+    for (name, project) in &projects {
+        let out = scratch.path().join(name);
+        let build = run_in(project, &["build", "--out", out.to_str().unwrap()]);
+        assert_eq!(build.code, 0, "{name}: {}", build.stderr);
+        let machine: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("statemachine.asl.json")).unwrap(),
+        )
+        .unwrap();
+        let mut found = Vec::new();
+        resources(&machine, &mut found);
+        assert!(!found.is_empty(), "{name}: no Task state");
+        for r in &found {
+            assert!(
+                KNOWN_RESOURCES.contains(&r.as_str()),
+                "{name}: unknown integration {r}"
+            );
+        }
+        machines.push(out.join("statemachine.asl.json"));
+        templates.push(out.join("template.yaml"));
+    }
+    validate("asl", &machines);
+    validate("sam", &templates);
 }
