@@ -105,7 +105,9 @@ struct Manifest<'a> {
     project: &'a crate::lower::Settings,
     sources: &'a [crate::lower::SourcePlan],
     kpis: Vec<ManifestKpi<'a>>,
-    /// Every Athena Task state of the state machine → the KPI and statement it runs.
+    /// Every Athena Task state of the state machine → the statement kind it runs, shared by
+    /// the KPIs listed: the KPI of a run is the item's, at `kpi_path` in the state input, and
+    /// the query text at `query_path`.
     states: &'a [crate::asl::TaskBinding],
 }
 

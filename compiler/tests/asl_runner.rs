@@ -1,13 +1,15 @@
 //! A small ASL runner in JavaScript for the states the compiler emits, used by
-//! `asl_simulate.rs`: Pass (JSONata `Output`), Choice (JSONPath rules), Map (`ItemsPath`,
-//! `ItemSelector`, `ItemProcessor`), Task (Athena faked: a query fails when the scenario lists
-//! its KPI, statement and day; Retry and Catch), Fail, Succeed, and the intrinsics
+//! `asl_simulate.rs`: Pass (JSONata `Output`; JSONPath `Parameters`, `Result`, `ResultPath`),
+//! Choice (JSONPath rules), Map (`ItemsPath`, `ItemSelector`, `ItemProcessor`), Task (Athena
+//! faked: a query fails when the scenario lists its KPI (the item's `kpi`), statement (the
+//! shared Task state's name after the phase) and day; Retry and Catch), Fail, Succeed, and the intrinsics
 //! `States.Format`, `States.Hash`, `States.Base64Decode`. It fails on any payload over 256 KiB.
 //! Usage: `node sim.js DEFINITION.json SCENARIO.json` prints a JSON report.
 
 #![allow(dead_code)]
 
-pub const RUNNER: &str = r###"// A small ASL runner for the states the kpi compiler emits: Pass (JSONata Output), Choice
+pub const RUNNER: &str = r###"// A small ASL runner for the states the kpi compiler emits: Pass (JSONata Output; JSONPath
+// Parameters / Result / ResultPath), Choice
 // (JSONPath rules), Map (ItemsPath, ItemSelector, ItemProcessor), Task (fake Athena), Fail,
 // Succeed; intrinsics States.Format / States.Hash. Athena is faked: a query fails when its
 // (kpi, statement, day) is listed in the scenario.
@@ -158,11 +160,12 @@ async function ata(expr, input, ctx) {
 }
 
 function athena(params, data, state) {
-  const [kpi, statement] = [state.slice(0, state.indexOf(".")), state.slice(state.indexOf(".") + 1)];
+  // Shared Task states `<phase>.<statement>`: the KPI is the item's.
+  const [kpi, statement] = [data.kpi, state.slice(state.indexOf(".") + 1)];
   const q = params.QueryString;
   if (q.includes("{}")) throw new Error("unfilled placeholder in " + state);
   if (!/^[0-9a-f]{64}-[A-Za-z0-9_]+$/.test(params.ClientRequestToken) || params.ClientRequestToken.length > 128) throw new Error("bad token " + params.ClientRequestToken);
-  queries.push({ kpi, statement, day: data.day, attempt: data.attempt, token: params.ClientRequestToken, hasDay: q.includes(data.day), hasAttempt: q.includes(data.attempt) });
+  queries.push({ kpi, statement, day: data.day, attempt: data.attempt, token: params.ClientRequestToken, hasDay: q.includes(data.day), hasAttempt: q.includes(data.attempt), text: scenario.keepText ? q : undefined });
   for (const f of scenario.fail || []) {
     if (f.kpi === kpi && f.statement === statement && (!f.day || f.day === data.day)) {
       if (f.times !== undefined) { if (f.times <= 0) continue; f.times--; }
@@ -184,7 +187,18 @@ async function run(states, startAt, input, ctx) {
     if (size > 262144) throw new Error("payload over 256 KiB at " + name + ": " + size);
     switch (st.Type) {
       case "Pass": {
-        data = st.QueryLanguage === "JSONata" ? await ata(st.Output, data, ctx) : data;
+        if (st.QueryLanguage === "JSONata") { data = await ata(st.Output, data, ctx); break; }
+        let result = data;
+        try {
+          if (st.Parameters) result = template(st.Parameters, data, ctx);
+          else if ("Result" in st) result = st.Result;
+        } catch (e) {
+          // A failed intrinsic or path in a JSONPath Pass fails the execution (no Catch).
+          if (e instanceof StatesError) return { status: "FAILED", error: e.name_, cause: e.cause_ };
+          throw e;
+        }
+        data = setPath(data, st.ResultPath || "$", result);
+        if (st.OutputPath) data = jsonPath(st.OutputPath, data, ctx);
         break;
       }
       case "Choice": {

@@ -396,3 +396,53 @@ fn a_long_backfill_of_many_kpis_runs_in_chunks() {
     let writes = q.iter().filter(|(_, s, _)| s == "03_write").count();
     assert_eq!(writes, 48 * 10 + 12 * 10 - 7);
 }
+
+#[test]
+fn two_hundred_kpis_send_each_kpi_its_own_sql() {
+    let built = support::generated(200);
+    let Some(r) = runner(&built, 366, "generated-200") else {
+        return;
+    };
+    let report = r.run(json!({
+        "input": {"from": "2024-03-01", "to": "2024-03-02"},
+        "keepText": true,
+        "fail": [{"kpi": "k8", "statement": "04_check", "day": "2024-03-01"}]
+    }));
+    assert_eq!(report["status"], "FAILED");
+    // k8 on 2024-03-01, and k9_daily (no check: it skipped the check task) reading it over
+    // 7 days on both days.
+    let cause = report["cause"].as_str().expect("cause");
+    assert!(
+        cause.starts_with("3 KPI-day(s) failed: k8 2024-03-01: "),
+        "{cause}"
+    );
+    assert!(
+        cause.contains("k9_daily 2024-03-02: Kpi.UpstreamFailed: upstream k8 2024-03-01 failed")
+    );
+    let all = report["queries"].as_array().expect("queries");
+    // Every query is exactly its KPI's statement for its day and attempt.
+    for q in all {
+        let kpi = q["kpi"].as_str().expect("kpi");
+        let name = q["statement"].as_str().expect("statement");
+        let statement = built
+            .sql
+            .kpis
+            .iter()
+            .find(|k| k.kpi == kpi)
+            .and_then(|k| k.statements.iter().find(|s| s.name == name))
+            .expect("statement");
+        let expected = statement.athena.render(|p| match p {
+            kpi_compiler::sql::Param::Day => q["day"].as_str().unwrap_or_default().to_string(),
+            kpi_compiler::sql::Param::Attempt => {
+                q["attempt"].as_str().unwrap_or_default().to_string()
+            }
+            kpi_compiler::sql::Param::Lake => String::new(),
+        });
+        assert_eq!(q["text"].as_str(), Some(expected.as_str()), "{kpi} {name}");
+    }
+    // Setup: 2 per KPI; each day: 4 per KPI with a check (182), 3 without (18); k8 stops
+    // after its failed check on day 1, k9_daily does not run at all.
+    assert_eq!(all.len(), 2 * 200 + 2 * (182 * 4 + 17 * 3) - 2);
+    let checks = all.iter().filter(|q| q["statement"] == "04_check").count();
+    assert_eq!(checks, 2 * 182);
+}

@@ -93,6 +93,32 @@ pub struct Built {
     pub sql: SqlBundle,
 }
 
+/// `kpi build` in memory for a project given as (name, text) files: every artifact and every
+/// diagnostic (the checker's must be none).
+pub fn full_build(
+    yaml: &str,
+    catalog: &[(&str, &str)],
+    kpis: &[(&str, &str)],
+) -> (kpi_compiler::build::Artifacts, Vec<Diagnostic>) {
+    let mut sources = Sources::new();
+    let yaml_id = sources.add("kpi.yaml", yaml.to_string());
+    let catalog_ids: Vec<_> = catalog
+        .iter()
+        .map(|(n, t)| sources.add(*n, t.to_string()))
+        .collect();
+    let kpi_ids: Vec<_> = kpis
+        .iter()
+        .map(|(n, t)| sources.add(*n, t.to_string()))
+        .collect();
+    let (project, errors) = kpi_compiler::project::parse_project(&sources, yaml_id);
+    assert!(errors.is_empty(), "{errors:?}");
+    let project = project.expect("project");
+    let checked = kpi_compiler::check_project(&sources, Some(&project), &catalog_ids, &kpi_ids);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let program = checked.program.expect("program");
+    kpi_compiler::build::build(&sources, &project, &checked.catalog, &program)
+}
+
 /// Parses, checks, lowers and emits SQL for a project given as (name, text) files.
 pub fn build(yaml: &str, catalog: &[(&str, &str)], kpis: &[(&str, &str)]) -> Built {
     let mut sources = Sources::new();
@@ -210,4 +236,78 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
+}
+
+/// Source tables of [`generated`].
+pub const GENERATED_TABLES: usize = 10;
+
+/// A catalog of [`GENERATED_TABLES`] event tables of 20 columns each.
+pub fn generated_catalog() -> String {
+    let mut out = String::from("databases:\n  lake:\n");
+    for t in 0..GENERATED_TABLES {
+        let _ = writeln!(
+            out,
+            "    t{t}:\n      format: json\n      location: s3://lake-bucket/raw/t{t}/\n      columns:"
+        );
+        out.push_str("        id: bigint\n        company_id: bigint\n        member_id: bigint\n        kind: string\n        ts: timestamp\n        amount: double\n");
+        for c in 0..14 {
+            let _ = writeln!(
+                out,
+                "        c{c}: {}",
+                if c % 2 == 0 { "string" } else { "bigint" }
+            );
+        }
+        out.push_str("      partition_keys:\n        dt: string\n");
+    }
+    out
+}
+
+pub fn generated_yaml() -> String {
+    let mut out = String::from("name: generated\ncatalog: catalog/\nsources:\n");
+    for t in 0..GENERATED_TABLES {
+        let _ = writeln!(
+            out,
+            "  s{t}:\n    table: lake.t{t}\n    kind: events\n    partition: dt"
+        );
+    }
+    out.push_str("target:\n  database: kpi_out\n  location: s3://out-bucket/kpi/\n  workgroup: kpi-wg\n  concurrency: 16\n  crawler: lake-crawler\n  history_start: 2024-01-01\n  time_zone: Europe/Paris\n");
+    out
+}
+
+/// `n` KPIs in the shape of `benches/check.rs`: each reads a source over a window of 1 to 30
+/// days with a left join, a filter, two dimensions, four measures and a check; every tenth
+/// is followed by a level-1 KPI reading the one before it (no check). Documented.
+pub fn generated_kpis(n: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    let mut i = 0;
+    while count < n {
+        let t = i % GENERATED_TABLES;
+        let u = (i + 1) % GENERATED_TABLES;
+        let _ = write!(
+            out,
+            "/// KPI number {i}: events and members per company and bucket.\nkpi k{i} {{\n  from s{t} e over {} days\n  left join s{u} o on o.member_id = e.member_id and o.kind = 'comment'\n  where e.kind in ('post', 'comment') and e.amount > {i} and lower(e.c0) like 'a%'\n  group by e.company_id, bucket = e.c1 % 10\n  measure events = count(*)\n  measure members = count(distinct e.member_id)\n  measure amount = sum(e.amount where o.id is not null)\n  measure per_member = amount / members\n  check events > 0\n}}\n\n",
+            1 + i % 30
+        );
+        count += 1;
+        if i % 10 == 9 && count < n {
+            let _ = write!(
+                out,
+                "kpi k{i}_daily {{\n  from k{} d over 7 days\n  group by d.company_id, d.bucket\n  measure events = sum(d.events)\n  measure amount = sum(d.amount)\n}}\n\n",
+                i - 1
+            );
+            count += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// [`generated_kpis`] built.
+pub fn generated(n: usize) -> Built {
+    build(
+        &generated_yaml(),
+        &[("catalog/lake.yaml", &generated_catalog())],
+        &[("generated.kpi", &generated_kpis(n))],
+    )
 }

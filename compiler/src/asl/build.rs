@@ -5,11 +5,16 @@
 //!                     └─ Setup.Plan ─ Setup.Run ─ Setup.More ─┐   (loop while chunks remain)
 //!                        Level0.Plan ─ Level0.Run ─ Level0.More ─┐ … ─ Finish ─ Done ─┬─ Failed
 //!                                                                                    └─ Succeeded
-//! <phase>.Run item: <phase>.Route ─ <kpi>.<statement> ─ … (Catch → <phase>.Failed)
+//! <phase>.Run item: <phase>.Route ─ <kpi>.Setup | <kpi>.Day ─ <phase>.<statement> ─ …
+//!                   (an optional statement: <phase>.If.<statement> ─ <phase>.<statement> or on;
+//!                   Catch → <phase>.Failed)
 //! ```
+//!
+//! The Task states are shared by every KPI of the phase: `<kpi>.Setup` / `<kpi>.Day` (a Pass
+//! state, reached by the route on the item's KPI) leaves the KPI's query texts at `$.sql`.
 
 use super::jsonata::{self, UpstreamRead};
-use super::tasks::add_chain;
+use super::tasks::{KPI_PATH, SQL_PATH, queries_pass, query_keys, shared_task};
 use super::types::{
     Choice, ChoiceRule, ExecutionType, Fail, ItemProcessor, Map, MapMode, Pass, ProcessorConfig,
     QueryLanguage, State, States, Succeed, Test, Transition,
@@ -49,8 +54,8 @@ fn jsonata_pass(comment: &str, output: String, next: Transition) -> Pass {
         query_language: Some(QueryLanguage::JsonAta),
         comment: Some(comment.into()),
         output: Some(output),
-        parameters: None,
         transition: Some(next),
+        ..Pass::default()
     }
 }
 
@@ -218,22 +223,97 @@ fn add_phase(states: &mut States, input: &MachineInput<'_>, phase: &Phase<'_>, a
     );
 }
 
+/// One statement kind of a phase: its name, its key under `$.sql`, and whether some KPI of
+/// the phase lacks it (then a Choice on presence skips its Task state).
+pub struct Kind<'a> {
+    pub statement: &'a str,
+    pub key: String,
+    pub optional: bool,
+}
+
+/// The statement kinds of a phase, in an order that keeps every KPI's own order: each kind
+/// goes right after the kind before it in the first KPI that has it.
+pub fn kinds<'a>(phase: &Phase<'a>) -> Vec<Kind<'a>> {
+    let mut order: Vec<&'a str> = Vec::new();
+    for kpi in &phase.kpis {
+        let mut at = 0;
+        for s in &kpi.statements {
+            match order.iter().position(|k| *k == s.name) {
+                Some(i) => at = i + 1,
+                None => {
+                    order.insert(at, s.name.as_str());
+                    at += 1;
+                }
+            }
+        }
+    }
+    let keys = query_keys(&order);
+    order
+        .into_iter()
+        .zip(keys)
+        .map(|(statement, key)| Kind {
+            statement,
+            key,
+            optional: !phase
+                .kpis
+                .iter()
+                .all(|k| k.statements.iter().any(|s| s.name == statement)),
+        })
+        .collect()
+}
+
+/// The state of a KPI in a phase: `<kpi>.Setup` or `<kpi>.Day`.
+pub fn kpi_state(phase: &Phase<'_>, kpi: &str) -> String {
+    format!("{kpi}.{}", if phase.setup { "Setup" } else { "Day" })
+}
+
+/// The item processor of a phase's Map: the route on the item's KPI, each KPI's state (its
+/// query texts), then the shared chain of Task states, one per statement kind, each optional
+/// one behind a Choice on the presence of its query text.
 fn item_processor(phase: &Phase<'_>, mode: MapMode) -> ItemProcessor {
     let name = &phase.name;
     let failed = format!("{name}.Failed");
     let route = format!("{name}.Route");
     let unknown = format!("{name}.Unknown");
+    let done = format!("{name}.Done");
+    let kinds = kinds(phase);
+    let task = |k: &Kind<'_>| format!("{name}.{}", k.statement);
+    let entry = |i: usize| {
+        kinds.get(i).map_or_else(
+            || done.clone(),
+            |k| {
+                if k.optional {
+                    format!("{name}.If.{}", k.statement)
+                } else {
+                    task(k)
+                }
+            },
+        )
+    };
     let mut states = States::default();
     let mut choices = Vec::new();
-    let mut chains = States::default();
+    let mut passes = States::default();
     for kpi in &phase.kpis {
-        if let Some(first) = add_chain(&mut chains, kpi.name, &kpi.statements, &failed) {
-            choices.push(ChoiceRule {
-                variable: "$.kpi".into(),
-                test: Test::StringEquals(kpi.name.to_string()),
-                next: first,
-            });
-        }
+        let state = kpi_state(phase, kpi.name);
+        let with_keys: Vec<(&Statement, &str)> = kpi
+            .statements
+            .iter()
+            .filter_map(|s| {
+                kinds
+                    .iter()
+                    .find(|k| k.statement == s.name)
+                    .map(|k| (*s, k.key.as_str()))
+            })
+            .collect();
+        passes.add(
+            state.clone(),
+            queries_pass(&with_keys, Transition::next(entry(0))),
+        );
+        choices.push(ChoiceRule {
+            variable: KPI_PATH.into(),
+            test: Test::StringEquals(kpi.name.to_string()),
+            next: state,
+        });
     }
     states.add(
         route.clone(),
@@ -243,7 +323,53 @@ fn item_processor(phase: &Phase<'_>, mode: MapMode) -> ItemProcessor {
             default: unknown.clone(),
         },
     );
-    states.0.extend(chains.0);
+    states.0.extend(passes.0);
+    let mut needs_done = false;
+    for (i, kind) in kinds.iter().enumerate() {
+        let last = i + 1 == kinds.len();
+        if kind.optional {
+            needs_done |= last;
+            states.add(
+                entry(i),
+                Choice {
+                    comment: None,
+                    choices: vec![ChoiceRule {
+                        variable: format!("{SQL_PATH}.{}", kind.key),
+                        test: Test::IsPresent(true),
+                        next: task(kind),
+                    }],
+                    default: entry(i + 1),
+                },
+            );
+        }
+        let kpis: Vec<String> = phase
+            .kpis
+            .iter()
+            .filter(|k| k.statements.iter().any(|s| s.name == kind.statement))
+            .map(|k| k.name.to_string())
+            .collect();
+        let next = if last {
+            Transition::END
+        } else {
+            Transition::next(entry(i + 1))
+        };
+        let mut t = shared_task(kind.statement, &kind.key, kpis, next, &failed);
+        if last {
+            // The item ends with its last query's state, so a chunk's results stay small.
+            t.output_path = Some("$.query.State".into());
+        }
+        states.add(task(kind), t);
+    }
+    if needs_done {
+        states.add(
+            done,
+            Pass {
+                result: Some(json!("SUCCEEDED")),
+                transition: Some(Transition::END),
+                ..Pass::default()
+            },
+        );
+    }
     states.add(
         failed,
         jsonata_pass(
@@ -257,7 +383,7 @@ fn item_processor(phase: &Phase<'_>, mode: MapMode) -> ItemProcessor {
         State::Fail(Fail {
             comment: Some("Unreachable: Prepare accepts only this project's KPIs.".into()),
             error: "Kpi.InternalError".into(),
-            cause_path: "$.kpi".into(),
+            cause_path: KPI_PATH.into(),
         }),
     );
     ItemProcessor {

@@ -62,8 +62,11 @@ pub mod events {
 #[derive(Clone, Debug)]
 pub struct PhaseShape {
     pub name: String,
-    /// Per KPI of the phase: name and number of Task states in its chain.
+    /// Per KPI of the phase: name and number of Task states its item runs.
     pub kpis: Vec<(String, u64)>,
+    /// Other states each item passes after the route: its KPI state and one Choice per
+    /// optional statement kind.
+    pub steps: u64,
     /// KPI-days per KPI at most: 1 for Setup, the longest backfill for a level.
     pub days: u64,
 }
@@ -141,11 +144,22 @@ pub fn chunks(phase: &PhaseShape, chunk: u64) -> u64 {
 }
 
 /// Events of one item on its success path: iteration (inline) or execution (child), the
-/// route Choice, and each Task with its assumed retries.
-pub fn item_events(tasks: u64) -> u64 {
+/// route Choice, `steps` other Pass and Choice states, and each Task with its assumed retries.
+pub fn item_events(tasks: u64, steps: u64) -> u64 {
     events::ITERATION
-        + events::STEP
+        + (1 + steps) * events::STEP
         + tasks * (events::TASK + events::RETRY * events::RETRIES_PER_TASK)
+}
+
+/// What an item's state holds besides its query texts, at most: `kpi`, `day`, `attempt`,
+/// the keys of `sql`, the last query's trimmed result, and the error object's fields.
+pub const ITEM_OVERHEAD: u64 = 2_048;
+
+/// An item's state in the worst case: its query texts (`queries`, JSON-encoded bytes), and
+/// a caught error whose cause echoes the longest query (the `.sync` error's cause is the
+/// query execution as JSON, JSON-encoded once more: at most twice its bytes).
+pub fn item_state_bytes(queries: u64, longest_query: u64) -> u64 {
+    queries + 2 * longest_query + SYNC_RESULT_OVERHEAD as u64 + ITEM_OVERHEAD
 }
 
 /// Events around the phases: the execution, Prepare, Validate, Finish, Done and the final
@@ -161,7 +175,7 @@ pub fn inline_events(phases: &[PhaseShape], chunk_sizes: &[u64]) -> u64 {
         total += phase
             .kpis
             .iter()
-            .map(|(_, tasks)| phase.days * item_events(*tasks))
+            .map(|(_, tasks)| phase.days * item_events(*tasks, phase.steps))
             .sum::<u64>();
     }
     total
@@ -180,7 +194,7 @@ pub fn distributed_parent_events(phases: &[PhaseShape], chunk_sizes: &[u64]) -> 
 pub fn distributed_child_events(phases: &[PhaseShape]) -> u64 {
     phases
         .iter()
-        .flat_map(|p| p.kpis.iter().map(|(_, tasks)| item_events(*tasks)))
+        .flat_map(|p| p.kpis.iter().map(|(_, tasks)| item_events(*tasks, p.steps)))
         .max()
         .unwrap_or(0)
 }
@@ -251,5 +265,5 @@ pub fn state_name_too_long(name: &str) -> Diagnostic {
             name.chars().count()
         ),
     )
-    .help("Give the KPI a shorter name: its Task states are named `<kpi>.<statement>`.")
+    .help("Give the KPI a shorter name: its states are named `<kpi>.Setup` and `<kpi>.Day`.")
 }

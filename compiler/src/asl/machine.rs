@@ -1,18 +1,17 @@
 //! Plan + SQL bundle → phases, limits proven (or diagnosed), the Map mode chosen, and the
 //! finished [`StateMachine`] with its statistics.
 
-use super::build::{MachineInput, Phase, PhaseKpi, states};
+use super::build::{MachineInput, Phase, PhaseKpi, kinds, states};
 use super::jsonata::UpstreamRead;
 use super::limits::{self, PhaseShape};
-use super::tasks::task_name;
-use super::types::{Definition, MapMode, QueryLanguage};
+use super::types::{Definition, MapMode, QueryLanguage, State, States};
 use super::tz::{OffsetChange, offset_changes};
 use super::{AslOptions, MachineStats, StateMachine, count_states};
 use crate::diagnostic::Diagnostic;
 use crate::ir::RelationTarget;
 use crate::lower::{KpiPlan, Plan};
 use crate::project::date::Date;
-use crate::sql::{SqlBundle, Statement, StatementRole};
+use crate::sql::{Param, SqlBundle, Statement, StatementRole};
 use serde::Serialize;
 
 fn statements<'a>(sql: &'a SqlBundle, kpi: &str) -> Vec<&'a Statement> {
@@ -99,6 +98,7 @@ fn shapes(phases: &[Phase<'_>], days: u32) -> Vec<PhaseShape> {
                 .map(|k| (k.name.to_string(), k.statements.len() as u64))
                 .collect(),
             days: if p.setup { 1 } else { u64::from(days) },
+            steps: 1 + kinds(p).iter().filter(|k| k.optional).count() as u64,
         })
         .collect()
 }
@@ -134,8 +134,26 @@ pub fn history_estimate(plan: &Plan, sql: &SqlBundle, days: u32) -> HistoryEstim
     }
 }
 
-fn statement_checks(plan: &Plan, sql: &SqlBundle, diagnostics: &mut Vec<Diagnostic>) -> u64 {
-    let mut largest_sync = 0u64;
+/// The JSON-encoded bytes of a statement's query text at its longest.
+fn query_json_bytes(s: &Statement) -> u64 {
+    let text = s.athena.render(|p| match p {
+        Param::Day => "2024-01-01".into(),
+        Param::Attempt => "a".repeat(80),
+        Param::Lake => String::new(),
+    });
+    serde_json::to_string(&text).map_or(0, |t| t.len() as u64)
+}
+
+/// Per statement: Athena's query length, the `.sync` echo, the one-partition proof. Per KPI
+/// and phase: its item's state, which holds all its query texts. Returns the largest
+/// payload found.
+fn statement_checks(
+    plan: &Plan,
+    sql: &SqlBundle,
+    phases: &[Phase<'_>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> u64 {
+    let mut largest = 0u64;
     for kpi in &plan.kpis {
         for s in statements(sql, &kpi.name) {
             let bytes = s.athena.max_len();
@@ -143,12 +161,12 @@ fn statement_checks(plan: &Plan, sql: &SqlBundle, diagnostics: &mut Vec<Diagnost
                 diagnostics.push(limits::query_too_long(&kpi.name, &s.name, bytes));
             }
             let sync = (bytes + limits::SYNC_RESULT_OVERHEAD) as u64;
-            largest_sync = largest_sync.max(sync);
+            largest = largest.max(sync);
             if bytes <= limits::MAX_QUERY_BYTES && sync > limits::MAX_PAYLOAD_BYTES {
                 diagnostics.push(limits::payload_too_large(
                     &format!(
-                        "the `.sync` result of `{}` (it echoes the query text)",
-                        task_name(&kpi.name, &s.name)
+                        "the `.sync` result of `{}.{}` (it echoes the query text)",
+                        kpi.name, s.name
                     ),
                     sync,
                 ));
@@ -162,13 +180,44 @@ fn statement_checks(plan: &Plan, sql: &SqlBundle, diagnostics: &mut Vec<Diagnost
                     diagnostics.push(limits::too_many_partitions(&kpi.name, &s.name));
                 }
             }
-            let name = task_name(&kpi.name, &s.name);
-            if name.chars().count() > limits::MAX_STATE_NAME_CHARS {
-                diagnostics.push(limits::state_name_too_long(&name));
+        }
+    }
+    for phase in phases {
+        for kpi in &phase.kpis {
+            let sizes: Vec<u64> = kpi.statements.iter().map(|s| query_json_bytes(s)).collect();
+            let state = limits::item_state_bytes(
+                sizes.iter().sum(),
+                sizes.iter().copied().max().unwrap_or(0),
+            );
+            largest = largest.max(state);
+            let too_long = kpi
+                .statements
+                .iter()
+                .any(|s| s.athena.max_len() > limits::MAX_QUERY_BYTES);
+            if !too_long && state + limits::PAYLOAD_MARGIN > limits::MAX_PAYLOAD_BYTES {
+                diagnostics.push(limits::payload_too_large(
+                    &format!(
+                        "the state of a `{}` item of `{}` (it holds the KPI's query texts)",
+                        kpi.name, phase.name
+                    ),
+                    state + limits::PAYLOAD_MARGIN,
+                ));
             }
         }
     }
-    largest_sync
+    largest
+}
+
+/// Every state name, those inside Maps included, over Step Functions' limit.
+fn long_names(states: &States, diagnostics: &mut Vec<Diagnostic>) {
+    for (name, state) in states.iter() {
+        if name.chars().count() > limits::MAX_STATE_NAME_CHARS {
+            diagnostics.push(limits::state_name_too_long(name));
+        }
+        if let State::Map(map) = state {
+            long_names(&map.item_processor.states, diagnostics);
+        }
+    }
 }
 
 fn zone(plan: &Plan, diagnostics: &mut Vec<Diagnostic>) -> Vec<OffsetChange> {
@@ -193,8 +242,8 @@ pub fn emit(plan: &Plan, sql: &SqlBundle, options: &AslOptions) -> (StateMachine
     let mut diagnostics = Vec::new();
     let max_days = options.max_backfill_days.max(1);
     let zone = zone(plan, &mut diagnostics);
-    let largest_sync = statement_checks(plan, sql, &mut diagnostics);
     let mut phases = phases(plan, sql);
+    let largest_sync = statement_checks(plan, sql, &phases, &mut diagnostics);
     let names: Vec<String> = plan.kpis.iter().map(|k| k.name.clone()).collect();
     let fixed = limits::fixed_state_bytes(&names, u64::from(max_days));
     let shapes = shapes(&phases, max_days);
@@ -232,15 +281,6 @@ pub fn emit(plan: &Plan, sql: &SqlBundle, options: &AslOptions) -> (StateMachine
         inline
     };
 
-    for phase in &phases {
-        for suffix in ["Plan", "Run", "More", "Route", "Failed", "Unknown"] {
-            let name = format!("{}.{suffix}", phase.name);
-            if name.chars().count() > limits::MAX_STATE_NAME_CHARS {
-                diagnostics.push(limits::state_name_too_long(&name));
-            }
-        }
-    }
-
     let input = MachineInput {
         kpi_names: plan.kpis.iter().map(|k| k.name.as_str()).collect(),
         max_days,
@@ -255,6 +295,7 @@ pub fn emit(plan: &Plan, sql: &SqlBundle, options: &AslOptions) -> (StateMachine
         phases,
     };
     let (start_at, states) = states(&input);
+    long_names(&states, &mut diagnostics);
     let definition = Definition {
         comment: format!(
             "generated by kpi — do not edit. Project {}: computes its KPIs for one day or a backfill of up to {max_days} days; input {{}}, {{\"dates\": [...]}} or {{\"from\": ..., \"to\": ...}}, each optionally with \"kpis\": [...].",

@@ -25,7 +25,7 @@ pub use limits::{
     MAX_DEFINITION_CHARS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, events, substitutions,
 };
 pub use machine::{HistoryEstimate, history_estimate};
-pub use tasks::{ATHENA_SYNC, escape_intrinsic, unescape_template};
+pub use tasks::{ATHENA_SYNC, escape_intrinsic, format_expression, unescape_template};
 pub use types::*;
 pub use tz::{OffsetChange, offset_changes};
 
@@ -101,12 +101,24 @@ impl StateMachine {
     }
 }
 
-/// An Athena Task state and the statement it runs.
+/// A shared Athena Task state and the statement kind it runs. The KPI is not fixed: at run
+/// time it is the item's, at [`TaskBinding::kpi_path`] in the state input (`$.kpi`), and the
+/// query text to send is at [`TaskBinding::query_path`] (`$.sql.write`), put there by the
+/// KPI's own state; the day and the attempt that fill the statement's parameters are at
+/// `day_path` and `attempt_path`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TaskBinding {
     pub state: String,
-    pub kpi: String,
+    /// The statement's name in every KPI that has it (`03_write`).
     pub statement: String,
+    /// The phase (`Setup`, `Level0`…) whose Map runs the state.
+    pub phase: String,
+    pub kpi_path: String,
+    pub query_path: String,
+    pub day_path: String,
+    pub attempt_path: String,
+    /// The KPIs whose items reach the state (those that have the statement), in route order.
+    pub kpis: Vec<String>,
 }
 
 pub fn emit_asl(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
@@ -121,26 +133,35 @@ pub fn emit_asl_with(
     machine::emit(plan, sql, options)
 }
 
-/// Every Athena Task state, in definition order, with the KPI and statement it runs.
+/// Every Athena Task state, in definition order, with the statement it runs and where the
+/// KPI, the query text, the day and the attempt are in its input.
 pub fn task_bindings(machine: &StateMachine) -> Vec<TaskBinding> {
     let mut out = Vec::new();
-    collect_bindings(&machine.definition.states, &mut out);
+    collect_bindings(&machine.definition.states, "", &mut out);
     out
 }
 
-fn collect_bindings(states: &States, out: &mut Vec<TaskBinding>) {
+fn collect_bindings(states: &States, phase: &str, out: &mut Vec<TaskBinding>) {
     for (name, state) in states.iter() {
         match state {
             State::Task(task) => {
-                if let Some((kpi, statement)) = &task.binding {
+                if let Some(binding) = &task.binding {
                     out.push(TaskBinding {
                         state: name.clone(),
-                        kpi: kpi.clone(),
-                        statement: statement.clone(),
+                        statement: binding.statement.clone(),
+                        phase: phase.to_string(),
+                        kpi_path: tasks::KPI_PATH.into(),
+                        query_path: binding.query_path.clone(),
+                        day_path: tasks::DAY_PATH.into(),
+                        attempt_path: tasks::ATTEMPT_PATH.into(),
+                        kpis: binding.kpis.clone(),
                     });
                 }
             }
-            State::Map(map) => collect_bindings(&map.item_processor.states, out),
+            State::Map(map) => {
+                let phase = name.strip_suffix(".Run").unwrap_or(name);
+                collect_bindings(&map.item_processor.states, phase, out);
+            }
             _ => {}
         }
     }

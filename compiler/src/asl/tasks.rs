@@ -1,8 +1,10 @@
-//! One KPI's statements → Athena Task states (`<kpi>.<statement>`), each a
-//! `startQueryExecution.sync` whose query text is a `States.Format` template over the item's
-//! validated `$.day` and `$.attempt`.
+//! Statements → the states that run them. Per phase, one shared Athena Task state per
+//! statement kind (`<phase>.<statement>`, a `startQueryExecution.sync`) runs the query text
+//! found in the item's state; per KPI, one Pass state (`<kpi>.Setup`, `<kpi>.Day`) puts its
+//! query texts there, each built by `States.Format` from a literal template over the item's
+//! validated `$.day` and `$.attempt`. So a KPI costs the definition its SQL and little else.
 
-use super::types::{Catcher, Jitter, Retrier, State, States, Task, Transition};
+use super::types::{Binding, Catcher, Jitter, Pass, Retrier, Task, Transition};
 use crate::sql::{Param, Segment, SqlText, Statement};
 use serde_json::{Value, json};
 
@@ -11,6 +13,9 @@ pub const ATHENA_SYNC: &str = "arn:aws:states:::athena:startQueryExecution.sync"
 /// Where the item keeps its validated values; the ItemSelector puts them there.
 pub const DAY_PATH: &str = "$.day";
 pub const ATTEMPT_PATH: &str = "$.attempt";
+pub const KPI_PATH: &str = "$.kpi";
+/// Where the KPI state leaves the item's query texts, one key per statement.
+pub const SQL_PATH: &str = "$.sql";
 
 /// Errors worth another try with the same request token: the call was refused or broke
 /// before a query ran, so reusing the token either starts the query or reconnects to it.
@@ -114,9 +119,9 @@ pub fn format_expression(sql: &SqlText) -> String {
 
 /// The attempt (64 hex characters hashed from the execution, the KPI and the day) and the
 /// statement: a duplicated start of the same attempt reconnects to its query, a new attempt
-/// starts afresh. Athena takes 32 to 128 characters; a statement name too long for that is
-/// hashed in.
-pub fn request_token(kpi: &str, statement: &str) -> String {
+/// starts afresh. Athena takes 32 to 128 characters; a statement name too long for that (or
+/// with other characters) is hashed in with the KPI.
+pub fn request_token(statement: &str) -> String {
     if statement.len() <= 128 - 65
         && statement
             .chars()
@@ -125,15 +130,10 @@ pub fn request_token(kpi: &str, statement: &str) -> String {
         format!("States.Format('{{}}-{statement}', {ATTEMPT_PATH})")
     } else {
         format!(
-            "States.Hash(States.Format('{{}}|{}|{}', {ATTEMPT_PATH}, {DAY_PATH}), 'SHA-256')",
-            escape_intrinsic(kpi),
+            "States.Hash(States.Format('{{}}|{{}}|{}', {ATTEMPT_PATH}, {KPI_PATH}), 'SHA-256')",
             escape_intrinsic(statement)
         )
     }
-}
-
-pub fn task_name(kpi: &str, statement: &str) -> String {
-    format!("{kpi}.{}", statement)
 }
 
 /// The `.sync` result echoes the whole query text; keep only what a report needs.
@@ -145,13 +145,42 @@ fn result_selector() -> Value {
     })
 }
 
-pub fn athena_task(kpi: &str, statement: &Statement, next: Transition, on_error: &str) -> Task {
+/// The key of a statement's query text under [`SQL_PATH`]: its name without the leading
+/// number (`03_write` → `write`) when that is a plain word unique among `names`, else `q` and
+/// its position. Plain words keep every reference path simple.
+pub fn query_keys(names: &[&str]) -> Vec<String> {
+    let plain = |n: &str| -> Option<String> {
+        let word = n.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
+        let ok = word.starts_with(|c: char| c.is_ascii_alphabetic())
+            && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        ok.then(|| word.to_string())
+    };
+    let words: Vec<Option<String>> = names.iter().map(|n| plain(n)).collect();
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| match w {
+            Some(w) if words.iter().filter(|o| o.as_ref() == Some(w)).count() == 1 => w.clone(),
+            _ => format!("q{i}"),
+        })
+        .collect()
+}
+
+/// The shared Athena Task state of one statement kind: it runs the query text the item's
+/// KPI state left at `$.sql.<key>`, for whichever KPI the item is (`$.kpi`).
+pub fn shared_task(
+    statement: &str,
+    key: &str,
+    kpis: Vec<String>,
+    next: Transition,
+    on_error: &str,
+) -> Task {
     Task {
         comment: None,
         resource: ATHENA_SYNC.into(),
         parameters: json!({
-            "QueryString.$": format_expression(&statement.athena),
-            "ClientRequestToken.$": request_token(kpi, &statement.name),
+            "QueryString.$": format!("{SQL_PATH}.{key}"),
+            "ClientRequestToken.$": request_token(statement),
             "WorkGroup": "${WorkGroup}",
             "QueryExecutionContext": { "Database": "${Database}" },
             "ResultConfiguration": { "OutputLocation": "${QueryResultsLocation}" },
@@ -166,31 +195,32 @@ pub fn athena_task(kpi: &str, statement: &Statement, next: Transition, on_error:
             next: on_error.into(),
         }],
         transition: next,
-        binding: Some((kpi.to_string(), statement.name.clone())),
+        binding: Some(Binding {
+            statement: statement.to_string(),
+            query_path: format!("{SQL_PATH}.{key}"),
+            kpis,
+        }),
     }
 }
 
-/// Adds the chain of Task states for `statements` (in order) to `states`; the last one ends
-/// the item with the output `"SUCCEEDED"` (its query's state), so a chunk's results stay
-/// small. Returns the name of the first, or `None` when there are no statements.
-pub fn add_chain(
-    states: &mut States,
-    kpi: &str,
-    statements: &[&Statement],
-    on_error: &str,
-) -> Option<String> {
-    let names: Vec<String> = statements.iter().map(|s| task_name(kpi, &s.name)).collect();
-    for (i, (name, statement)) in names.iter().zip(statements).enumerate() {
-        let mut task = match names.get(i + 1) {
-            Some(n) => athena_task(kpi, statement, Transition::next(n.clone()), on_error),
-            None => athena_task(kpi, statement, Transition::END, on_error),
-        };
-        if i + 1 == names.len() {
-            task.output_path = Some("$.query.State".into());
-        }
-        states.add(name.clone(), State::from(task));
+/// The state of one KPI in one phase: builds the query text of each of its statements from
+/// the item's validated day and attempt (`States.Format` over a literal template, as
+/// [`format_expression`]) and leaves them at `$.sql`, keyed as the shared Task states read
+/// them. `statements` pairs each statement with its key.
+pub fn queries_pass(statements: &[(&Statement, &str)], next: Transition) -> Pass {
+    let mut parameters = serde_json::Map::new();
+    for (statement, key) in statements {
+        parameters.insert(
+            format!("{key}.$"),
+            Value::String(format_expression(&statement.athena)),
+        );
     }
-    names.first().cloned()
+    Pass {
+        parameters: Some(Value::Object(parameters)),
+        result_path: Some(SQL_PATH.into()),
+        transition: Some(next),
+        ..Pass::default()
+    }
 }
 
 #[cfg(test)]

@@ -126,12 +126,18 @@ pub struct Pass {
     /// JSONPath: a payload template.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Value>,
+    /// JSONPath: a fixed result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// JSONPath: where the result goes in the input (default: it replaces the input).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_path: Option<String>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub transition: Option<Transition>,
 }
 
 /// A Task state (JSONPath). `binding` is not part of the definition: it records which
-/// statement of which KPI the state runs.
+/// statement the state runs, and for which KPIs.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Task {
@@ -153,7 +159,18 @@ pub struct Task {
     #[serde(flatten)]
     pub transition: Transition,
     #[serde(skip)]
-    pub binding: Option<(String, String)>,
+    pub binding: Option<Binding>,
+}
+
+/// What a shared Athena Task state runs: one statement kind, for the KPI of the item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// The statement's name, the same for every KPI (`03_write`).
+    pub statement: String,
+    /// Where the query text is in the state input.
+    pub query_path: String,
+    /// The KPIs whose items reach the state, in route order.
+    pub kpis: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
