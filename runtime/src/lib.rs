@@ -1,2 +1,10 @@
 //! The kpi runtime: executes what the compiler builds. It reads only the compiler's output
-//! types, never its internals. The ASL interpreter and the local DuckDB engine live here.
+//! types, never its internals.
+//!
+//! - `asl`: an interpreter for Amazon States Language documents, with a clock tests can drive.
+//! - `jsonata`: the JSONata evaluator the interpreter uses for JSONata states.
+//! - `sample`: a deterministic generator of a realistic sample lake.
+
+pub mod asl;
+pub mod jsonata;
+pub mod sample;

@@ -1,0 +1,200 @@
+//! Unit tests of the interpreter: definitions and inputs into expected outcomes, histories and
+//! virtual waiting time.
+
+use super::*;
+use serde_json::json;
+use std::sync::Mutex;
+use std::time::Duration;
+
+fn run_with(def: Value, input: Value, tasks: Option<&dyn TaskHandler>) -> (Execution, Duration) {
+    let machine = parse_definition(&def).unwrap();
+    let clock = VirtualClock::starting_now();
+    let opts = Options {
+        tasks,
+        ..Options::new(&clock)
+    };
+    let exec = execute(&machine, input, &opts);
+    (exec, clock.waited())
+}
+
+fn run(def: Value, input: Value) -> Execution {
+    run_with(def, input, None).0
+}
+
+/// Fails the first `failures` calls with `error`, then returns the parameters.
+struct Flaky {
+    failures: u32,
+    error: &'static str,
+    calls: Mutex<u32>,
+}
+
+impl TaskHandler for Flaky {
+    fn call(&self, _: &str, parameters: &Value, ctx: &TaskContext) -> Result<Value, TaskError> {
+        let mut calls = self.calls.lock().unwrap();
+        *calls += 1;
+        if *calls <= self.failures {
+            return Err(TaskError {
+                error: self.error.into(),
+                cause: format!("attempt {}", ctx.retry_count),
+            });
+        }
+        Ok(json!({"got": parameters, "retries": ctx.retry_count}))
+    }
+}
+
+#[test]
+fn definition_errors_name_the_path() {
+    let e =
+        parse_definition(&json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "X"}}}))
+            .unwrap_err();
+    assert_eq!(e.0, "States.A.Next: no state named X");
+    let e = parse_definition(
+        &json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Bogus": 1}}}),
+    )
+    .unwrap_err();
+    assert_eq!(e.0, "States.A.Bogus: unknown field");
+    let e = parse_definition(&json!({})).unwrap_err();
+    assert!(
+        e.0.contains("These fields are required: [States, StartAt]"),
+        "{e}"
+    );
+    let e = parse_definition(&json!({"QueryLanguage": "JSONata", "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}))
+    .unwrap_err();
+    assert!(e.0.contains("can not be 'JSONPath'"), "{e}");
+}
+
+#[test]
+fn processing_order_and_context() {
+    let def = json!({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:test", "InputPath": "$.in",
+        "Parameters": {"x.$": "$.v", "name.$": "$$.State.Name", "sum.$": "States.MathAdd($.v, 1)"},
+        "ResultSelector": {"g.$": "$.got"}, "ResultPath": "$.res", "OutputPath": "$.res.g", "End": true}}});
+    let h = Flaky {
+        failures: 0,
+        error: "",
+        calls: Mutex::new(0),
+    };
+    let (exec, _) = run_with(def, json!({"in": {"v": 41}}), Some(&h));
+    assert_eq!(exec.status, Status::Succeeded);
+    assert_eq!(exec.output, Some(json!({"x": 41, "name": "T", "sum": 42})));
+    let kinds: Vec<&str> = exec
+        .history
+        .events
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(exec.history.events[1].previous_event_id, 1);
+}
+
+#[test]
+fn retry_backs_off_on_the_virtual_clock_then_succeeds() {
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:test",
+        "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxAttempts": 3}], "End": true}}});
+    let h = Flaky {
+        failures: 2,
+        error: "Boom",
+        calls: Mutex::new(0),
+    };
+    let (exec, waited) = run_with(def, json!({}), Some(&h));
+    assert_eq!(exec.output, Some(json!({"got": {}, "retries": 2})));
+    assert_eq!(waited, Duration::from_secs(2 + 6));
+}
+
+#[test]
+fn retry_respects_max_delay_then_catch_takes_over() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:test",
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 2, "MaxDelaySeconds": 15}],
+            "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.err", "Next": "Done"}], "End": true},
+        "Done": {"Type": "Succeed"}}});
+    let h = Flaky {
+        failures: 10,
+        error: "Boom",
+        calls: Mutex::new(0),
+    };
+    let (exec, waited) = run_with(def, json!({"keep": 1}), Some(&h));
+    assert_eq!(
+        exec.output,
+        Some(json!({"keep": 1, "err": {"Error": "Boom", "Cause": "attempt 2"}}))
+    );
+    assert_eq!(waited, Duration::from_secs(10 + 15));
+}
+
+#[test]
+fn runtime_errors_are_never_caught() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "End": true},
+        "Done": {"Type": "Succeed"}}});
+    let exec = run(def, json!({}));
+    assert_eq!(exec.status, Status::Failed);
+    assert_eq!(exec.error.as_deref(), Some("States.Runtime"));
+    assert!(
+        exec.cause.unwrap().starts_with(
+            "An error occurred while executing the state 'X' (entered at the event id #"
+        )
+    );
+}
+
+#[test]
+fn unsupported_resource_is_a_clear_error() {
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}});
+    let exec = run(def, json!({}));
+    assert_eq!(exec.error.as_deref(), Some("States.Runtime"));
+    assert!(
+        exec.cause
+            .unwrap()
+            .contains("unsupported resource arn:aws:states:::lambda:invoke")
+    );
+}
+
+#[test]
+fn jsonata_without_engine_is_an_error_not_an_answer() {
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "Output": "{% $states.input.a %}", "End": true}}});
+    let exec = run(def, json!({"a": 1}));
+    assert_eq!(exec.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert!(exec.cause.unwrap().contains("JSONata is not available"));
+}
+
+#[test]
+fn data_limit_is_enforced() {
+    let big = "x".repeat(300_000);
+    let def =
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": big, "End": true}}});
+    let exec = run(def, json!({}));
+    assert_eq!(exec.error.as_deref(), Some("States.DataLimitExceeded"));
+}
+
+#[test]
+fn wait_uses_the_virtual_clock_and_variables_scope() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"n": 5}, "Next": "W"},
+        "W": {"Type": "Wait", "SecondsPath": "$n", "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "I", "States": {
+            "I": {"Type": "Pass", "Parameters": {"v.$": "$", "n.$": "$n", "i.$": "$$.Map.Item.Index"}, "Assign": {"n": 0}, "End": true}}},
+            "ResultPath": "$.out", "Next": "F"},
+        "F": {"Type": "Pass", "Parameters": {"out.$": "$.out", "n.$": "$n", "f.$": "$.items[?(@ > 1)]"}, "End": true}}});
+    let machine = parse_definition(&def).unwrap();
+    let clock = VirtualClock::starting_now();
+    let exec = execute(&machine, json!({"items": [1, 2]}), &Options::new(&clock));
+    assert_eq!(
+        exec.output,
+        Some(
+            json!({"out": [{"v": 1, "n": 5, "i": 0}, {"v": 2, "n": 5, "i": 1}], "n": 5, "f": [2]})
+        )
+    );
+    assert_eq!(clock.waited(), Duration::from_secs(5));
+}
