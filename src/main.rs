@@ -50,6 +50,36 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
+    /// Generate a realistic sample lake: daily Parquet snapshots of companies, departments and
+    /// members, gzip JSON lines of application events (with a few malformed lines), and the
+    /// matching Glue catalog snapshot. Deterministic: the same options give the same bytes.
+    ///
+    /// Example: `kpi sample-data --out lake --days 30 --companies 10 --seed 7`
+    SampleData {
+        /// The lake directory (`s3://bucket/prefix/` is `<out>/bucket/prefix/`).
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of days (default 60; 90 with --large).
+        #[arg(long)]
+        days: Option<u32>,
+        /// Number of client companies (default 30; 330 with --large).
+        #[arg(long)]
+        companies: Option<u32>,
+        /// Random seed (default 42).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// First day, YYYY-MM-DD (default 2024-01-01).
+        #[arg(long)]
+        start: Option<String>,
+        /// The benchmark preset: over 20 million events.
+        #[arg(long)]
+        large: bool,
+    },
+    /// Run state machines locally.
+    Sfn {
+        #[command(subcommand)]
+        command: SfnCommand,
+    },
     /// Print the long explanation of a diagnostic code, with an example and the fix.
     ///
     /// Example: `kpi explain E0202`
@@ -66,6 +96,25 @@ enum Command {
     Debug {
         #[command(subcommand)]
         stage: DebugStage,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SfnCommand {
+    /// Run any Amazon States Language document locally and print its output (or its error and
+    /// cause) as JSON. Exit 0 when the execution succeeded, 1 when it failed. Task states can
+    /// use only the integrations the local runtime binds.
+    ///
+    /// Example: `kpi sfn run machine.asl.json --input '{"n": 3}' --history`
+    Run {
+        /// The state machine definition (JSON).
+        definition: PathBuf,
+        /// The execution input: JSON text, or @FILE to read it from a file. Default `{}`.
+        #[arg(long)]
+        input: Option<String>,
+        /// Also print the execution history, in the shape of GetExecutionHistory.
+        #[arg(long)]
+        history: bool,
     },
 }
 
@@ -103,6 +152,22 @@ fn main() -> ExitCode {
         Command::Check { project, format } => commands::check::run(project, format),
         Command::Build { project, out } => commands::build::run(project, out),
         Command::Graph { project, format } => commands::graph::run(project, format),
+        Command::SampleData {
+            out,
+            days,
+            companies,
+            seed,
+            start,
+            large,
+        } => commands::sample_data::run(out, days, companies, seed, start, large),
+        Command::Sfn {
+            command:
+                SfnCommand::Run {
+                    definition,
+                    input,
+                    history,
+                },
+        } => commands::sfn::run(definition, input, history),
         Command::Explain { code, list } => commands::explain::run(code, list),
         Command::Debug {
             stage: DebugStage::Ast { project, file },

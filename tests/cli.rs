@@ -140,3 +140,72 @@ fn every_emitted_code_is_explained() {
             .contains("no diagnostic has the code `E9999`")
     );
 }
+
+const MACHINE: &str = r#"{
+  "StartAt": "Double",
+  "States": {
+    "Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"}, "Next": "Big?"},
+    "Big?": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 10, "Next": "TooBig"}], "Default": "Describe"},
+    "Describe": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% 'n is ' & $string($states.input.n) %}", "End": true},
+    "TooBig": {"Type": "Fail", "Error": "Demo.TooBig", "Cause": "n passed 10"}
+  }
+}"#;
+
+#[test]
+fn sfn_run_executes_any_state_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("machine.asl.json");
+    std::fs::write(&path, MACHINE).unwrap();
+    let machine = path.to_str().unwrap();
+    let ok = run_in(
+        dir.path(),
+        &["sfn", "run", machine, "--input", r#"{"n": 3}"#],
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&ok.stdout).unwrap(),
+        serde_json::json!("n is 6")
+    );
+
+    std::fs::write(dir.path().join("input.json"), r#"{"n": 7}"#).unwrap();
+    let failed = run_in(
+        dir.path(),
+        &["sfn", "run", machine, "--input", "@input.json", "--history"],
+    );
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&failed.stdout).unwrap();
+    assert_eq!(
+        (doc["error"].as_str(), doc["cause"].as_str()),
+        (Some("Demo.TooBig"), Some("n passed 10"))
+    );
+    let kinds: Vec<&str> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"ExecutionStarted"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"ExecutionFailed"), "{kinds:?}");
+
+    let task = dir.path().join("task.asl.json");
+    std::fs::write(&task, r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}"#).unwrap();
+    let unsupported = run_in(dir.path(), &["sfn", "run", task.to_str().unwrap()]);
+    assert_eq!(unsupported.code, 1);
+    assert!(
+        unsupported
+            .stdout
+            .contains("unsupported resource arn:aws:states:::lambda:invoke"),
+        "{}",
+        unsupported.stdout
+    );
+
+    let broken = dir.path().join("broken.asl.json");
+    std::fs::write(
+        &broken,
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}"#,
+    )
+    .unwrap();
+    let invalid = run_in(dir.path(), &["sfn", "run", broken.to_str().unwrap()]);
+    assert_eq!(invalid.code, 2);
+    assert!(invalid.stderr.contains("Nowhere"), "{}", invalid.stderr);
+}

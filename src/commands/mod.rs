@@ -5,6 +5,8 @@ pub mod check;
 pub mod debug;
 pub mod explain;
 pub mod graph;
+pub mod sample_data;
+pub mod sfn;
 
 use crate::load::{self, LoadError, Loaded};
 use crate::{Format, output};
