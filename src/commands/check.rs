@@ -7,17 +7,9 @@ use std::process::ExitCode;
 
 pub fn run(project: Option<PathBuf>, format: Format) -> Result<ExitCode, LoadError> {
     let dir = load::find_project(project)?;
-    let loaded = load::load(&dir)?;
-    let checked = kpi_compiler::check_project(
-        &loaded.sources,
-        loaded.project.as_ref(),
-        &loaded.catalog_files,
-        &loaded.kpi_files,
-    );
-    let mut diagnostics = loaded.diagnostics;
-    diagnostics.extend(checked.diagnostics);
-    let diagnostics = kpi_compiler::diagnostic::sorted(diagnostics);
-    output::diagnostics(&diagnostics, &loaded.sources, format);
+    let (loaded, checked) = super::load_and_check(&dir)?;
+    let diagnostics = &checked.diagnostics;
+    output::diagnostics(diagnostics, &loaded.sources, format);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     if format == Format::Human {

@@ -62,16 +62,8 @@ pub fn ast(project: Option<PathBuf>, file: Option<PathBuf>) -> Result<ExitCode, 
 
 pub fn ir(project: Option<PathBuf>, file: Option<PathBuf>) -> Result<ExitCode, LoadError> {
     let dir = load::find_project(project)?;
-    let loaded = load::load(&dir)?;
-    let checked = kpi_compiler::check_project(
-        &loaded.sources,
-        loaded.project.as_ref(),
-        &loaded.catalog_files,
-        &loaded.kpi_files,
-    );
-    let mut diagnostics = loaded.diagnostics;
-    diagnostics.extend(checked.diagnostics);
-    let diagnostics = kpi_compiler::diagnostic::sorted(diagnostics);
+    let (loaded, checked) = super::load_and_check(&dir)?;
+    let diagnostics = checked.diagnostics;
     if let Some(mut program) = checked.program {
         program.kpis.retain(|k| matches(&k.file, file.as_deref()));
         println!(

@@ -7,7 +7,6 @@ mod fingerprint;
 pub use days::{DayRange, coverage};
 pub use fingerprint::fingerprint;
 
-use crate::catalog::TableFormat;
 use crate::ir::{self, Column, RelationTarget, SourceKind, Window};
 use crate::project::Project;
 use serde::Serialize;
@@ -35,17 +34,8 @@ pub struct Settings {
     pub time_zone: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct SourcePlan {
-    pub name: String,
-    pub database: String,
-    pub table: String,
-    pub kind: SourceKind,
-    pub partition: Option<String>,
-    pub location: Option<String>,
-    pub format: TableFormat,
-    pub columns: Vec<Column>,
-}
+/// A source as the plan reads it: the same as the typed IR's.
+pub type SourcePlan = ir::Source;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct KpiPlan {
@@ -147,20 +137,7 @@ pub fn lower(
         history_start: target.history_start.value.to_string(),
         time_zone: target.time_zone().to_string(),
     };
-    let sources: Vec<SourcePlan> = program
-        .sources
-        .iter()
-        .map(|s| SourcePlan {
-            name: s.name.clone(),
-            database: s.database.clone(),
-            table: s.table.clone(),
-            kind: s.kind,
-            partition: s.partition.clone(),
-            location: s.location.clone(),
-            format: s.format.clone(),
-            columns: s.columns.clone(),
-        })
-        .collect();
+    let sources: Vec<SourcePlan> = program.sources.clone();
     let mut fingerprints: BTreeMap<String, String> = BTreeMap::new();
     let mut levels: BTreeMap<String, usize> = BTreeMap::new();
     let mut kpis = Vec::new();
