@@ -1,6 +1,6 @@
 //! The case corpus: every folder in `tests/cases/` is a project (its `.kpi` files, and
 //! optionally its own kpi.yaml and catalog). Each is snapshotted through parse (AST) and
-//! check (typed IR) and build (Athena SQL, DuckDB SQL, and for a few cases the state machine),
+//! check (typed IR) and build (Athena SQL, DuckDB SQL, the state machine and the SAM template),
 //! and must check clean. Adding a case needs no Rust.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -58,18 +58,13 @@ fn cases_parse_and_check_clean() {
         insta::with_settings!({snapshot_path => "cases/snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(format!("{name}.template"), template);
         });
-        if STATE_MACHINE_CASES.contains(&name.as_str()) {
-            let machine =
-                std::fs::read_to_string(out.join("statemachine.asl.json")).expect("state machine");
-            insta::with_settings!({snapshot_path => "cases/snapshots", prepend_module_to_snapshot => false}, {
-                insta::assert_snapshot!(format!("{name}.asl"), machine);
-            });
-        }
+        let machine =
+            std::fs::read_to_string(out.join("statemachine.asl.json")).expect("state machine");
+        insta::with_settings!({snapshot_path => "cases/snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("{name}.asl"), machine);
+        });
     }
 }
-
-/// Cases whose whole state machine is snapshotted (it is large; the others share its shape).
-const STATE_MACHINE_CASES: &[&str] = &["kpi_on_kpi", "self_join_reply_rate"];
 
 /// Every `.sql` file under `dir`, sorted, each after a `==> path` line.
 fn concatenated(dir: &Path) -> String {
