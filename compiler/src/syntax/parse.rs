@@ -276,23 +276,20 @@ impl Builder {
         }
     }
 
-    fn dimension(&mut self, pair: Pair<'_, Rule>) -> Dimension {
+    /// The parts shared by dimensions and measures: doc comments, an optional name, an
+    /// expression (`name = expr` may sit inside a `named` pair).
+    fn documented(&mut self, pair: Pair<'_, Rule>) -> (Option<String>, Option<Ident>, Expr, Span) {
         let span = self.span(&pair);
         let mut docs = Vec::new();
         let mut name = None;
         let mut expr = None;
-        for p in pair.into_inner() {
+        let mut pending: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
+        pending.reverse();
+        while let Some(p) = pending.pop() {
             match p.as_rule() {
                 Rule::doc => docs.push(doc_text(&p)),
-                Rule::named => {
-                    for q in p.into_inner() {
-                        match q.as_rule() {
-                            Rule::ident => name = Some(self.ident(q)),
-                            Rule::expr => expr = Some(self.expr(q)),
-                            _ => {}
-                        }
-                    }
-                }
+                Rule::named => pending.extend(p.into_inner().collect::<Vec<_>>().into_iter().rev()),
+                Rule::ident => name = Some(self.ident(p)),
                 Rule::expr => expr = Some(self.expr(p)),
                 _ => {}
             }
@@ -303,8 +300,13 @@ impl Builder {
             },
             span,
         });
+        (join_docs(docs), name, expr, span)
+    }
+
+    fn dimension(&mut self, pair: Pair<'_, Rule>) -> Dimension {
+        let (doc, name, expr, span) = self.documented(pair);
         Dimension {
-            doc: join_docs(docs),
+            doc,
             name,
             expr,
             span,
@@ -312,30 +314,13 @@ impl Builder {
     }
 
     fn measure(&mut self, pair: Pair<'_, Rule>) -> Measure {
-        let span = self.span(&pair);
-        let mut docs = Vec::new();
-        let mut name = None;
-        let mut expr = None;
-        for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::doc => docs.push(doc_text(&p)),
-                Rule::ident => name = Some(self.ident(p)),
-                Rule::expr => expr = Some(self.expr(p)),
-                _ => {}
-            }
-        }
+        let (doc, name, expr, span) = self.documented(pair);
         let name = name.unwrap_or(Ident {
             name: String::new(),
             span,
         });
-        let expr = expr.unwrap_or(Expr {
-            kind: ExprKind::Literal {
-                value: Literal::Null,
-            },
-            span,
-        });
         Measure {
-            doc: join_docs(docs),
+            doc,
             name,
             expr,
             span,
