@@ -186,6 +186,18 @@ type Row = BTreeMap<String, String>;
 
 type Results = BTreeMap<(String, String), Vec<Row>>;
 
+/// The text columns of a result row from position `first` on, by name; SQL null as "null".
+fn named_row(row: &duckdb::Row<'_>, columns: &[String], first: usize) -> Row {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let v: Option<String> = row.get(i + first).unwrap();
+            (c.clone(), v.unwrap_or_else(|| "null".into()))
+        })
+        .collect()
+}
+
 fn run_pipeline(
     conn: &Connection,
     lake_dir: &std::path::Path,
@@ -292,11 +304,7 @@ fn run_pipeline(
             let mut rows = stmt.query([]).unwrap();
             while let Some(row) = rows.next().unwrap() {
                 let dt: String = row.get(0).unwrap();
-                let mut out = Row::new();
-                for (i, c) in columns.iter().enumerate() {
-                    let v: Option<String> = row.get(i + 1).unwrap();
-                    out.insert(c.clone(), v.unwrap_or_else(|| "null".into()));
-                }
+                let out = named_row(row, &columns, 1);
                 results
                     .entry((kpi.name.clone(), dt))
                     .or_insert_with(Vec::new)
@@ -586,12 +594,7 @@ fn athena_translated_by_sqlglot_gives_the_same_rows(
         let mut rows = stmt.query([]).unwrap();
         let mut athena: Vec<Row> = Vec::new();
         while let Some(row) = rows.next().unwrap() {
-            let mut r = Row::new();
-            for (i, c) in columns.iter().enumerate() {
-                let v: Option<String> = row.get(i).unwrap();
-                r.insert(c.clone(), v.unwrap_or_else(|| "null".into()));
-            }
-            athena.push(r);
+            athena.push(named_row(row, columns, 0));
         }
         let mut local = results
             .get(&(kpi.clone(), day.clone()))
