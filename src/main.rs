@@ -75,6 +75,47 @@ enum Command {
         #[arg(long)]
         large: bool,
     },
+    /// Build the project, then run its state machine locally on DuckDB over a lake directory,
+    /// computing exactly the KPI-days that are missing or stale (all of them with --force).
+    /// Exit 0 when every KPI-day succeeded, 1 otherwise.
+    ///
+    /// Example: `kpi run --project pipelines --from 2024-01-01 --to 2024-01-31 --report run.html`
+    Run {
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// One day, YYYY-MM-DD.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        day: Option<String>,
+        /// First day of a range (default: the project's history_start).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of a range (default: the newest day of the lake's sources).
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this KPI (and what it reads); repeatable.
+        #[arg(long = "kpi")]
+        kpis: Vec<String>,
+        /// The lake directory: `s3://bucket/prefix/` is `<lake>/bucket/prefix/`. Default: `lake`
+        /// beside the project directory.
+        #[arg(long)]
+        lake: Option<PathBuf>,
+        /// Accepted for compatibility with deployments; KPI-days run one at a time locally,
+        /// each query using every core.
+        #[arg(long, hide = true)]
+        concurrency: Option<u32>,
+        /// Recompute every KPI-day of the range, up to date or not.
+        #[arg(long)]
+        force: bool,
+        /// Wait for another run on the same lake to finish instead of refusing.
+        #[arg(long)]
+        wait: bool,
+        /// Also write a self-contained HTML report with a timeline of every query.
+        #[arg(long, value_name = "FILE.html")]
+        report: Option<PathBuf>,
+        /// How to print the report.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Run state machines locally.
     Sfn {
         #[command(subcommand)]
@@ -160,6 +201,30 @@ fn main() -> ExitCode {
             start,
             large,
         } => commands::sample_data::run(out, days, companies, seed, start, large),
+        Command::Run {
+            project,
+            day,
+            from,
+            to,
+            kpis,
+            lake,
+            concurrency: _,
+            force,
+            wait,
+            report,
+            format,
+        } => commands::run::run(commands::run::Args {
+            project,
+            day,
+            from,
+            to,
+            kpis,
+            lake,
+            force,
+            wait,
+            report,
+            format,
+        }),
         Command::Sfn {
             command:
                 SfnCommand::Run {

@@ -7,8 +7,20 @@ use std::process::ExitCode;
 
 pub fn run(project: Option<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode, LoadError> {
     let dir = load::find_project(project)?;
-    let Some(checked) = super::checked(&dir, Format::Human)? else {
-        return Ok(ExitCode::from(1));
+    Ok(match build_project(&dir, out)? {
+        Some(_) => ExitCode::SUCCESS,
+        None => ExitCode::from(1),
+    })
+}
+
+/// Checks and builds the project in `dir`, prints the diagnostics and writes the artifacts to
+/// `out` (default `<dir>/target/kpi`). `None` when there were errors.
+pub fn build_project(
+    dir: &Path,
+    out: Option<PathBuf>,
+) -> Result<Option<kpi_compiler::build::Artifacts>, LoadError> {
+    let Some(checked) = super::checked(dir, Format::Human)? else {
+        return Ok(None);
     };
     let (artifacts, diagnostics) = kpi_compiler::build::build(
         &checked.loaded.sources,
@@ -19,7 +31,7 @@ pub fn run(project: Option<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode, L
     let diagnostics = kpi_compiler::diagnostic::sorted(diagnostics);
     output::diagnostics(&diagnostics, &checked.loaded.sources, Format::Human);
     if diagnostics.iter().any(|d| d.is_error()) {
-        return Ok(ExitCode::from(1));
+        return Ok(None);
     }
     let out = out.unwrap_or_else(|| dir.join("target/kpi"));
     write_atomically(&out, &artifacts.files)?;
@@ -29,7 +41,7 @@ pub fn run(project: Option<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode, L
         artifacts.files.len(),
         out.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(Some(artifacts))
 }
 
 /// Writes the whole tree beside `out`, then swaps it in, so `out` is never half-written.

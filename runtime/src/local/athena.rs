@@ -1,0 +1,402 @@
+//! The Athena integration bound to the local engine: the interpreter runs the compiled state
+//! machine unchanged, and each `athena:startQueryExecution.sync` Task runs the DuckDB form of
+//! the statement the manifest gives for that state, KPI, day and attempt.
+
+use super::engine::{self, Engine};
+use super::lake::{Lake, LocalCatalog, LocalPartition};
+use super::manifest::{self, Binding, Kpi, Local, Manifest, Values};
+use crate::asl::{TaskContext, TaskError, TaskHandler};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub const ATHENA_SYNC: &str = "arn:aws:states:::athena:startQueryExecution.sync";
+
+/// One query the engine ran, for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueryRecord {
+    pub id: String,
+    pub kpi: String,
+    pub day: String,
+    pub statement: String,
+    /// `setup`, `write`, `check` or `publish`.
+    pub role: String,
+    /// Milliseconds since the run started.
+    pub start_ms: f64,
+    pub duration_ms: f64,
+    pub rows: u64,
+    pub error: Option<String>,
+}
+
+/// What happened to a KPI-day, as it happens.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    Published { kpi: &'a str, day: &'a str },
+    Failed { kpi: &'a str, day: &'a str },
+}
+
+pub struct LocalAthena<'a> {
+    manifest: &'a Manifest,
+    lake: &'a Lake,
+    engine: Mutex<Engine>,
+    catalog: Mutex<LocalCatalog>,
+    bindings: HashMap<&'a str, &'a Binding>,
+    started: Instant,
+    queries: Mutex<Vec<QueryRecord>>,
+    /// Rows written per (KPI, day, attempt), until the attempt is published.
+    written: Mutex<BTreeMap<(String, String, String), u64>>,
+    /// When the catalog was last saved, and whether it has changed since.
+    saved: Mutex<(Instant, bool)>,
+    /// KPIs whose view lags behind the catalog: refreshed when a query reads them.
+    stale_views: Mutex<std::collections::BTreeSet<String>>,
+    on_event: &'a (dyn Fn(Event<'_>) + Sync),
+}
+
+impl std::fmt::Debug for LocalAthena<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalAthena").finish_non_exhaustive()
+    }
+}
+
+fn failure(id: &str, reason: &str) -> TaskError {
+    let cause = json!({"QueryExecution": {"QueryExecutionId": id,
+        "Status": {"State": "FAILED", "StateChangeReason": reason}}});
+    TaskError {
+        error: "Athena.AmazonAthenaException".into(),
+        cause: cause.to_string(),
+    }
+}
+
+impl<'a> LocalAthena<'a> {
+    pub fn new(
+        manifest: &'a Manifest,
+        lake: &'a Lake,
+        engine: Engine,
+        catalog: LocalCatalog,
+        on_event: &'a (dyn Fn(Event<'_>) + Sync),
+    ) -> Result<LocalAthena<'a>, engine::EngineError> {
+        for kpi in &manifest.kpis {
+            engine.refresh_kpi_view(lake, kpi, &catalog)?;
+        }
+        Ok(LocalAthena {
+            manifest,
+            lake,
+            engine: Mutex::new(engine),
+            catalog: Mutex::new(catalog),
+            bindings: manifest
+                .states
+                .iter()
+                .map(|b| (b.state.as_str(), b))
+                .collect(),
+            started: Instant::now(),
+            queries: Mutex::new(Vec::new()),
+            written: Mutex::new(BTreeMap::new()),
+            saved: Mutex::new((Instant::now(), false)),
+            stale_views: Mutex::new(std::collections::BTreeSet::new()),
+            on_event,
+        })
+    }
+
+    pub fn queries(&self) -> Vec<QueryRecord> {
+        self.queries.lock().map(|q| q.clone()).unwrap_or_default()
+    }
+
+    pub fn catalog(&self) -> LocalCatalog {
+        self.catalog.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Brings the views of the KPIs that `kpi` reads up to date with the catalog.
+    fn refresh_views(&self, engine: &Engine, kpi: &Kpi) -> Result<(), String> {
+        let mut stale = self
+            .stale_views
+            .lock()
+            .map_err(|_| "the catalog is poisoned")?;
+        let catalog = self.catalog.lock().map_err(|_| "the catalog is poisoned")?;
+        for read in kpi.reads.iter().filter(|r| r.target.kind == "kpi") {
+            if stale.remove(&read.target.name)
+                && let Some(upstream) = self.manifest.kpi(&read.target.name)
+            {
+                engine
+                    .refresh_kpi_view(self.lake, upstream, &catalog)
+                    .map_err(|e| e.0)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves the catalog when it changed and the last save is older than a second (or now,
+    /// with `now`). A partition switched but not yet saved is merely computed again by the
+    /// next run if this one is killed: the saved catalog is always a consistent state.
+    fn save(&self, catalog: &LocalCatalog, now: bool) -> Result<(), String> {
+        let mut saved = self.saved.lock().map_err(|_| "the catalog is poisoned")?;
+        saved.1 = true;
+        if now || saved.0.elapsed().as_millis() >= 1000 {
+            self.lake.write_catalog(catalog).map_err(|e| e.0)?;
+            *saved = (Instant::now(), false);
+        }
+        Ok(())
+    }
+
+    /// Saves the catalog if it changed since the last save.
+    pub fn flush(&self) -> Result<(), String> {
+        let dirty = self.saved.lock().map(|s| s.1).unwrap_or(true);
+        if dirty {
+            let catalog = self.catalog();
+            self.save(&catalog, true)?;
+        }
+        Ok(())
+    }
+
+    /// The KPI, day and attempt whose statement renders to exactly `query`.
+    fn identify(
+        &self,
+        binding: &Binding,
+        query: &str,
+    ) -> Option<(&'a Kpi, Option<String>, Option<String>)> {
+        binding.kpis.iter().find_map(|name| {
+            let kpi = self.manifest.kpi(name)?;
+            let statement = kpi.statement(&binding.statement)?;
+            let (day, attempt) = manifest::match_text(&statement.athena, query)?;
+            Some((kpi, day, attempt))
+        })
+    }
+
+    fn record(&self, record: QueryRecord) {
+        if let Ok(mut q) = self.queries.lock() {
+            q.push(record);
+        }
+    }
+
+    fn next_id(&self) -> String {
+        let n = self.queries.lock().map(|q| q.len()).unwrap_or(0) + 1;
+        format!("local-{n:06}")
+    }
+
+    /// Runs the statement; the rows it wrote.
+    fn execute(
+        &self,
+        kpi: &Kpi,
+        statement: &manifest::Statement,
+        day: &str,
+        attempt: &str,
+    ) -> Result<u64, String> {
+        let engine = self.engine.lock().map_err(|_| "the engine is poisoned")?;
+        let location = format!("{}dt={day}/attempt={attempt}/", kpi.attempts_location);
+        match &statement.local {
+            Local::Sql { sql } => {
+                let values = Values {
+                    day,
+                    attempt,
+                    lake: engine.lake_text(),
+                };
+                let text = manifest::render(sql, &values);
+                self.refresh_views(&engine, kpi)?;
+                if statement.role == "write" {
+                    let dir = self.lake.path_of(&location);
+                    // A fresh prefix: what an earlier try of this attempt left goes first.
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                }
+                let rows = engine
+                    .run(&text)
+                    .map_err(|e| self.explain(&engine, kpi, day, e))?;
+                if statement.role == "write"
+                    && let Ok(mut w) = self.written.lock()
+                {
+                    w.insert((kpi.name.clone(), day.into(), attempt.into()), rows);
+                }
+                Ok(rows)
+            }
+            Local::CreateTable => {
+                let mut catalog = self.catalog.lock().map_err(|_| "the catalog is poisoned")?;
+                if statement.name.contains("attempts") {
+                    return Ok(0);
+                }
+                catalog.create_table(&self.manifest.project.database, &kpi.name, &kpi.fingerprint);
+                self.lake.write_catalog(&catalog).map_err(|e| e.0)?;
+                engine
+                    .refresh_kpi_view(self.lake, kpi, &catalog)
+                    .map_err(|e| e.0)?;
+                Ok(0)
+            }
+            Local::SwitchPartition => {
+                let rows = self
+                    .written
+                    .lock()
+                    .ok()
+                    .and_then(|w| {
+                        w.get(&(kpi.name.clone(), day.into(), attempt.into()))
+                            .copied()
+                    })
+                    .unwrap_or(0);
+                let mut catalog = self.catalog.lock().map_err(|_| "the catalog is poisoned")?;
+                let changed = catalog.switch(
+                    &self.manifest.project.database,
+                    &kpi.name,
+                    day,
+                    LocalPartition {
+                        location,
+                        fingerprint: kpi.fingerprint.clone(),
+                        sequence: 0,
+                        rows,
+                    },
+                );
+                if changed {
+                    self.save(&catalog, false)?;
+                    if let Ok(mut stale) = self.stale_views.lock() {
+                        stale.insert(kpi.name.clone());
+                    }
+                }
+                (self.on_event)(Event::Published {
+                    kpi: &kpi.name,
+                    day,
+                });
+                Ok(rows)
+            }
+        }
+    }
+
+    /// A failed query's reason; when an input file is damaged, the reason names it.
+    fn explain(&self, engine: &Engine, kpi: &Kpi, day: &str, error: engine::EngineError) -> String {
+        let message = error.0;
+        let lake = engine.lake_text();
+        if message.contains(lake) && !message.contains("/attempts/") {
+            return message;
+        }
+        let Some(day_number) = day_number(day) else {
+            return message;
+        };
+        for read in &kpi.reads {
+            if read.target.kind != "source" {
+                continue;
+            }
+            let Some(source) = self
+                .manifest
+                .sources
+                .iter()
+                .find(|s| s.name == read.target.name)
+            else {
+                continue;
+            };
+            let Some(location) = source.location.as_deref() else {
+                continue;
+            };
+            let root = self.lake.path_of(location);
+            let dirs: Vec<_> = match (&source.partition, read.partitioned) {
+                (Some(p), true) => read
+                    .window
+                    .days_for(day_number)
+                    .map(|n| root.join(format!("{p}={}", day_text(n))))
+                    .collect(),
+                _ => vec![root],
+            };
+            for dir in dirs {
+                for file in engine::data_files(&dir) {
+                    if let Err(e) = engine::probe_file(engine, source, &file) {
+                        return format!("{}: {message}", e.0);
+                    }
+                }
+            }
+        }
+        message
+    }
+}
+
+/// Days since 1970-01-01 of `YYYY-MM-DD`.
+pub fn day_number(day: &str) -> Option<i64> {
+    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    Some(
+        date.signed_duration_since(chrono::NaiveDate::default())
+            .num_days(),
+    )
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub fn day_text(n: i64) -> String {
+    (chrono::NaiveDate::default() + chrono::Duration::days(n))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+impl TaskHandler for LocalAthena<'_> {
+    fn call(
+        &self,
+        resource: &str,
+        parameters: &Value,
+        context: &TaskContext,
+    ) -> Result<Value, TaskError> {
+        if resource != ATHENA_SYNC {
+            return Err(TaskError {
+                error: "States.Runtime".into(),
+                cause: format!(
+                    "unsupported resource {resource}: locally, Task states run only {ATHENA_SYNC}"
+                ),
+            });
+        }
+        let id = self.next_id();
+        let Some(binding) = self.bindings.get(context.state_name.as_str()) else {
+            return Err(failure(
+                &id,
+                &format!(
+                    "state `{}` is not an Athena task of this build (see manifest.json)",
+                    context.state_name
+                ),
+            ));
+        };
+        let query = parameters["QueryString"].as_str().unwrap_or("");
+        let Some((kpi, day, attempt)) = self.identify(binding, query) else {
+            return Err(failure(
+                &id,
+                &format!(
+                    "the query of state `{}` is not statement {} of any KPI of this build",
+                    context.state_name, binding.statement
+                ),
+            ));
+        };
+        let Some(statement) = kpi.statement(&binding.statement) else {
+            return Err(failure(&id, "statement missing from the manifest"));
+        };
+        let day = day.unwrap_or_default();
+        let attempt = attempt.unwrap_or_default();
+        let start = Instant::now();
+        let start_ms = start.duration_since(self.started).as_secs_f64() * 1000.0;
+        let outcome = self.execute(kpi, statement, &day, &attempt);
+        let duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+        self.record(QueryRecord {
+            id: id.clone(),
+            kpi: kpi.name.clone(),
+            day: day.clone(),
+            statement: statement.name.clone(),
+            role: statement.role.clone(),
+            start_ms,
+            duration_ms,
+            rows: *outcome.as_ref().unwrap_or(&0),
+            error: outcome.as_ref().err().cloned(),
+        });
+        match outcome {
+            Ok(_) => Ok(json!({"QueryExecution": {
+                "QueryExecutionId": id,
+                "Query": query,
+                "StatementType": if statement.role == "write" || statement.role == "check" { "DML" } else { "DDL" },
+                "Status": {"State": "SUCCEEDED"},
+                "Statistics": {
+                    "EngineExecutionTimeInMillis": duration_ms.round() as u64,
+                    "TotalExecutionTimeInMillis": duration_ms.round() as u64,
+                    "DataScannedInBytes": 0
+                },
+                "WorkGroup": parameters["WorkGroup"].clone()
+            }})),
+            Err(reason) => {
+                if statement.role != "setup" {
+                    (self.on_event)(Event::Failed {
+                        kpi: &kpi.name,
+                        day: &day,
+                    });
+                }
+                Err(failure(&id, &reason))
+            }
+        }
+    }
+}

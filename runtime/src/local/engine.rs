@@ -1,0 +1,407 @@
+//! The local engine: one embedded DuckDB database whose schemas mirror the catalog. Each
+//! source is a view over its files in the lake, typed as the catalog describes it; each KPI
+//! table is a view over the partitions the local catalog points at.
+
+use super::lake::{Lake, LocalCatalog};
+use super::manifest::{Column, Kpi, Manifest, Source};
+use duckdb::Connection;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug)]
+pub struct EngineError(pub String);
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<duckdb::Error> for EngineError {
+    fn from(e: duckdb::Error) -> Self {
+        EngineError(e.to_string())
+    }
+}
+
+pub struct Engine {
+    conn: Connection,
+    lake_text: String,
+    database: String,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("lake", &self.lake_text)
+            .finish()
+    }
+}
+
+/// Quotes an SQL identifier.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes an SQL string literal.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The DuckDB type of a catalog type.
+pub fn duckdb_type(ty: &Value) -> Result<String, EngineError> {
+    let name = ty["type"].as_str().unwrap_or("");
+    Ok(match name {
+        "boolean" => "BOOLEAN".into(),
+        "tiny_int" => "TINYINT".into(),
+        "small_int" => "SMALLINT".into(),
+        "int" => "INTEGER".into(),
+        "big_int" => "BIGINT".into(),
+        "float" => "FLOAT".into(),
+        "double" => "DOUBLE".into(),
+        "decimal" => format!(
+            "DECIMAL({}, {})",
+            ty["precision"].as_u64().unwrap_or(10),
+            ty["scale"].as_u64().unwrap_or(0)
+        ),
+        "string" | "varchar" | "char" => "VARCHAR".into(),
+        "date" => "DATE".into(),
+        "timestamp" => "TIMESTAMP".into(),
+        "binary" => "BLOB".into(),
+        "array" => format!("{}[]", duckdb_type(&ty["element"])?),
+        "map" => format!(
+            "MAP({}, {})",
+            duckdb_type(&ty["key"])?,
+            duckdb_type(&ty["value"])?
+        ),
+        "struct" => {
+            let fields = ty["fields"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|f| {
+                    Ok(format!(
+                        "{} {}",
+                        ident(f["name"].as_str().unwrap_or("")),
+                        duckdb_type(&f["type"])?
+                    ))
+                })
+                .collect::<Result<Vec<_>, EngineError>>()?;
+            format!("STRUCT({})", fields.join(", "))
+        }
+        other => {
+            return Err(EngineError(format!(
+                "the catalog type `{other}` has no local equivalent"
+            )));
+        }
+    })
+}
+
+/// How a source's files are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// JSON lines, gzip-compressed or not; malformed lines are skipped.
+    Json,
+    Parquet,
+}
+
+pub fn file_format(source: &Source) -> Result<FileFormat, EngineError> {
+    match source.format.as_str() {
+        Some("json") => Ok(FileFormat::Json),
+        Some("parquet") => Ok(FileFormat::Parquet),
+        _ => Err(EngineError(format!(
+            "source `{}` ({}.{}) is stored as {}; the local engine reads JSON lines and Parquet",
+            source.name, source.database, source.table, source.format
+        ))),
+    }
+}
+
+/// The data files of a source's partition directory (or of the whole table when it is not
+/// partitioned), sorted; hidden files and Hive's `_` files are left out, as Athena does.
+pub fn data_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A source's table expression over the given files.
+fn source_reader(
+    source: &Source,
+    files: &[String],
+    partition: Option<&str>,
+) -> Result<String, EngineError> {
+    let list = format!(
+        "[{}]",
+        files
+            .iter()
+            .map(|f| literal(f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let hive = match partition {
+        Some(p) => format!(
+            ", hive_partitioning = true, hive_types = {{{}: 'VARCHAR'}}",
+            literal(p)
+        ),
+        None => String::new(),
+    };
+    Ok(match file_format(source)? {
+        FileFormat::Json => {
+            let columns = source
+                .columns
+                .iter()
+                .filter(|c| Some(c.name.as_str()) != partition)
+                .map(|c| {
+                    Ok(format!(
+                        "{}: {}",
+                        literal(&c.name),
+                        literal(&duckdb_type(&c.ty)?)
+                    ))
+                })
+                .collect::<Result<Vec<_>, EngineError>>()?;
+            format!(
+                "read_json({list}, format = 'newline_delimited', columns = {{{}}}, ignore_errors = true, timestampformat = 'auto'{hive})",
+                columns.join(", ")
+            )
+        }
+        FileFormat::Parquet => {
+            format!("read_parquet({list}, union_by_name = true{hive})")
+        }
+    })
+}
+
+/// `SELECT` of the catalog's columns, each cast to its catalog type.
+fn typed_select(columns: &[Column], partition: Option<&str>) -> Result<String, EngineError> {
+    let mut out = Vec::new();
+    for c in columns {
+        let ty = if Some(c.name.as_str()) == partition {
+            "VARCHAR".to_string()
+        } else {
+            duckdb_type(&c.ty)?
+        };
+        out.push(format!(
+            "CAST({} AS {ty}) AS {}",
+            ident(&c.name),
+            ident(&c.name)
+        ));
+    }
+    Ok(out.join(", "))
+}
+
+/// A typed relation with no rows, for a table with no files yet.
+fn empty_select(columns: &[Column], partition: Option<&str>) -> Result<String, EngineError> {
+    let mut out = Vec::new();
+    for c in columns {
+        let ty = if Some(c.name.as_str()) == partition {
+            "VARCHAR".to_string()
+        } else {
+            duckdb_type(&c.ty)?
+        };
+        out.push(format!("CAST(NULL AS {ty}) AS {}", ident(&c.name)));
+    }
+    Ok(format!("SELECT {} WHERE false", out.join(", ")))
+}
+
+impl Engine {
+    /// An in-memory database with a view per source of the manifest, over the lake's files.
+    pub fn open(lake: &Lake, manifest: &Manifest) -> Result<Engine, EngineError> {
+        let conn = Connection::open_in_memory()?;
+        let lake_text = lake.root_text().map_err(|e| EngineError(e.0))?;
+        let mut schemas = BTreeSet::new();
+        schemas.insert(manifest.project.database.clone());
+        for s in &manifest.sources {
+            schemas.insert(s.database.clone());
+        }
+        for schema in &schemas {
+            conn.execute_batch(&format!("CREATE SCHEMA IF NOT EXISTS {};", ident(schema)))?;
+        }
+        let engine = Engine {
+            conn,
+            lake_text,
+            database: manifest.project.database.clone(),
+        };
+        for source in &manifest.sources {
+            engine.create_source_view(lake, source)?;
+        }
+        Ok(engine)
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn lake_text(&self) -> &str {
+        &self.lake_text
+    }
+
+    fn create_source_view(&self, lake: &Lake, source: &Source) -> Result<(), EngineError> {
+        let location = source.location.as_deref().ok_or_else(|| {
+            EngineError(format!(
+                "source `{}` has no location in the catalog",
+                source.name
+            ))
+        })?;
+        let root = lake.path_of(location);
+        let partition = source.partition.as_deref();
+        let mut files = Vec::new();
+        match partition {
+            Some(p) => {
+                let prefix = format!("{p}=");
+                let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|d| {
+                        d.is_dir()
+                            && d.file_name()
+                                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+                    })
+                    .collect();
+                dirs.sort();
+                for d in dirs {
+                    files.extend(data_files(&d));
+                }
+            }
+            None => files.extend(data_files(&root)),
+        }
+        let files: Vec<String> = files
+            .iter()
+            .map(|f| f.to_string_lossy().to_string())
+            .collect();
+        let body = if files.is_empty() {
+            empty_select(&source.columns, partition)?
+        } else {
+            format!(
+                "SELECT {} FROM {}",
+                typed_select(&source.columns, partition)?,
+                source_reader(source, &files, partition)?
+            )
+        };
+        self.conn.execute_batch(&format!(
+            "CREATE OR REPLACE VIEW {}.{} AS {body};",
+            ident(&source.database),
+            ident(&source.table)
+        ))?;
+        Ok(())
+    }
+
+    /// (Re)defines a KPI's table as the partitions the local catalog points at.
+    pub fn refresh_kpi_view(
+        &self,
+        lake: &Lake,
+        kpi: &Kpi,
+        catalog: &LocalCatalog,
+    ) -> Result<(), EngineError> {
+        let mut files = Vec::new();
+        if let Some(table) = catalog.table(&self.database, &kpi.name) {
+            for p in table.partitions.values() {
+                for f in data_files(&lake.path_of(&p.location)) {
+                    files.push(f.to_string_lossy().to_string());
+                }
+            }
+        }
+        let mut columns = kpi.columns.clone();
+        columns.push(Column {
+            name: "dt".into(),
+            ty: serde_json::json!({"type": "string"}),
+        });
+        let body = if files.is_empty() {
+            empty_select(&columns, Some("dt"))?
+        } else {
+            let list = files
+                .iter()
+                .map(|f| literal(f))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "SELECT {} FROM read_parquet([{list}], union_by_name = true, hive_partitioning = true, hive_types = {{'dt': 'VARCHAR', 'attempt': 'VARCHAR'}})",
+                typed_select(&columns, Some("dt"))?
+            )
+        };
+        self.conn.execute_batch(&format!(
+            "CREATE OR REPLACE VIEW {}.{} AS {body};",
+            ident(&self.database),
+            ident(&kpi.name)
+        ))?;
+        Ok(())
+    }
+
+    /// Runs one statement; the number of rows it wrote or returned.
+    pub fn run(&self, sql: &str) -> Result<u64, EngineError> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let n = stmt.execute([])?;
+        Ok(n as u64)
+    }
+}
+
+/// Counts the non-empty lines of a JSON-lines file (gzip or plain) that are not a JSON
+/// object: the lines the engine skips, as Athena's `ignore.malformed.json` does.
+pub fn malformed_lines(path: &Path) -> Result<u64, EngineError> {
+    use std::io::{BufRead, BufReader};
+    let file = std::fs::File::open(path)
+        .map_err(|e| EngineError(format!("cannot read {}: {e}", path.display())))?;
+    let reader: Box<dyn std::io::Read> =
+        if path.extension().is_some_and(|e| e == "gz" || e == "gzip") {
+            Box::new(flate2::read::MultiGzDecoder::new(file))
+        } else {
+            Box::new(file)
+        };
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let mut line = Vec::new();
+    let mut bad = 0;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| EngineError(format!("{} is damaged: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        let text = line.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        let ok = serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok()
+            && text.first() == Some(&b'{');
+        if !ok {
+            bad += 1;
+        }
+    }
+    Ok(bad)
+}
+
+/// Reads one source file whole, to find out whether it is readable; the error names it.
+pub fn probe_file(engine: &Engine, source: &Source, path: &Path) -> Result<(), EngineError> {
+    let file = path.to_string_lossy().to_string();
+    let reader = source_reader(source, &[file], None)?;
+    let check = engine
+        .conn
+        .prepare(&format!("SELECT count(*) FROM {reader}"))
+        .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)));
+    match check {
+        Ok(_) => {
+            if file_format(source)? == FileFormat::Json {
+                malformed_lines(path)?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(EngineError(format!("{} is damaged: {e}", path.display()))),
+    }
+}

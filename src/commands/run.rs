@@ -1,0 +1,212 @@
+//! `kpi run`: build the project, then run its state machine on the local engine over a lake
+//! directory, computing the KPI-days that are missing or stale; print the report.
+//!
+//! Exit codes: 0 every KPI-day succeeded, 1 some failed (or the project has errors), 2 the
+//! lake or the options are unusable.
+
+use crate::load::{self, LoadError};
+use kpi_compiler::build::STATE_MACHINE_FILE;
+use kpi_runtime::local::manifest::Manifest;
+use kpi_runtime::local::run::{Progress, RunOptions, run as run_locally};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+#[derive(Debug)]
+pub struct Args {
+    pub project: Option<PathBuf>,
+    pub day: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub kpis: Vec<String>,
+    pub lake: Option<PathBuf>,
+    pub force: bool,
+    pub wait: bool,
+    pub report: Option<PathBuf>,
+    pub format: crate::Format,
+}
+
+fn usage(message: impl std::fmt::Display) -> Result<ExitCode, LoadError> {
+    eprintln!("error: {message}");
+    Ok(ExitCode::from(2))
+}
+
+pub fn run(args: Args) -> Result<ExitCode, LoadError> {
+    let dir = load::find_project(args.project.clone())?;
+    let Some(artifacts) = super::build::build_project(&dir, None)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let text = |name: &str| artifacts.files.get(name).map_or("", String::as_str);
+    let machine = match kpi_runtime::asl::parse_definition_text(text(STATE_MACHINE_FILE)) {
+        Ok(m) => m,
+        Err(e) => return usage(format!("the built state machine does not parse: {e}")),
+    };
+    let manifest = match Manifest::parse(text("manifest.json")) {
+        Ok(m) => m,
+        Err(e) => return usage(e),
+    };
+    let lake = args.lake.clone().unwrap_or_else(|| {
+        dir.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("lake")
+    });
+    if !lake.is_dir() {
+        return usage(format!(
+            "no lake at {}: pass --lake DIR, or make a sample one with `kpi sample-data --out {}`",
+            lake.display(),
+            lake.display()
+        ));
+    }
+    let days = match days(&args, &manifest, &lake) {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    let options = RunOptions {
+        days,
+        kpis: args.kpis.clone(),
+        force: args.force,
+        wait: args.wait,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let bar = Bar::new(std::io::stderr().is_terminal());
+    let progress = |p: Progress<'_>| bar.update(p);
+    let report = match run_locally(&machine, &manifest, &lake, &options, &progress) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    bar.finish();
+    if let Some(path) = &args.report {
+        if let Err(e) =
+            kpi_runtime::local::lake::write_atomically(path, report.to_html().as_bytes())
+        {
+            return usage(e);
+        }
+        eprintln!("report written to {}", path.display());
+    }
+    match args.format {
+        crate::Format::Human => print!("{}", report.to_text()),
+        crate::Format::Json => println!("{}", report.to_json()),
+    }
+    Ok(if report.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The days asked for: `--day`, `--from`/`--to`, or by default every day from the project's
+/// `history_start` to the newest partition of its sources in the lake.
+fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<String>, String> {
+    use kpi_runtime::local::athena::{day_number, day_text};
+    let parse = |d: &str| day_number(d).ok_or_else(|| format!("`{d}` is not a day YYYY-MM-DD"));
+    let (from, to) = match (&args.day, &args.from, &args.to) {
+        (Some(d), None, None) => (parse(d)?, parse(d)?),
+        (Some(_), _, _) => return Err("give either --day or --from/--to, not both".into()),
+        (None, Some(f), Some(t)) => (parse(f)?, parse(t)?),
+        (None, Some(f), None) => (
+            parse(f)?,
+            newest_day(manifest, lake)
+                .ok_or("--from needs --to: the lake has no source partitions")?,
+        ),
+        (None, None, Some(t)) => (parse(&manifest.project.history_start)?, parse(t)?),
+        (None, None, None) => (
+            parse(&manifest.project.history_start)?,
+            newest_day(manifest, lake).ok_or_else(|| {
+                format!(
+                    "the lake {} has no source partitions; pass --day or --from/--to",
+                    lake.display()
+                )
+            })?,
+        ),
+    };
+    if from > to {
+        return Err(format!(
+            "--from {} is after --to {}",
+            day_text(from),
+            day_text(to)
+        ));
+    }
+    Ok((from..=to).map(day_text).collect())
+}
+
+/// The newest day any day-partitioned source has in the lake.
+fn newest_day(manifest: &Manifest, lake: &Path) -> Option<i64> {
+    use kpi_runtime::local::athena::day_number;
+    let root = kpi_runtime::local::lake::Lake::open(lake).ok()?;
+    manifest
+        .sources
+        .iter()
+        .filter_map(|s| {
+            let prefix = format!("{}=", s.partition.as_deref()?);
+            std::fs::read_dir(root.path_of(s.location.as_deref()?))
+                .ok()?
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    day_number(name.strip_prefix(&prefix)?)
+                })
+                .max()
+        })
+        .min()
+}
+
+/// A progress line on a terminal: KPI-days done of those planned.
+struct Bar {
+    on: bool,
+    state: Mutex<(usize, usize, usize)>,
+}
+
+impl Bar {
+    fn new(on: bool) -> Bar {
+        Bar {
+            on,
+            state: Mutex::new((0, 0, 0)),
+        }
+    }
+
+    fn update(&self, p: Progress<'_>) {
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        let last = match p {
+            Progress::Planned { kpi_days, .. } => {
+                s.0 = kpi_days;
+                String::new()
+            }
+            Progress::Published { kpi, day } => {
+                s.1 += 1;
+                format!("{kpi} {day}")
+            }
+            Progress::Failed { kpi, day } => {
+                s.2 += 1;
+                format!("{kpi} {day} failed")
+            }
+        };
+        if !self.on || s.0 == 0 {
+            return;
+        }
+        let (total, done, failed) = *s;
+        let width = 30;
+        let filled = (done + failed) * width / total.max(1);
+        eprint!(
+            "\r\x1b[2K[{}{}] {}/{} KPI-days{}  {last}",
+            "#".repeat(filled.min(width)),
+            " ".repeat(width - filled.min(width)),
+            done,
+            total,
+            if failed > 0 {
+                format!(", {failed} failed")
+            } else {
+                String::new()
+            }
+        );
+    }
+
+    fn finish(&self) {
+        if self.on {
+            eprintln!();
+        }
+    }
+}
