@@ -29,6 +29,9 @@ pub struct QueryRecord {
     pub error: Option<String>,
 }
 
+/// A source file read by the run: its source, and its malformed lines or why it is unreadable.
+type CheckedFile = (String, Result<u64, String>);
+
 /// What happened to a KPI-day, as it happens.
 #[derive(Debug, Clone)]
 pub enum Event<'a> {
@@ -48,6 +51,10 @@ pub struct LocalAthena<'a> {
     written: Mutex<BTreeMap<(String, String, String), u64>>,
     /// When the catalog was last saved, and whether it has changed since.
     saved: Mutex<(Instant, bool)>,
+    /// Source files read so far → the malformed lines they hold, or why they are unreadable.
+    checked_files: Mutex<BTreeMap<std::path::PathBuf, CheckedFile>>,
+    /// Source name → `json` or `parquet`.
+    formats: BTreeMap<String, &'static str>,
     /// KPIs whose view lags behind the catalog: refreshed when a query reads them.
     stale_views: Mutex<std::collections::BTreeSet<String>>,
     on_event: &'a (dyn Fn(Event<'_>) + Sync),
@@ -94,6 +101,19 @@ impl<'a> LocalAthena<'a> {
             written: Mutex::new(BTreeMap::new()),
             saved: Mutex::new((Instant::now(), false)),
             stale_views: Mutex::new(std::collections::BTreeSet::new()),
+            checked_files: Mutex::new(BTreeMap::new()),
+            formats: manifest
+                .sources
+                .iter()
+                .map(|s| {
+                    let format = match engine::file_format(s) {
+                        Ok(engine::FileFormat::Json) => "json",
+                        Ok(engine::FileFormat::Parquet) => "parquet",
+                        Err(_) => "other",
+                    };
+                    (s.name.clone(), format)
+                })
+                .collect(),
             on_event,
         })
     }
@@ -104,6 +124,71 @@ impl<'a> LocalAthena<'a> {
 
     pub fn catalog(&self) -> LocalCatalog {
         self.catalog.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// The source files a KPI-day reads must be whole: DuckDB skips JSON it cannot parse, but
+    /// a truncated or damaged file must fail the KPI-day, naming the file, as it fails the
+    /// query on Athena. Each file is checked once per run (JSON lines decompressed whole, their
+    /// malformed lines counted on the way; Parquet by its footer).
+    fn check_inputs(&self, engine: &Engine, kpi: &Kpi, day: &str) -> Result<(), String> {
+        let Some(n) = day_number(day) else {
+            return Ok(());
+        };
+        for read in kpi.reads.iter().filter(|r| r.target.kind == "source") {
+            let Some(source) = self
+                .manifest
+                .sources
+                .iter()
+                .find(|s| s.name == read.target.name)
+            else {
+                continue;
+            };
+            let Ok(format) = engine::file_format(source) else {
+                continue;
+            };
+            for dir in source_dirs(self.lake, source, read, n) {
+                for file in engine::data_files(&dir) {
+                    let mut checked = self.checked_files.lock().map_err(|_| "poisoned")?;
+                    let (_, outcome) = checked.entry(file.clone()).or_insert_with(|| {
+                        let outcome = match format {
+                            engine::FileFormat::Json => engine::malformed_lines(&file),
+                            engine::FileFormat::Parquet => {
+                                engine::probe_file(engine, source, &file).map(|()| 0)
+                            }
+                        };
+                        (source.name.clone(), outcome.map_err(|e| e.0))
+                    });
+                    if let Err(e) = outcome {
+                        return Err(e.clone());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Per source: the files this run read, their malformed lines, the unreadable ones.
+    pub fn source_report(&self) -> Vec<super::report::SourceReport> {
+        let mut out: BTreeMap<String, super::report::SourceReport> = BTreeMap::new();
+        if let Ok(checked) = self.checked_files.lock() {
+            for (source, outcome) in checked.values() {
+                let entry =
+                    out.entry(source.clone())
+                        .or_insert_with(|| super::report::SourceReport {
+                            source: source.clone(),
+                            format: self.formats.get(source).copied().unwrap_or("other").into(),
+                            files: 0,
+                            malformed_lines: 0,
+                            unreadable: Vec::new(),
+                        });
+                entry.files += 1;
+                match outcome {
+                    Ok(n) => entry.malformed_lines += n,
+                    Err(e) => entry.unreadable.push(e.clone()),
+                }
+            }
+        }
+        out.into_values().collect()
     }
 
     /// Brings the views of the KPIs that `kpi` reads up to date with the catalog.
@@ -193,6 +278,9 @@ impl<'a> LocalAthena<'a> {
                 let text = manifest::render(sql, &values);
                 self.refresh_views(&engine, kpi)?;
                 if statement.role == "write" {
+                    self.check_inputs(&engine, kpi, day)?;
+                }
+                if statement.role == "write" {
                     let dir = self.lake.path_of(&location);
                     // A fresh prefix: what an earlier try of this attempt left goes first.
                     let _ = std::fs::remove_dir_all(&dir);
@@ -280,18 +368,7 @@ impl<'a> LocalAthena<'a> {
             else {
                 continue;
             };
-            let Some(location) = source.location.as_deref() else {
-                continue;
-            };
-            let root = self.lake.path_of(location);
-            let dirs: Vec<_> = match (&source.partition, read.partitioned) {
-                (Some(p), true) => read
-                    .window
-                    .days_for(day_number)
-                    .map(|n| root.join(format!("{p}={}", day_text(n))))
-                    .collect(),
-                _ => vec![root],
-            };
+            let dirs = source_dirs(self.lake, source, read, day_number);
             for dir in dirs {
                 for file in engine::data_files(&dir) {
                     if let Err(e) = engine::probe_file(engine, source, &file) {
@@ -301,6 +378,27 @@ impl<'a> LocalAthena<'a> {
             }
         }
         message
+    }
+}
+
+/// The directories of a source that a read covers for day number `day`.
+fn source_dirs(
+    lake: &Lake,
+    source: &manifest::Source,
+    read: &manifest::Read,
+    day: i64,
+) -> Vec<std::path::PathBuf> {
+    let Some(location) = source.location.as_deref() else {
+        return Vec::new();
+    };
+    let root = lake.path_of(location);
+    match (&source.partition, read.partitioned) {
+        (Some(p), true) => read
+            .window
+            .days_for(day)
+            .map(|n| root.join(format!("{p}={}", day_text(n))))
+            .collect(),
+        _ => vec![root],
     }
 }
 

@@ -21,8 +21,11 @@ impl std::fmt::Display for EngineError {
 impl std::error::Error for EngineError {}
 
 impl From<duckdb::Error> for EngineError {
+    /// DuckDB's message without the excerpt of the SQL it appends (`LINE 1: …`).
     fn from(e: duckdb::Error) -> Self {
-        EngineError(e.to_string())
+        let text = e.to_string();
+        let cut = text.find("\nLINE ").unwrap_or(text.len());
+        EngineError(text[..cut].trim_end().to_string())
     }
 }
 
@@ -180,9 +183,7 @@ fn source_reader(
                 columns.join(", ")
             )
         }
-        FileFormat::Parquet => {
-            format!("read_parquet({list}, union_by_name = true{hive})")
-        }
+        FileFormat::Parquet => format!("read_parquet({list}{hive})"),
     })
 }
 
@@ -281,24 +282,37 @@ impl Engine {
             }
             None => files.extend(data_files(&root)),
         }
-        let files: Vec<String> = files
-            .iter()
-            .map(|f| f.to_string_lossy().to_string())
-            .collect();
-        let body = if files.is_empty() {
-            empty_select(&source.columns, partition)?
-        } else {
-            format!(
-                "SELECT {} FROM {}",
-                typed_select(&source.columns, partition)?,
-                source_reader(source, &files, partition)?
-            )
+        let create = |files: &[PathBuf]| -> Result<(), EngineError> {
+            let files: Vec<String> = files
+                .iter()
+                .map(|f| f.to_string_lossy().to_string())
+                .collect();
+            let body = if files.is_empty() {
+                empty_select(&source.columns, partition)?
+            } else {
+                format!(
+                    "SELECT {} FROM {}",
+                    typed_select(&source.columns, partition)?,
+                    source_reader(source, &files, partition)?
+                )
+            };
+            self.conn.execute_batch(&format!(
+                "CREATE OR REPLACE VIEW {}.{} AS {body};",
+                ident(&source.database),
+                ident(&source.table)
+            ))?;
+            Ok(())
         };
-        self.conn.execute_batch(&format!(
-            "CREATE OR REPLACE VIEW {}.{} AS {body};",
-            ident(&source.database),
-            ident(&source.table)
-        ))?;
+        if create(&files).is_err() {
+            // A damaged file the view's definition had to read: leave the damaged files out
+            // of the view; the KPI-days that read them fail, naming them, before they query.
+            let readable: Vec<PathBuf> = files
+                .iter()
+                .filter(|f| probe_file(self, source, f).is_ok())
+                .cloned()
+                .collect();
+            create(&readable)?;
+        }
         Ok(())
     }
 
@@ -402,6 +416,10 @@ pub fn probe_file(engine: &Engine, source: &Source, path: &Path) -> Result<(), E
             }
             Ok(())
         }
-        Err(e) => Err(EngineError(format!("{} is damaged: {e}", path.display()))),
+        Err(e) => Err(EngineError(format!(
+            "{} is damaged: {}",
+            path.display(),
+            EngineError::from(e).0
+        ))),
     }
 }

@@ -50,6 +50,8 @@ pub struct Failure {
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceReport {
     pub source: String,
+    /// `json` or `parquet`.
+    pub format: String,
     pub files: usize,
     /// Lines that are not JSON objects: skipped, as Athena's `ignore.malformed.json` does.
     pub malformed_lines: u64,
@@ -121,12 +123,18 @@ impl Report {
             }
         }
         for s in &self.sources {
+            let malformed = if s.format == "json" {
+                format!(
+                    ", {} malformed lines skipped",
+                    group_digits(s.malformed_lines)
+                )
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "\nSource {}: {} files read, {} malformed lines skipped",
-                s.source,
-                s.files,
-                group_digits(s.malformed_lines)
+                "\nSource {}: {} files read{malformed}",
+                s.source, s.files
             );
             for u in &s.unreadable {
                 let _ = writeln!(out, "  unreadable: {u}");
@@ -135,7 +143,7 @@ impl Report {
         if self.removed_attempts > 0 {
             let _ = writeln!(
                 out,
-                "\nCleared {} unpublished attempt(s) left by an interrupted run.",
+                "\nCleared {} attempt prefix(es) no partition points at (replaced, failed or interrupted).",
                 self.removed_attempts
             );
         }

@@ -2,7 +2,7 @@
 //! local engine once per planned execution, and report.
 
 use super::athena::{Event, LocalAthena, QueryRecord, day_number, day_text};
-use super::engine::{self, Engine, FileFormat};
+use super::engine::Engine;
 use super::lake::{Lake, LocalCatalog};
 use super::manifest::Manifest;
 use super::plan::{RunPlan, plan};
@@ -123,7 +123,7 @@ pub fn run(
     athena.flush().map_err(RunError)?;
     let catalog = athena.catalog();
     let queries = athena.queries();
-    let sources = malformed_report(&lake, manifest, &planned);
+    let sources = athena.source_report();
     Ok(build_report(
         manifest,
         &lake,
@@ -167,65 +167,6 @@ fn remove_orphan_attempts(lake: &Lake, manifest: &Manifest, catalog: &LocalCatal
         }
     }
     removed
-}
-
-/// Malformed lines in the JSON source files the run's KPI-days read.
-fn malformed_report(lake: &Lake, manifest: &Manifest, planned: &RunPlan) -> Vec<SourceReport> {
-    let mut out = Vec::new();
-    for source in &manifest.sources {
-        if engine::file_format(source).ok() != Some(FileFormat::Json) {
-            continue;
-        }
-        let Some(location) = source.location.as_deref() else {
-            continue;
-        };
-        let root = lake.path_of(location);
-        let mut days = BTreeSet::new();
-        for (kpi, due) in &planned.due {
-            let Some(kpi) = manifest.kpi(kpi) else {
-                continue;
-            };
-            for read in kpi
-                .reads
-                .iter()
-                .filter(|r| r.target.kind == "source" && r.target.name == source.name)
-            {
-                for d in due {
-                    if let Some(n) = day_number(d) {
-                        days.extend(read.window.days_for(n).map(day_text));
-                    }
-                }
-            }
-        }
-        let mut files = 0;
-        let mut malformed = 0;
-        let mut unreadable = Vec::new();
-        for day in &days {
-            let dir = match &source.partition {
-                Some(p) => root.join(format!("{p}={day}")),
-                None => root.clone(),
-            };
-            for file in engine::data_files(&dir) {
-                files += 1;
-                match engine::malformed_lines(&file) {
-                    Ok(n) => malformed += n,
-                    Err(e) => unreadable.push(e.0),
-                }
-            }
-            if source.partition.is_none() {
-                break;
-            }
-        }
-        if files > 0 {
-            out.push(SourceReport {
-                source: source.name.clone(),
-                files,
-                malformed_lines: malformed,
-                unreadable,
-            });
-        }
-    }
-    out
 }
 
 #[allow(clippy::too_many_arguments)]
