@@ -325,6 +325,50 @@ fn close(actual: &str, expected: f64) -> bool {
         .is_ok_and(|a| (a - expected).abs() < 1e-9)
 }
 
+/// The expected rows of one KPI-day: the values of its dimensions, then of its measures
+/// (`None` for SQL null).
+type Expected = BTreeMap<Vec<i64>, Vec<Option<f64>>>;
+
+/// Asserts that a KPI-day has exactly the expected rows, keyed by the named dimensions, with
+/// the named measures' values; returns the number of rows compared.
+fn same_rows(
+    kpi: &str,
+    day: i64,
+    actual: &[Row],
+    dimensions: &[&str],
+    measures: &[&str],
+    expected: &Expected,
+) -> usize {
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "{kpi} on day {day}: {actual:?}, expected {expected:?}"
+    );
+    for (key, values) in expected {
+        let row = actual
+            .iter()
+            .find(|r| {
+                dimensions
+                    .iter()
+                    .zip(key)
+                    .all(|(d, k)| r[*d] == k.to_string())
+            })
+            .unwrap_or_else(|| panic!("{kpi} on day {day}: no row {key:?} in {actual:?}"));
+        for (m, v) in measures.iter().zip(values) {
+            let same = match v {
+                None => row[*m] == "null",
+                Some(v) => close(&row[*m], *v),
+            };
+            assert!(
+                same,
+                "{kpi} on day {day}, {key:?}: {m} is {}, expected {v:?}",
+                row[*m]
+            );
+        }
+    }
+    expected.len()
+}
+
 #[test]
 fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
     let (members, events) = lake();
@@ -350,6 +394,14 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
             .filter(move |m| m.joined <= day)
             .collect::<Vec<_>>()
     };
+    // Members are generated with ids 0, 1, 2…, so an id is also a position.
+    assert!(members.iter().enumerate().all(|(i, m)| m.id == i as i64));
+    let member = |id: i64| &members[id as usize];
+    let posts_by_id: BTreeMap<&str, &Event> = events
+        .iter()
+        .filter(|e| e.kind == "post")
+        .map(|e| (e.id.as_str(), e))
+        .collect();
     let mut compared = 0;
     for day in 0..DAYS {
         let today: Vec<&Event> = events.iter().filter(|e| e.day == day).collect();
@@ -502,6 +554,72 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
             );
             compared += 1;
         }
+        // thanks received per department: the thanked member's department in the day's
+        // snapshot, so thanks to someone who has not joined yet are left out
+        let mut received: BTreeMap<(i64, i64), (usize, BTreeSet<i64>)> = BTreeMap::new();
+        for e in today.iter().filter(|e| e.kind == "thanks") {
+            let r = member(e.target_member.unwrap());
+            if r.joined > day {
+                continue;
+            }
+            let entry = received.entry((r.company, r.department)).or_default();
+            entry.0 += 1;
+            entry.1.insert(r.id);
+        }
+        compared += same_rows(
+            "thanks_received_by_department",
+            day,
+            &rows("thanks_received_by_department", day),
+            &["company_id", "department_id"],
+            &["received", "recipients"],
+            &received
+                .iter()
+                .map(|((c, d), (n, who))| {
+                    (vec![*c, *d], vec![Some(*n as f64), Some(who.len() as f64)])
+                })
+                .collect(),
+        );
+        // cross-department interactions: the other party is the author of the commented or
+        // reacted post (posted in the last 30 days), else the thanked member; both must be in
+        // the day's snapshot and differ
+        let mut interactions: BTreeMap<i64, [usize; 3]> = BTreeMap::new();
+        for e in today
+            .iter()
+            .filter(|e| matches!(e.kind, "comment" | "reaction" | "thanks"))
+        {
+            let author = e
+                .target_post
+                .as_deref()
+                .and_then(|id| posts_by_id.get(id))
+                .filter(|p| p.day <= day && p.day > day - 30)
+                .map(|p| p.member);
+            let Some(other) = author.or(e.target_member).map(member) else {
+                continue;
+            };
+            if other.joined > day || other.id == e.member {
+                continue;
+            }
+            let across = member(e.member).department != other.department;
+            let counts = interactions.entry(e.company).or_default();
+            counts[0] += 1;
+            counts[1] += usize::from(across);
+            counts[2] += usize::from(across && e.kind == "thanks");
+        }
+        compared += same_rows(
+            "cross_department_interactions",
+            day,
+            &rows("cross_department_interactions", day),
+            &["company_id"],
+            &["interactions", "across", "thanks_across", "share"],
+            &interactions
+                .iter()
+                .map(|(c, [n, across, thanks])| {
+                    let values = [*n, *across, *thanks].map(|v| Some(v as f64));
+                    let share = *across as f64 / *n as f64;
+                    (vec![*c], [values.as_slice(), &[Some(share)]].concat())
+                })
+                .collect(),
+        );
     }
     assert!(compared > 500, "only {compared} values compared");
     athena_translated_by_sqlglot_gives_the_same_rows(&conn, &artifacts, &results);
