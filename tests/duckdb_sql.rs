@@ -554,6 +554,102 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
             );
             compared += 1;
         }
+        // active members over a day, a week and a month, per company and per department of
+        // the day (a member's department never changes here, and every actor has joined)
+        for (window, company_kpi, department_kpi) in [
+            (
+                1,
+                "daily_active_members",
+                "daily_active_members_by_department",
+            ),
+            (
+                7,
+                "weekly_active_members",
+                "weekly_active_members_by_department",
+            ),
+            (
+                30,
+                "monthly_active_members",
+                "monthly_active_members_by_department",
+            ),
+        ] {
+            let mut by_company: BTreeMap<Vec<i64>, BTreeSet<i64>> = BTreeMap::new();
+            let mut by_department: BTreeMap<Vec<i64>, BTreeSet<i64>> = BTreeMap::new();
+            for e in events
+                .iter()
+                .filter(|e| social(e.kind) && e.day <= day && e.day > day - window)
+            {
+                by_company
+                    .entry(vec![e.company])
+                    .or_default()
+                    .insert(e.member);
+                by_department
+                    .entry(vec![e.company, member(e.member).department])
+                    .or_default()
+                    .insert(e.member);
+            }
+            let counts = |groups: BTreeMap<Vec<i64>, BTreeSet<i64>>| -> Expected {
+                groups
+                    .into_iter()
+                    .map(|(key, who)| (key, vec![Some(who.len() as f64)]))
+                    .collect()
+            };
+            compared += same_rows(
+                company_kpi,
+                day,
+                &rows(company_kpi, day),
+                &["company_id"],
+                &["active"],
+                &counts(by_company),
+            );
+            compared += same_rows(
+                department_kpi,
+                day,
+                &rows(department_kpi, day),
+                &["company_id", "department_id"],
+                &["active"],
+                &counts(by_department),
+            );
+        }
+        // posts, comments and reactions per active member
+        let mut contributions: BTreeMap<i64, (BTreeSet<i64>, [usize; 4])> = BTreeMap::new();
+        for e in today.iter().filter(|e| social(e.kind)) {
+            let (active, counts) = contributions.entry(e.company).or_default();
+            active.insert(e.member);
+            counts[0] += 1;
+            if let Some(i) = ["post", "comment", "reaction"]
+                .iter()
+                .position(|k| *k == e.kind)
+            {
+                counts[i + 1] += 1;
+            }
+        }
+        compared += same_rows(
+            "actions_per_active_member",
+            day,
+            &rows("actions_per_active_member", day),
+            &["company_id"],
+            &[
+                "active",
+                "actions",
+                "posts",
+                "comments",
+                "reactions",
+                "posts_per_active",
+                "comments_per_active",
+                "reactions_per_active",
+            ],
+            &contributions
+                .iter()
+                .map(|(c, (active, [actions, posts, comments, reactions]))| {
+                    let n = active.len() as f64;
+                    let kinds = [*posts, *comments, *reactions].map(|v| v as f64);
+                    let counts = [n, *actions as f64].into_iter().chain(kinds);
+                    let rates = kinds.map(|v| v / n);
+                    (vec![*c], counts.chain(rates).map(Some).collect())
+                })
+                .collect(),
+        );
         // thanks received per department: the thanked member's department in the day's
         // snapshot, so thanks to someone who has not joined yet are left out
         let mut received: BTreeMap<(i64, i64), (usize, BTreeSet<i64>)> = BTreeMap::new();
