@@ -422,6 +422,8 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                 .map(|e| e.member)
                 .collect();
             let key = [("company_id", c.to_string())];
+            // The components of the engagement score, where the day has them.
+            let (mut reply_rate, mut activation, mut silent_share) = (None, None, None);
             if dau.is_empty() {
                 assert!(
                     rows("daily_active_members", day)
@@ -466,6 +468,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                 assert_eq!(r["posts"], posts.len().to_string());
                 assert_eq!(r["replied"], replied.to_string());
                 assert!(close(&r["rate"], replied as f64 / posts.len() as f64));
+                reply_rate = Some(replied as f64 / posts.len() as f64);
                 compared += 1;
             }
             // activation: joined in the last 7 days, active today (any event)
@@ -483,6 +486,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                     (r["joined"].clone(), r["activated"].clone()),
                     (joined.len().to_string(), activated.to_string())
                 );
+                activation = Some(activated as f64 / joined.len() as f64);
                 compared += 1;
             }
             // 28-day retention: joined in [D-34, D-28], active in [D-6, D]
@@ -527,7 +531,56 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                     (current.len().to_string(), silent.to_string()),
                     "silent {day} {c}"
                 );
+                silent_share = Some(silent as f64 / current.len() as f64);
                 compared += 1;
+            }
+            // engagement score: the weighted mean of the components the day has, stickiness
+            // counting as 0 without active members, for companies with current members
+            if let Some(silent_share) = silent_share {
+                let stickiness = if dau.is_empty() {
+                    0.0
+                } else {
+                    dau.len() as f64 / mau.len() as f64
+                };
+                let mut sum = 0.35 * stickiness + 0.20 * (1.0 - silent_share);
+                let mut weight = 0.55;
+                for (w, component) in [(0.25, reply_rate), (0.20, activation)] {
+                    if let Some(v) = component {
+                        sum += w * v;
+                        weight += w;
+                    }
+                }
+                compared += same_rows(
+                    "engagement_score",
+                    day,
+                    &[find(&rows("engagement_score", day), &key)],
+                    &["company_id"],
+                    &[
+                        "stickiness",
+                        "reply_rate",
+                        "activation",
+                        "reach",
+                        "weight",
+                        "score",
+                    ],
+                    &BTreeMap::from([(
+                        vec![c],
+                        vec![
+                            Some(stickiness),
+                            reply_rate,
+                            activation,
+                            Some(1.0 - silent_share),
+                            Some(weight),
+                            Some(100.0 * sum / weight),
+                        ],
+                    )]),
+                );
+            } else {
+                assert!(
+                    rows("engagement_score", day)
+                        .iter()
+                        .all(|r| r["company_id"] != c.to_string())
+                );
             }
         }
         // thanks per department (the sender's department in the day's snapshot)
