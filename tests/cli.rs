@@ -13,7 +13,7 @@ fn check_finds_the_project_from_inside_it() {
     let out = run_in(&inside, &["check"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stderr.contains("checked 9 KPIs in 3 files: no errors"),
+        out.stderr.contains("checked 16 KPIs in 4 files: no errors"),
         "{}",
         out.stderr
     );

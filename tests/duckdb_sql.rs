@@ -325,6 +325,50 @@ fn close(actual: &str, expected: f64) -> bool {
         .is_ok_and(|a| (a - expected).abs() < 1e-9)
 }
 
+/// The expected rows of one KPI-day: the values of its dimensions, then of its measures
+/// (`None` for SQL null).
+type Expected = BTreeMap<Vec<i64>, Vec<Option<f64>>>;
+
+/// Asserts that a KPI-day has exactly the expected rows, keyed by the named dimensions, with
+/// the named measures' values; returns the number of rows compared.
+fn same_rows(
+    kpi: &str,
+    day: i64,
+    actual: &[Row],
+    dimensions: &[&str],
+    measures: &[&str],
+    expected: &Expected,
+) -> usize {
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "{kpi} on day {day}: {actual:?}, expected {expected:?}"
+    );
+    for (key, values) in expected {
+        let row = actual
+            .iter()
+            .find(|r| {
+                dimensions
+                    .iter()
+                    .zip(key)
+                    .all(|(d, k)| r[*d] == k.to_string())
+            })
+            .unwrap_or_else(|| panic!("{kpi} on day {day}: no row {key:?} in {actual:?}"));
+        for (m, v) in measures.iter().zip(values) {
+            let same = match v {
+                None => row[*m] == "null",
+                Some(v) => close(&row[*m], *v),
+            };
+            assert!(
+                same,
+                "{kpi} on day {day}, {key:?}: {m} is {}, expected {v:?}",
+                row[*m]
+            );
+        }
+    }
+    expected.len()
+}
+
 #[test]
 fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
     let (members, events) = lake();
@@ -350,6 +394,14 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
             .filter(move |m| m.joined <= day)
             .collect::<Vec<_>>()
     };
+    // Members are generated with ids 0, 1, 2…, so an id is also a position.
+    assert!(members.iter().enumerate().all(|(i, m)| m.id == i as i64));
+    let member = |id: i64| &members[id as usize];
+    let posts_by_id: BTreeMap<&str, &Event> = events
+        .iter()
+        .filter(|e| e.kind == "post")
+        .map(|e| (e.id.as_str(), e))
+        .collect();
     let mut compared = 0;
     for day in 0..DAYS {
         let today: Vec<&Event> = events.iter().filter(|e| e.day == day).collect();
@@ -370,6 +422,8 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                 .map(|e| e.member)
                 .collect();
             let key = [("company_id", c.to_string())];
+            // The components of the engagement score, where the day has them.
+            let (mut reply_rate, mut activation, mut silent_share) = (None, None, None);
             if dau.is_empty() {
                 assert!(
                     rows("daily_active_members", day)
@@ -414,6 +468,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                 assert_eq!(r["posts"], posts.len().to_string());
                 assert_eq!(r["replied"], replied.to_string());
                 assert!(close(&r["rate"], replied as f64 / posts.len() as f64));
+                reply_rate = Some(replied as f64 / posts.len() as f64);
                 compared += 1;
             }
             // activation: joined in the last 7 days, active today (any event)
@@ -431,6 +486,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                     (r["joined"].clone(), r["activated"].clone()),
                     (joined.len().to_string(), activated.to_string())
                 );
+                activation = Some(activated as f64 / joined.len() as f64);
                 compared += 1;
             }
             // 28-day retention: joined in [D-34, D-28], active in [D-6, D]
@@ -475,7 +531,56 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                     (current.len().to_string(), silent.to_string()),
                     "silent {day} {c}"
                 );
+                silent_share = Some(silent as f64 / current.len() as f64);
                 compared += 1;
+            }
+            // engagement score: the weighted mean of the components the day has, stickiness
+            // counting as 0 without active members, for companies with current members
+            if let Some(silent_share) = silent_share {
+                let stickiness = if dau.is_empty() {
+                    0.0
+                } else {
+                    dau.len() as f64 / mau.len() as f64
+                };
+                let mut sum = 0.35 * stickiness + 0.20 * (1.0 - silent_share);
+                let mut weight = 0.55;
+                for (w, component) in [(0.25, reply_rate), (0.20, activation)] {
+                    if let Some(v) = component {
+                        sum += w * v;
+                        weight += w;
+                    }
+                }
+                compared += same_rows(
+                    "engagement_score",
+                    day,
+                    &[find(&rows("engagement_score", day), &key)],
+                    &["company_id"],
+                    &[
+                        "stickiness",
+                        "reply_rate",
+                        "activation",
+                        "reach",
+                        "weight",
+                        "score",
+                    ],
+                    &BTreeMap::from([(
+                        vec![c],
+                        vec![
+                            Some(stickiness),
+                            reply_rate,
+                            activation,
+                            Some(1.0 - silent_share),
+                            Some(weight),
+                            Some(100.0 * sum / weight),
+                        ],
+                    )]),
+                );
+            } else {
+                assert!(
+                    rows("engagement_score", day)
+                        .iter()
+                        .all(|r| r["company_id"] != c.to_string())
+                );
             }
         }
         // thanks per department (the sender's department in the day's snapshot)
@@ -502,6 +607,168 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
             );
             compared += 1;
         }
+        // active members over a day, a week and a month, per company and per department of
+        // the day (a member's department never changes here, and every actor has joined)
+        for (window, company_kpi, department_kpi) in [
+            (
+                1,
+                "daily_active_members",
+                "daily_active_members_by_department",
+            ),
+            (
+                7,
+                "weekly_active_members",
+                "weekly_active_members_by_department",
+            ),
+            (
+                30,
+                "monthly_active_members",
+                "monthly_active_members_by_department",
+            ),
+        ] {
+            let mut by_company: BTreeMap<Vec<i64>, BTreeSet<i64>> = BTreeMap::new();
+            let mut by_department: BTreeMap<Vec<i64>, BTreeSet<i64>> = BTreeMap::new();
+            for e in events
+                .iter()
+                .filter(|e| social(e.kind) && e.day <= day && e.day > day - window)
+            {
+                by_company
+                    .entry(vec![e.company])
+                    .or_default()
+                    .insert(e.member);
+                by_department
+                    .entry(vec![e.company, member(e.member).department])
+                    .or_default()
+                    .insert(e.member);
+            }
+            let counts = |groups: BTreeMap<Vec<i64>, BTreeSet<i64>>| -> Expected {
+                groups
+                    .into_iter()
+                    .map(|(key, who)| (key, vec![Some(who.len() as f64)]))
+                    .collect()
+            };
+            compared += same_rows(
+                company_kpi,
+                day,
+                &rows(company_kpi, day),
+                &["company_id"],
+                &["active"],
+                &counts(by_company),
+            );
+            compared += same_rows(
+                department_kpi,
+                day,
+                &rows(department_kpi, day),
+                &["company_id", "department_id"],
+                &["active"],
+                &counts(by_department),
+            );
+        }
+        // posts, comments and reactions per active member
+        let mut contributions: BTreeMap<i64, (BTreeSet<i64>, [usize; 4])> = BTreeMap::new();
+        for e in today.iter().filter(|e| social(e.kind)) {
+            let (active, counts) = contributions.entry(e.company).or_default();
+            active.insert(e.member);
+            counts[0] += 1;
+            if let Some(i) = ["post", "comment", "reaction"]
+                .iter()
+                .position(|k| *k == e.kind)
+            {
+                counts[i + 1] += 1;
+            }
+        }
+        compared += same_rows(
+            "actions_per_active_member",
+            day,
+            &rows("actions_per_active_member", day),
+            &["company_id"],
+            &[
+                "active",
+                "actions",
+                "posts",
+                "comments",
+                "reactions",
+                "posts_per_active",
+                "comments_per_active",
+                "reactions_per_active",
+            ],
+            &contributions
+                .iter()
+                .map(|(c, (active, [actions, posts, comments, reactions]))| {
+                    let n = active.len() as f64;
+                    let kinds = [*posts, *comments, *reactions].map(|v| v as f64);
+                    let counts = [n, *actions as f64].into_iter().chain(kinds);
+                    let rates = kinds.map(|v| v / n);
+                    (vec![*c], counts.chain(rates).map(Some).collect())
+                })
+                .collect(),
+        );
+        // thanks received per department: the thanked member's department in the day's
+        // snapshot, so thanks to someone who has not joined yet are left out
+        let mut received: BTreeMap<(i64, i64), (usize, BTreeSet<i64>)> = BTreeMap::new();
+        for e in today.iter().filter(|e| e.kind == "thanks") {
+            let r = member(e.target_member.unwrap());
+            if r.joined > day {
+                continue;
+            }
+            let entry = received.entry((r.company, r.department)).or_default();
+            entry.0 += 1;
+            entry.1.insert(r.id);
+        }
+        compared += same_rows(
+            "thanks_received_by_department",
+            day,
+            &rows("thanks_received_by_department", day),
+            &["company_id", "department_id"],
+            &["received", "recipients"],
+            &received
+                .iter()
+                .map(|((c, d), (n, who))| {
+                    (vec![*c, *d], vec![Some(*n as f64), Some(who.len() as f64)])
+                })
+                .collect(),
+        );
+        // cross-department interactions: the other party is the author of the commented or
+        // reacted post (posted in the last 30 days), else the thanked member; both must be in
+        // the day's snapshot and differ
+        let mut interactions: BTreeMap<i64, [usize; 3]> = BTreeMap::new();
+        for e in today
+            .iter()
+            .filter(|e| matches!(e.kind, "comment" | "reaction" | "thanks"))
+        {
+            let author = e
+                .target_post
+                .as_deref()
+                .and_then(|id| posts_by_id.get(id))
+                .filter(|p| p.day <= day && p.day > day - 30)
+                .map(|p| p.member);
+            let Some(other) = author.or(e.target_member).map(member) else {
+                continue;
+            };
+            if other.joined > day || other.id == e.member {
+                continue;
+            }
+            let across = member(e.member).department != other.department;
+            let counts = interactions.entry(e.company).or_default();
+            counts[0] += 1;
+            counts[1] += usize::from(across);
+            counts[2] += usize::from(across && e.kind == "thanks");
+        }
+        compared += same_rows(
+            "cross_department_interactions",
+            day,
+            &rows("cross_department_interactions", day),
+            &["company_id"],
+            &["interactions", "across", "thanks_across", "share"],
+            &interactions
+                .iter()
+                .map(|(c, [n, across, thanks])| {
+                    let values = [*n, *across, *thanks].map(|v| Some(v as f64));
+                    let share = *across as f64 / *n as f64;
+                    (vec![*c], [values.as_slice(), &[Some(share)]].concat())
+                })
+                .collect(),
+        );
     }
     assert!(compared > 500, "only {compared} values compared");
     athena_translated_by_sqlglot_gives_the_same_rows(&conn, &artifacts, &results);
