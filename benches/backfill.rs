@@ -9,7 +9,8 @@
 //! Each is measured twice, interleaved; the best time counts.
 //!
 //! `cargo bench --no-default-features --bench backfill` (add `-- --large` for the large
-//! preset; `KPI_BENCH_DAYS=N` for another range length).
+//! preset; `KPI_BENCH_DAYS=N` for another range length). Under `cargo test` it runs once over
+//! 3 days of a small lake, as a smoke test.
 
 #![allow(
     clippy::unwrap_used,
@@ -202,16 +203,23 @@ fn set_based(manifest: &Manifest, lake_dir: &Path, days: &[String]) -> f64 {
 }
 
 fn main() {
-    let large = std::env::args().any(|a| a == "--large");
-    let options = if large {
+    let args: Vec<String> = std::env::args().collect();
+    let bench = args.iter().any(|a| a == "--bench");
+    let options = if args.iter().any(|a| a == "--large") {
         SampleOptions::large()
-    } else {
+    } else if bench {
         SampleOptions::default()
+    } else {
+        SampleOptions {
+            days: 10,
+            companies: 5,
+            ..SampleOptions::default()
+        }
     };
     let n: i64 = std::env::var("KPI_BENCH_DAYS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
+        .unwrap_or(if bench { 30 } else { 3 });
     let pristine = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let sample = generate(pristine.path(), &options).unwrap();
@@ -236,7 +244,7 @@ fn main() {
         days[days.len() - 1]
     );
     let mut best = [f64::MAX; 3];
-    for round in 0..2 {
+    for round in 0..if bench { 2 } else { 1 } {
         let lake = fresh_copy(pristine.path(), "kpi-bench-runtime");
         let a = runtime(&machine, &manifest, lake.path(), &days);
         let lake = fresh_copy(pristine.path(), "kpi-bench-direct");

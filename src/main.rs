@@ -116,6 +116,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Run read-only SQL (DuckDB dialect) over a lake: the sources as the catalog describes
+    /// them and the KPI tables as `kpi run` published them, under their catalog names.
+    ///
+    /// Example: `kpi query "SELECT dt, company_id, ratio FROM engagement_kpi.stickiness LIMIT 5"`
+    Query {
+        /// The SQL to run.
+        sql: String,
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// The lake directory. Default: `lake` beside the project directory.
+        #[arg(long)]
+        lake: Option<PathBuf>,
+    },
     /// Run state machines locally.
     Sfn {
         #[command(subcommand)]
@@ -225,6 +238,7 @@ fn main() -> ExitCode {
             report,
             format,
         }),
+        Command::Query { sql, project, lake } => commands::query::run(project, lake, sql),
         Command::Sfn {
             command:
                 SfnCommand::Run {

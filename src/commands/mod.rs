@@ -5,6 +5,7 @@ pub mod check;
 pub mod debug;
 pub mod explain;
 pub mod graph;
+pub mod query;
 pub mod run;
 pub mod sample_data;
 pub mod sfn;

@@ -27,7 +27,7 @@ pub struct Args {
     pub format: crate::Format,
 }
 
-fn usage(message: impl std::fmt::Display) -> Result<ExitCode, LoadError> {
+pub fn usage(message: impl std::fmt::Display) -> Result<ExitCode, LoadError> {
     eprintln!("error: {message}");
     Ok(ExitCode::from(2))
 }
@@ -46,19 +46,10 @@ pub fn run(args: Args) -> Result<ExitCode, LoadError> {
         Ok(m) => m,
         Err(e) => return usage(e),
     };
-    let lake = args.lake.clone().unwrap_or_else(|| {
-        dir.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .join("lake")
-    });
-    if !lake.is_dir() {
-        return usage(format!(
-            "no lake at {}: pass --lake DIR, or make a sample one with `kpi sample-data --out {}`",
-            lake.display(),
-            lake.display()
-        ));
-    }
+    let lake = match lake_dir(&dir, args.lake.clone()) {
+        Ok(l) => l,
+        Err(e) => return usage(e),
+    };
     let days = match days(&args, &manifest, &lake) {
         Ok(d) => d,
         Err(e) => return usage(e),
@@ -94,6 +85,26 @@ pub fn run(args: Args) -> Result<ExitCode, LoadError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The lake directory: `--lake`, or `lake` beside the project directory; it must exist.
+pub fn lake_dir(project: &Path, lake: Option<PathBuf>) -> Result<PathBuf, String> {
+    let lake = lake.unwrap_or_else(|| {
+        project
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("lake")
+    });
+    if lake.is_dir() {
+        Ok(lake)
+    } else {
+        Err(format!(
+            "no lake at {}: pass --lake DIR, or make a sample one with `kpi sample-data --out {}`",
+            lake.display(),
+            lake.display()
+        ))
+    }
 }
 
 /// The days asked for: `--day`, `--from`/`--to`, or by default every day from the project's

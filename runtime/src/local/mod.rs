@@ -6,6 +6,7 @@
 //! - `engine`: the DuckDB database: views over the sources and the published KPI partitions.
 //! - `athena`: the Task handler that runs each Athena task's statement on the engine.
 //! - `plan`: which KPI-days are due, in which executions.
+//! - `query`: read-only SQL over the lake, for looking at results.
 //! - `run`: one local run, start to end.
 //! - `report`: what a run did, as text, JSON or HTML.
 
@@ -14,5 +15,6 @@ pub mod engine;
 pub mod lake;
 pub mod manifest;
 pub mod plan;
+pub mod query;
 pub mod report;
 pub mod run;
