@@ -156,8 +156,9 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum SfnCommand {
     /// Run any Amazon States Language document locally and print its output (or its error and
-    /// cause) as JSON. Exit 0 when the execution succeeded, 1 when it failed. Task states can
-    /// use only the integrations the local runtime binds.
+    /// cause) as JSON. Exit 0 when the execution succeeded, 1 when it failed. Athena tasks of a
+    /// built state machine (manifest.json beside it) run on the local engine; other Task
+    /// resources fail as unsupported.
     ///
     /// Example: `kpi sfn run machine.asl.json --input '{"n": 3}' --history`
     Run {
@@ -169,6 +170,10 @@ enum SfnCommand {
         /// Also print the execution history, in the shape of GetExecutionHistory.
         #[arg(long)]
         history: bool,
+        /// For a built state machine (manifest.json beside it): the lake its Athena tasks
+        /// run on. Default: `lake` in the current directory.
+        #[arg(long)]
+        lake: Option<PathBuf>,
     },
 }
 
@@ -245,8 +250,9 @@ fn main() -> ExitCode {
                     definition,
                     input,
                     history,
+                    lake,
                 },
-        } => commands::sfn::run(definition, input, history),
+        } => commands::sfn::run(definition, input, history, lake),
         Command::Explain { code, list } => commands::explain::run(code, list),
         Command::Debug {
             stage: DebugStage::Ast { project, file },

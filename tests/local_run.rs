@@ -570,3 +570,35 @@ fn a_second_run_on_a_locked_lake_is_refused_naming_the_holder() {
     drop(held);
     assert_eq!(run(project.path(), lake.path(), &["--day", FROM]).code, 0);
 }
+
+#[test]
+fn sfn_run_binds_athena_tasks_of_a_built_machine_to_the_lake() {
+    let (project, lake) = (project(), lake());
+    let build = kpi()
+        .args(["build", "--project"])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert!(build.status.success());
+    let definition = project.path().join("target/kpi/statemachine.asl.json");
+    let out = kpi()
+        .args(["sfn", "run"])
+        .arg(&definition)
+        .arg("--lake")
+        .arg(lake.path())
+        .args([
+            "--input",
+            r#"{"dates": ["2024-02-01"], "kpis": ["reply_rate"]}"#,
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["kpiDays"], 1);
+    let published = published(lake.path());
+    assert_eq!(
+        published.keys().collect::<Vec<_>>(),
+        vec![&("reply_rate".to_string(), "2024-02-01".to_string())]
+    );
+}

@@ -1,12 +1,18 @@
 //! `kpi sfn run DEFINITION.json [--input JSON | --input @FILE] [--history]`: an ASL document and
 //! an input into a local execution; prints the output (or `{"error", "cause"}`) as JSON.
 //!
-//! Exit codes: 0 SUCCEEDED, 1 FAILED, 2 unreadable file, invalid JSON input or invalid
-//! definition. With `--history`, stdout holds one document: the result (`status`, `output` or
+//! When the definition is a built state machine (a `manifest.json` lies beside it), its Athena
+//! tasks run on the local engine over `--lake` (default `./lake`), as in `kpi run`. Other Task
+//! resources fail with `States.Runtime`, "unsupported resource".
+//!
+//! Exit codes: 0 SUCCEEDED, 1 FAILED, 2 unreadable file, invalid JSON input, invalid
+//! definition or unusable lake. With `--history`, stdout holds one document: the result (`status`, `output` or
 //! `error`/`cause`) plus `events`, the execution history in the shape of `GetExecutionHistory`.
 
 use crate::load::LoadError;
 use kpi_runtime::asl::{self, Options, RealClock, Status};
+use kpi_runtime::local::manifest::Manifest;
+use kpi_runtime::local::run::with_local_athena as run_with_local_athena;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +35,7 @@ pub fn run(
     definition: PathBuf,
     input: Option<String>,
     history: bool,
+    lake: Option<PathBuf>,
 ) -> Result<ExitCode, LoadError> {
     let text = read(&definition)?;
     let machine = match asl::parse_definition_text(&text) {
@@ -63,7 +70,38 @@ pub fn run(
         jsonata: Some(&engine),
         ..Options::new(&clock)
     };
-    let exec = asl::execute(&machine, input, &opts);
+    // A built state machine: its manifest lies beside it, and Athena runs on the local engine.
+    let manifest_path = definition.with_file_name("manifest.json");
+    let exec = if manifest_path.is_file() {
+        let manifest = match Manifest::read(&manifest_path) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let lake = lake.unwrap_or_else(|| PathBuf::from("lake"));
+        let command = format!("kpi sfn run {}", definition.display());
+        let outcome = run_with_local_athena(&manifest, &lake, &command, |athena| {
+            asl::execute(
+                &machine,
+                input,
+                &Options {
+                    tasks: Some(athena),
+                    ..opts
+                },
+            )
+        });
+        match outcome {
+            Ok(exec) => exec,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    } else {
+        asl::execute(&machine, input, &opts)
+    };
     if history {
         let mut doc = match exec.result_json() {
             Value::Object(m) => m,

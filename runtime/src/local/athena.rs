@@ -419,6 +419,10 @@ pub fn day_text(n: i64) -> String {
 }
 
 impl TaskHandler for LocalAthena<'_> {
+    fn handles(&self, resource: &str) -> bool {
+        resource == ATHENA_SYNC
+    }
+
     fn call(
         &self,
         resource: &str,

@@ -137,6 +137,25 @@ pub fn run(
     ))
 }
 
+/// Runs `f` with Athena bound to the local engine over the lake, holding the lake's lock;
+/// saves the local catalog afterwards. For running a built state machine by hand.
+pub fn with_local_athena<R>(
+    manifest: &Manifest,
+    lake_dir: &Path,
+    command: &str,
+    f: impl FnOnce(&LocalAthena<'_>) -> R,
+) -> Result<R, RunError> {
+    let lake = Lake::open(lake_dir).map_err(|e| RunError(e.0))?;
+    let _lock = lake.lock(command, false).map_err(|e| RunError(e.0))?;
+    let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
+    let engine = Engine::open(&lake, manifest).map_err(|e| RunError(e.0))?;
+    let athena =
+        LocalAthena::new(manifest, &lake, engine, catalog, &|_| {}).map_err(|e| RunError(e.0))?;
+    let result = f(&athena);
+    athena.flush().map_err(RunError)?;
+    Ok(result)
+}
+
 /// Attempt prefixes no partition points at: what killed or failed runs left behind. Nobody
 /// can read them (only the catalog makes an attempt visible), so they go.
 fn remove_orphan_attempts(lake: &Lake, manifest: &Manifest, catalog: &LocalCatalog) -> usize {
