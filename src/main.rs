@@ -99,10 +99,10 @@ enum Command {
         /// beside the project directory.
         #[arg(long)]
         lake: Option<PathBuf>,
-        /// Accepted for compatibility with deployments; KPI-days run one at a time locally,
-        /// each query using every core.
-        #[arg(long, hide = true)]
-        concurrency: Option<u32>,
+        /// KPI-days run at once, within the state machine's MaxConcurrency (default: the
+        /// number of cores; 1 runs them one after another).
+        #[arg(long)]
+        concurrency: Option<usize>,
         /// Recompute every KPI-day of the range, up to date or not.
         #[arg(long)]
         force: bool,
@@ -226,7 +226,7 @@ fn main() -> ExitCode {
             to,
             kpis,
             lake,
-            concurrency: _,
+            concurrency,
             force,
             wait,
             report,
@@ -238,6 +238,7 @@ fn main() -> ExitCode {
             to,
             kpis,
             lake,
+            concurrency,
             force,
             wait,
             report,

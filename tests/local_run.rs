@@ -426,13 +426,22 @@ fn kpi_values_equal_an_independent_computation() {
 fn a_backfill_writes_what_day_by_day_runs_write_and_a_rerun_does_nothing() {
     let project = project();
     let (backfill, daily) = (lake(), lake());
-    let first = run(project.path(), backfill.path(), &range());
+    // Two KPI-days at once for the backfill; one at a time, day by day, for the other.
+    let first = run(
+        project.path(),
+        backfill.path(),
+        &[&range()[..], &["--concurrency", "2"]].concat(),
+    );
     assert_eq!(first.code, 0, "{}", first.stderr);
     let total = first.report["kpi_days"].as_u64().unwrap() as usize;
     assert_eq!(total % 7, 0, "every KPI for each of the 7 days");
     let mut day = FROM.to_string();
     while day.as_str() <= TO {
-        let out = run(project.path(), daily.path(), &["--day", &day]);
+        let out = run(
+            project.path(),
+            daily.path(),
+            &["--day", &day, "--concurrency", "1"],
+        );
         assert_eq!(out.code, 0, "{day}: {}", out.stderr);
         day = shift(&day, 1);
     }

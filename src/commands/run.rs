@@ -21,6 +21,7 @@ pub struct Args {
     pub to: Option<String>,
     pub kpis: Vec<String>,
     pub lake: Option<PathBuf>,
+    pub concurrency: Option<usize>,
     pub force: bool,
     pub wait: bool,
     pub report: Option<PathBuf>,
@@ -59,6 +60,9 @@ pub fn run(args: Args) -> Result<ExitCode, LoadError> {
         kpis: args.kpis.clone(),
         force: args.force,
         wait: args.wait,
+        concurrency: args.concurrency.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        }),
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let bar = Bar::new(std::io::stderr().is_terminal());

@@ -3,6 +3,7 @@
 
 use super::definition::{MapState, ParallelState, StateMachine};
 use super::error::Failure;
+use super::history::History;
 use super::interp::{Frame, Run};
 use super::template::{Scope, resolve, template};
 use serde_json::{Value, json};
@@ -62,6 +63,10 @@ fn int_setting(
             .ok_or_else(|| Failure::runtime(format!("{field} must be an integer"))),
     }
 }
+
+/// A Map item (its value and its input) and, when it ran on another thread, its result and
+/// the events it recorded.
+type Iteration = ((Value, Value), Option<(Result<Value, Failure>, History)>);
 
 impl Run<'_> {
     /// The Map settings that JSONPath mode reads from the state input.
@@ -151,7 +156,7 @@ impl Run<'_> {
                 items
             )));
         };
-        let (_, tolerance) = self.map_settings(m, scope)?;
+        let (concurrency, tolerance) = self.map_settings(m, scope)?;
         let mut inputs = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_input = match &m.item_selector {
@@ -173,15 +178,19 @@ impl Run<'_> {
             };
             inputs.push((item.clone(), item_input));
         }
-        self.iterate(&m.processor, inputs, tolerance, frame)
+        self.iterate(&m.processor, inputs, tolerance, concurrency, frame)
     }
 
-    /// Runs each item through the processor in order.
+    /// Runs each item through the processor: in order, or on up to `Options::map_workers`
+    /// threads (never more than the state's MaxConcurrency). Either way the history holds
+    /// each iteration's events together, in item order, and the first failing item (by index)
+    /// fails the Map.
     pub(crate) fn iterate(
         &mut self,
         processor: &StateMachine,
         inputs: Vec<(Value, Value)>,
         tolerance: Tolerance,
+        concurrency: Option<i64>,
         frame: &Frame,
     ) -> Result<Value, Failure> {
         let total = inputs.len();
@@ -190,19 +199,42 @@ impl Run<'_> {
             Some(("mapStateStartedEventDetails", json!({"length": total}))),
         );
         let tolerant = tolerance.count.is_some() || tolerance.percentage.is_some();
+        let workers = match concurrency {
+            Some(c) if c > 0 => (c as usize).min(self.opts.map_workers),
+            _ => self.opts.map_workers,
+        }
+        .clamp(1, total.max(1));
         let mut out = Vec::with_capacity(total);
         let mut failed = 0u64;
-        for (i, (item, input)) in inputs.into_iter().enumerate() {
+        let outcomes = if workers > 1 {
+            self.run_items_concurrently(processor, inputs, frame, workers, tolerant)
+        } else {
+            inputs.into_iter().map(|x| Some((x, None))).collect()
+        };
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let Some(((item, input), done)) = outcome else {
+                continue;
+            };
             let details = json!({"name": "Map", "index": i});
             self.event(
                 "MapIterationStarted",
                 Some(("mapIterationStartedEventDetails", details.clone())),
             );
-            let mut f = Frame {
-                vars: frame.vars.clone(),
-                map_item: Some((i, item)),
+            let result = match done {
+                // Run on another thread: its events join the history here.
+                Some((result, history)) => {
+                    self.history.absorb(history);
+                    result
+                }
+                None => {
+                    let mut f = Frame {
+                        vars: frame.vars.clone(),
+                        map_item: Some((i, item)),
+                    };
+                    self.machine(processor, input, &mut f)
+                }
             };
-            match self.machine(processor, input, &mut f) {
+            match result {
                 Ok(v) => {
                     self.event(
                         "MapIterationSucceeded",
@@ -239,6 +271,62 @@ impl Run<'_> {
         }
         self.event("MapStateSucceeded", None);
         Ok(Value::Array(out))
+    }
+
+    /// Items taken in index order by `workers` threads, each iteration recording its own
+    /// history. After a failure (when none is tolerated) no further item starts; the items
+    /// never started are `None`.
+    fn run_items_concurrently(
+        &self,
+        processor: &StateMachine,
+        inputs: Vec<(Value, Value)>,
+        frame: &Frame,
+        workers: usize,
+        tolerant: bool,
+    ) -> Vec<Option<Iteration>> {
+        use std::sync::Mutex;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let total = inputs.len();
+        let slots: Vec<Mutex<Option<(Value, Value)>>> =
+            inputs.into_iter().map(|x| Mutex::new(Some(x))).collect();
+        let results: Vec<Mutex<Option<Iteration>>> = (0..total).map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        if i >= total {
+                            break;
+                        }
+                        let Some((item, input)) = slots[i].lock().ok().and_then(|mut s| s.take())
+                        else {
+                            continue;
+                        };
+                        let mut child = self.child();
+                        let mut f = Frame {
+                            vars: frame.vars.clone(),
+                            map_item: Some((i, item.clone())),
+                        };
+                        let result = child.machine(processor, input.clone(), &mut f);
+                        if result.is_err() && !tolerant {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        if let Ok(mut r) = results[i].lock() {
+                            *r = Some(((item, input), Some((result, child.history))));
+                        }
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|m| m.into_inner().ok().flatten())
+            .collect()
     }
 
     /// Runs each branch on the same input, in order.

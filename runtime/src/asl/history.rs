@@ -52,6 +52,26 @@ impl History {
         id
     }
 
+    /// Appends the events of a history recorded apart (a Map iteration run on another
+    /// thread), renumbered to follow this one's.
+    pub fn absorb(&mut self, other: History) {
+        let base = self.events.len() as u64;
+        for e in other.events {
+            let id = e.id + base;
+            let previous_event_id = if e.previous_event_id == 0 {
+                self.last
+            } else {
+                e.previous_event_id + base
+            };
+            self.events.push(HistoryEvent {
+                id,
+                previous_event_id,
+                ..e
+            });
+            self.last = id;
+        }
+    }
+
     /// The whole history as `{"events": [...]}`.
     pub fn to_json(&self) -> Value {
         json!({ "events": self.events.iter().map(HistoryEvent::to_json).collect::<Vec<_>>() })

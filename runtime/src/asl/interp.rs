@@ -114,7 +114,17 @@ pub(crate) fn execute(machine: &StateMachine, input: Value, opts: &Options<'_>) 
     }
 }
 
-impl Run<'_> {
+impl<'o> Run<'o> {
+    /// A run of the same execution with a history of its own, for one Map iteration.
+    pub(crate) fn child(&self) -> Run<'o> {
+        Run {
+            opts: self.opts,
+            history: History::default(),
+            execution_ctx: self.execution_ctx.clone(),
+            machine_ctx: self.machine_ctx.clone(),
+        }
+    }
+
     pub(crate) fn event(&mut self, kind: &str, details: Option<(&str, Value)>) -> u64 {
         let now = iso(self.opts.clock.now());
         self.history.push(now, kind, details)

@@ -270,7 +270,7 @@ fn map(
             },
         }
     };
-    let _ = num(&m.max_concurrency, "MaxConcurrency")?;
+    let concurrency = num(&m.max_concurrency, "MaxConcurrency")?.map(|c| c as i64);
     let count = num(&m.tolerated_failure_count, "ToleratedFailureCount")?;
     let percentage = num(
         &m.tolerated_failure_percentage,
@@ -294,7 +294,7 @@ fn map(
         };
         inputs.push((item.clone(), input));
     }
-    run.iterate(&m.processor, inputs, tolerance, frame)
+    run.iterate(&m.processor, inputs, tolerance, concurrency, frame)
 }
 
 /// A matched catcher in a JSONata state: its Output (default: the error output) and Assign.

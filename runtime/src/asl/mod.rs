@@ -77,6 +77,9 @@ pub struct Options<'a> {
     pub execution_name: &'a str,
     pub state_machine_name: &'a str,
     pub role_arn: &'a str,
+    /// How many Map iterations may run at once (each within the state's MaxConcurrency).
+    /// 1, the default, runs them one after another, in order, as the history shows them.
+    pub map_workers: usize,
 }
 
 impl<'a> Options<'a> {
@@ -89,6 +92,7 @@ impl<'a> Options<'a> {
             execution_name: "local-execution",
             state_machine_name: "local-state-machine",
             role_arn: "arn:aws:iam::000000000000:role/local",
+            map_workers: 1,
         }
     }
 }

@@ -198,3 +198,88 @@ fn wait_uses_the_virtual_clock_and_variables_scope() {
     );
     assert_eq!(clock.waited(), Duration::from_secs(5));
 }
+
+/// Echoes its parameters after a short real sleep, counting how many calls overlap.
+struct Overlap {
+    running: Mutex<(u32, u32)>,
+}
+
+impl TaskHandler for Overlap {
+    fn call(&self, _: &str, parameters: &Value, _: &TaskContext) -> Result<Value, TaskError> {
+        {
+            let mut r = self.running.lock().unwrap();
+            r.0 += 1;
+            r.1 = r.1.max(r.0);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        self.running.lock().unwrap().0 -= 1;
+        if parameters["n"] == 13 || parameters["n"] == 17 {
+            return Err(TaskError {
+                error: "Boom".into(),
+                cause: format!("item {}", parameters["n"]),
+            });
+        }
+        Ok(json!({"n": parameters["n"]}))
+    }
+}
+
+fn map_machine(max_concurrency: u32) -> Value {
+    json!({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": max_concurrency,
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"n.$": "$"}, "OutputPath": "$.n", "End": true}}},
+        "End": true}}})
+}
+
+fn run_map(def: Value, items: u32, workers: usize) -> (Execution, u32) {
+    let machine = parse_definition(&def).unwrap();
+    let clock = VirtualClock::starting_now();
+    let tasks = Overlap {
+        running: Mutex::new((0, 0)),
+    };
+    let opts = Options {
+        tasks: Some(&tasks),
+        map_workers: workers,
+        ..Options::new(&clock)
+    };
+    let input = json!({"items": (0..items).collect::<Vec<_>>()});
+    let exec = execute(&machine, input, &opts);
+    let overlap = tasks.running.lock().unwrap().1;
+    (exec, overlap)
+}
+
+#[test]
+fn map_iterations_run_at_once_within_max_concurrency_with_the_same_outcome() {
+    let (one, overlap) = run_map(map_machine(0), 12, 1);
+    assert_eq!(overlap, 1);
+    let (four, overlap) = run_map(map_machine(0), 12, 4);
+    assert_eq!(overlap, 4, "four workers");
+    assert_eq!(one.output, four.output);
+    assert_eq!(four.output, Some(json!((0..12).collect::<Vec<_>>())));
+    // The history keeps each iteration's events together, in item order.
+    let kinds = |e: &Execution| -> Vec<String> {
+        e.history.events.iter().map(|e| e.kind.clone()).collect()
+    };
+    assert_eq!(kinds(&one), kinds(&four));
+    for (i, e) in four.history.events.iter().enumerate() {
+        assert_eq!(e.id, i as u64 + 1);
+        assert_eq!(e.previous_event_id, i as u64);
+    }
+    let (_, overlap) = run_map(map_machine(2), 12, 4);
+    assert_eq!(overlap, 2, "MaxConcurrency bounds the workers");
+}
+
+#[test]
+fn a_failing_iteration_fails_the_map_as_the_first_failure_by_index() {
+    for workers in [1, 3] {
+        let (exec, _) = run_map(map_machine(0), 20, workers);
+        assert_eq!(exec.status, Status::Failed);
+        assert_eq!(exec.error.as_deref(), Some("Boom"));
+        assert!(
+            exec.cause.as_deref().unwrap().ends_with("item 13"),
+            "{:?}",
+            exec.cause
+        );
+    }
+}

@@ -43,10 +43,15 @@ pub struct LocalAthena<'a> {
     manifest: &'a Manifest,
     lake: &'a Lake,
     engine: Mutex<Engine>,
+    /// Connections for the queries of KPI-days that run at once: one per Map worker.
+    workers: Vec<Mutex<duckdb::Connection>>,
+    lake_text: String,
     catalog: Mutex<LocalCatalog>,
     bindings: HashMap<&'a str, &'a Binding>,
     started: Instant,
     queries: Mutex<Vec<QueryRecord>>,
+    /// Query ids handed out so far.
+    issued: std::sync::atomic::AtomicUsize,
     /// Rows written per (KPI, day, attempt), until the attempt is published.
     written: Mutex<BTreeMap<(String, String, String), u64>>,
     /// When the catalog was last saved, and whether it has changed since.
@@ -81,14 +86,20 @@ impl<'a> LocalAthena<'a> {
         lake: &'a Lake,
         engine: Engine,
         catalog: LocalCatalog,
+        workers: usize,
         on_event: &'a (dyn Fn(Event<'_>) + Sync),
     ) -> Result<LocalAthena<'a>, engine::EngineError> {
         for kpi in &manifest.kpis {
             engine.refresh_kpi_view(lake, kpi, &catalog)?;
         }
+        let pool = (0..workers.max(1))
+            .map(|_| engine.connect().map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(LocalAthena {
             manifest,
             lake,
+            lake_text: engine.lake_text().to_string(),
+            workers: pool,
             engine: Mutex::new(engine),
             catalog: Mutex::new(catalog),
             bindings: manifest
@@ -98,6 +109,7 @@ impl<'a> LocalAthena<'a> {
                 .collect(),
             started: Instant::now(),
             queries: Mutex::new(Vec::new()),
+            issued: std::sync::atomic::AtomicUsize::new(0),
             written: Mutex::new(BTreeMap::new()),
             saved: Mutex::new((Instant::now(), false)),
             stale_views: Mutex::new(std::collections::BTreeSet::new()),
@@ -124,6 +136,19 @@ impl<'a> LocalAthena<'a> {
 
     pub fn catalog(&self) -> LocalCatalog {
         self.catalog.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Runs `f` on a free worker connection (waiting for one when all are busy).
+    fn with_connection<R>(&self, f: impl FnOnce(&duckdb::Connection) -> R) -> Result<R, String> {
+        for conn in &self.workers {
+            if let Ok(conn) = conn.try_lock() {
+                return Ok(f(&conn));
+            }
+        }
+        let conn = self.workers[0]
+            .lock()
+            .map_err(|_| "the engine is poisoned")?;
+        Ok(f(&conn))
     }
 
     /// The source files a KPI-day reads must be whole: DuckDB skips JSON it cannot parse, but
@@ -254,7 +279,10 @@ impl<'a> LocalAthena<'a> {
     }
 
     fn next_id(&self) -> String {
-        let n = self.queries.lock().map(|q| q.len()).unwrap_or(0) + 1;
+        let n = self
+            .issued
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
         format!("local-{n:06}")
     }
 
@@ -266,37 +294,46 @@ impl<'a> LocalAthena<'a> {
         day: &str,
         attempt: &str,
     ) -> Result<u64, String> {
-        let engine = self.engine.lock().map_err(|_| "the engine is poisoned")?;
         let location = format!("{}dt={day}/attempt={attempt}/", kpi.attempts_location);
-        match &statement.local {
-            Local::Sql { sql } => {
-                let values = Values {
-                    day,
-                    attempt,
-                    lake: engine.lake_text(),
-                };
-                let text = manifest::render(sql, &values);
+        if let Local::Sql { sql } = &statement.local {
+            let values = Values {
+                day,
+                attempt,
+                lake: &self.lake_text,
+            };
+            let text = manifest::render(sql, &values);
+            {
+                let engine = self.engine.lock().map_err(|_| "the engine is poisoned")?;
                 self.refresh_views(&engine, kpi)?;
                 if statement.role == "write" {
                     self.check_inputs(&engine, kpi, day)?;
                 }
-                if statement.role == "write" {
-                    let dir = self.lake.path_of(&location);
-                    // A fresh prefix: what an earlier try of this attempt left goes first.
-                    let _ = std::fs::remove_dir_all(&dir);
-                    std::fs::create_dir_all(&dir)
-                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                }
-                let rows = engine
-                    .run(&text)
-                    .map_err(|e| self.explain(&engine, kpi, day, e))?;
-                if statement.role == "write"
-                    && let Ok(mut w) = self.written.lock()
-                {
-                    w.insert((kpi.name.clone(), day.into(), attempt.into()), rows);
-                }
-                Ok(rows)
             }
+            if statement.role == "write" {
+                let dir = self.lake.path_of(&location);
+                // A fresh prefix: what an earlier try of this attempt left goes first.
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            let outcome = self.with_connection(|conn| engine::run_on(conn, &text))?;
+            let rows = match outcome {
+                Ok(rows) => rows,
+                Err(e) => {
+                    let engine = self.engine.lock().map_err(|_| "the engine is poisoned")?;
+                    return Err(self.explain(&engine, kpi, day, e));
+                }
+            };
+            if statement.role == "write"
+                && let Ok(mut w) = self.written.lock()
+            {
+                w.insert((kpi.name.clone(), day.into(), attempt.into()), rows);
+            }
+            return Ok(rows);
+        }
+        let engine = self.engine.lock().map_err(|_| "the engine is poisoned")?;
+        match &statement.local {
+            Local::Sql { .. } => Ok(0),
             Local::CreateTable => {
                 let mut catalog = self.catalog.lock().map_err(|_| "the catalog is poisoned")?;
                 if statement.name.contains("attempts") {

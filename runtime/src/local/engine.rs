@@ -359,10 +359,20 @@ impl Engine {
 
     /// Runs one statement; the number of rows it wrote or returned.
     pub fn run(&self, sql: &str) -> Result<u64, EngineError> {
-        let mut stmt = self.conn.prepare(sql)?;
-        let n = stmt.execute([])?;
-        Ok(n as u64)
+        run_on(&self.conn, sql)
     }
+
+    /// Another connection to the same database: it sees the same views.
+    pub fn connect(&self) -> Result<Connection, EngineError> {
+        Ok(self.conn.try_clone()?)
+    }
+}
+
+/// Runs one statement on a connection; the number of rows it wrote or returned.
+pub fn run_on(conn: &Connection, sql: &str) -> Result<u64, EngineError> {
+    let mut stmt = conn.prepare(sql)?;
+    let n = stmt.execute([])?;
+    Ok(n as u64)
 }
 
 /// Counts the non-empty lines of a JSON-lines file (gzip or plain) that are not a JSON

@@ -23,6 +23,9 @@ pub struct RunOptions {
     pub wait: bool,
     /// How the run describes itself in the lock file.
     pub command: String,
+    /// KPI-days run at once (at most the state machine's MaxConcurrency); 0 or 1: one at a
+    /// time.
+    pub concurrency: usize,
 }
 
 #[derive(Debug)]
@@ -90,8 +93,9 @@ pub fn run(
         Event::Published { kpi, day } => progress(Progress::Published { kpi, day }),
         Event::Failed { kpi, day } => progress(Progress::Failed { kpi, day }),
     };
-    let athena =
-        LocalAthena::new(manifest, &lake, engine, catalog, &on_event).map_err(|e| RunError(e.0))?;
+    let workers = options.concurrency.max(1);
+    let athena = LocalAthena::new(manifest, &lake, engine, catalog, workers, &on_event)
+        .map_err(|e| RunError(e.0))?;
     let clock = RealClock;
     let jsonata = crate::jsonata::Engine;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
@@ -106,6 +110,7 @@ pub fn run(
                 jsonata: Some(&jsonata),
                 execution_name: &name,
                 state_machine_name: &manifest.project.project,
+                map_workers: workers,
                 ..Options::new(&clock)
             },
         );
@@ -149,8 +154,8 @@ pub fn with_local_athena<R>(
     let _lock = lake.lock(command, false).map_err(|e| RunError(e.0))?;
     let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
     let engine = Engine::open(&lake, manifest).map_err(|e| RunError(e.0))?;
-    let athena =
-        LocalAthena::new(manifest, &lake, engine, catalog, &|_| {}).map_err(|e| RunError(e.0))?;
+    let athena = LocalAthena::new(manifest, &lake, engine, catalog, 1, &|_| {})
+        .map_err(|e| RunError(e.0))?;
     let result = f(&athena);
     athena.flush().map_err(RunError)?;
     Ok(result)
