@@ -611,3 +611,30 @@ fn sfn_run_binds_athena_tasks_of_a_built_machine_to_the_lake() {
         vec![&("reply_rate".to_string(), "2024-02-01".to_string())]
     );
 }
+
+#[test]
+fn a_changed_definition_recomputes_that_kpi_and_what_reads_it_only() {
+    let (project, lake) = (project(), lake());
+    assert_eq!(run(project.path(), lake.path(), &range()).code, 0);
+    // Any change to a KPI's definition changes its fingerprint, and its readers'.
+    let file = project.path().join("activity.kpi");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen("  check active > 0", "  check active >= 1", 1);
+    assert_ne!(text, changed);
+    std::fs::write(&file, changed).unwrap();
+    let out = run(project.path(), lake.path(), &range());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let recomputed: BTreeSet<&str> = out.report["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            assert_eq!(k["days"], 7);
+            k["kpi"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        recomputed,
+        BTreeSet::from(["daily_active_members", "engagement_score", "stickiness"])
+    );
+}
