@@ -21,7 +21,6 @@
     clippy::print_stdout
 )]
 
-use kpi_compiler::span::Sources;
 use kpi_runtime::local::engine::{Engine, ident, literal};
 use kpi_runtime::local::lake::{Lake, LocalCatalog};
 use kpi_runtime::local::manifest::{self, Local, Manifest, Values};
@@ -30,51 +29,23 @@ use kpi_runtime::sample::{SampleOptions, generate};
 use std::path::Path;
 use std::time::Instant;
 
+/// The state machine and manifest of pipelines/, as `kpi build` writes them.
 fn build() -> (String, String) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
-    let mut sources = Sources::new();
-    let yaml = sources.add(
-        "kpi.yaml",
-        std::fs::read_to_string(dir.join("kpi.yaml")).unwrap(),
-    );
-    let mut catalog = Vec::new();
-    let mut names: Vec<_> = std::fs::read_dir(dir.join("catalog"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
-    for p in names {
-        let name = format!("catalog/{}", p.file_name().unwrap().to_string_lossy());
-        catalog.push(sources.add(name, std::fs::read_to_string(&p).unwrap()));
-    }
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "kpi"))
-        .collect();
-    files.sort();
-    let kpi_files: Vec<_> = files
-        .iter()
-        .map(|p| {
-            sources.add(
-                p.file_name().unwrap().to_string_lossy(),
-                std::fs::read_to_string(p).unwrap(),
-            )
-        })
-        .collect();
-    let (project, _) = kpi_compiler::project::parse_project(&sources, yaml);
-    let project = project.unwrap();
-    let checked = kpi_compiler::check_project(&sources, Some(&project), &catalog, &kpi_files);
-    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    let (artifacts, _) = kpi_compiler::build::build(
-        &sources,
-        &project,
-        &checked.catalog,
-        &checked.program.unwrap(),
-    );
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpi"))
+        .arg("build")
+        .arg("--project")
+        .arg(&project)
+        .arg("--out")
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kpi build --project pipelines");
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
     (
-        artifacts.files[kpi_compiler::build::STATE_MACHINE_FILE].clone(),
-        artifacts.files["manifest.json"].clone(),
+        read(kpi_compiler::build::STATE_MACHINE_FILE),
+        read("manifest.json"),
     )
 }
 

@@ -80,42 +80,7 @@ enum Command {
     /// Exit 0 when every KPI-day succeeded, 1 otherwise.
     ///
     /// Example: `kpi run --project pipelines --from 2024-01-01 --to 2024-01-31 --report run.html`
-    Run {
-        #[arg(long)]
-        project: Option<PathBuf>,
-        /// One day, YYYY-MM-DD.
-        #[arg(long, conflicts_with_all = ["from", "to"])]
-        day: Option<String>,
-        /// First day of a range (default: the project's history_start).
-        #[arg(long)]
-        from: Option<String>,
-        /// Last day of a range (default: the newest day of the lake's sources).
-        #[arg(long)]
-        to: Option<String>,
-        /// Only this KPI (and what it reads); repeatable.
-        #[arg(long = "kpi")]
-        kpis: Vec<String>,
-        /// The lake directory: `s3://bucket/prefix/` is `<lake>/bucket/prefix/`. Default: `lake`
-        /// beside the project directory.
-        #[arg(long)]
-        lake: Option<PathBuf>,
-        /// KPI-days run at once, within the state machine's MaxConcurrency (default: the
-        /// number of cores; 1 runs them one after another).
-        #[arg(long)]
-        concurrency: Option<usize>,
-        /// Recompute every KPI-day of the range, up to date or not.
-        #[arg(long)]
-        force: bool,
-        /// Wait for another run on the same lake to finish instead of refusing.
-        #[arg(long)]
-        wait: bool,
-        /// Also write a self-contained HTML report with a timeline of every query.
-        #[arg(long, value_name = "FILE.html")]
-        report: Option<PathBuf>,
-        /// How to print the report.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
-    },
+    Run(commands::run::Args),
     /// Run read-only SQL (DuckDB dialect) over a lake: the sources as the catalog describes
     /// them and the KPI tables as `kpi run` published them, under their catalog names.
     ///
@@ -219,31 +184,7 @@ fn main() -> ExitCode {
             start,
             large,
         } => commands::sample_data::run(out, days, companies, seed, start, large),
-        Command::Run {
-            project,
-            day,
-            from,
-            to,
-            kpis,
-            lake,
-            concurrency,
-            force,
-            wait,
-            report,
-            format,
-        } => commands::run::run(commands::run::Args {
-            project,
-            day,
-            from,
-            to,
-            kpis,
-            lake,
-            concurrency,
-            force,
-            wait,
-            report,
-            format,
-        }),
+        Command::Run(args) => commands::run::run(args),
         Command::Query { sql, project, lake } => commands::query::run(project, lake, sql),
         Command::Sfn {
             command:

@@ -13,18 +13,42 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-#[derive(Debug)]
+/// The options of `kpi run`.
+#[derive(Debug, clap::Args)]
 pub struct Args {
+    #[arg(long)]
     pub project: Option<PathBuf>,
+    /// One day, YYYY-MM-DD.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
     pub day: Option<String>,
+    /// First day of a range (default: the project's history_start).
+    #[arg(long)]
     pub from: Option<String>,
+    /// Last day of a range (default: the newest day of the lake's sources).
+    #[arg(long)]
     pub to: Option<String>,
+    /// Only this KPI (and what it reads); repeatable.
+    #[arg(long = "kpi")]
     pub kpis: Vec<String>,
+    /// The lake directory: `s3://bucket/prefix/` is `<lake>/bucket/prefix/`. Default: `lake`
+    /// beside the project directory.
+    #[arg(long)]
     pub lake: Option<PathBuf>,
+    /// KPI-days run at once, within the state machine's MaxConcurrency (default: the
+    /// number of cores; 1 runs them one after another).
+    #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Recompute every KPI-day of the range, up to date or not.
+    #[arg(long)]
     pub force: bool,
+    /// Wait for another run on the same lake to finish instead of refusing.
+    #[arg(long)]
     pub wait: bool,
+    /// Also write a self-contained HTML report with a timeline of every query.
+    #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = crate::Format::Human)]
     pub format: crate::Format,
 }
 

@@ -138,6 +138,18 @@ impl<'a> LocalAthena<'a> {
         self.catalog.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
+    /// The reads of a KPI that are of sources, with the source each reads.
+    fn source_reads<'k>(
+        &self,
+        kpi: &'k Kpi,
+    ) -> impl Iterator<Item = (&'k manifest::Read, &'a manifest::Source)> {
+        let sources = &self.manifest.sources;
+        kpi.reads
+            .iter()
+            .filter(|r| r.target.kind == "source")
+            .filter_map(move |r| Some((r, sources.iter().find(|s| s.name == r.target.name)?)))
+    }
+
     /// Runs `f` on a free worker connection (waiting for one when all are busy).
     fn with_connection<R>(&self, f: impl FnOnce(&duckdb::Connection) -> R) -> Result<R, String> {
         for conn in &self.workers {
@@ -159,15 +171,7 @@ impl<'a> LocalAthena<'a> {
         let Some(n) = day_number(day) else {
             return Ok(());
         };
-        for read in kpi.reads.iter().filter(|r| r.target.kind == "source") {
-            let Some(source) = self
-                .manifest
-                .sources
-                .iter()
-                .find(|s| s.name == read.target.name)
-            else {
-                continue;
-            };
+        for (read, source) in self.source_reads(kpi) {
             let Ok(format) = engine::file_format(source) else {
                 continue;
             };
@@ -393,18 +397,7 @@ impl<'a> LocalAthena<'a> {
         let Some(day_number) = day_number(day) else {
             return message;
         };
-        for read in &kpi.reads {
-            if read.target.kind != "source" {
-                continue;
-            }
-            let Some(source) = self
-                .manifest
-                .sources
-                .iter()
-                .find(|s| s.name == read.target.name)
-            else {
-                continue;
-            };
+        for (read, source) in self.source_reads(kpi) {
             let dirs = source_dirs(self.lake, source, read, day_number);
             for dir in dirs {
                 for file in engine::data_files(&dir) {

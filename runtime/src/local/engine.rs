@@ -187,8 +187,13 @@ fn source_reader(
     })
 }
 
-/// `SELECT` of the catalog's columns, each cast to its catalog type.
-fn typed_select(columns: &[Column], partition: Option<&str>) -> Result<String, EngineError> {
+/// `SELECT` list of the catalog's columns, each cast to its catalog type (the partition column
+/// as text); `value` gives what is cast: the column itself, or `NULL` for an empty relation.
+fn cast_columns(
+    columns: &[Column],
+    partition: Option<&str>,
+    value: impl Fn(&str) -> String,
+) -> Result<String, EngineError> {
     let mut out = Vec::new();
     for c in columns {
         let ty = if Some(c.name.as_str()) == partition {
@@ -198,25 +203,22 @@ fn typed_select(columns: &[Column], partition: Option<&str>) -> Result<String, E
         };
         out.push(format!(
             "CAST({} AS {ty}) AS {}",
-            ident(&c.name),
+            value(&c.name),
             ident(&c.name)
         ));
     }
     Ok(out.join(", "))
 }
 
+/// `SELECT` of the catalog's columns, each cast to its catalog type.
+fn typed_select(columns: &[Column], partition: Option<&str>) -> Result<String, EngineError> {
+    cast_columns(columns, partition, ident)
+}
+
 /// A typed relation with no rows, for a table with no files yet.
 fn empty_select(columns: &[Column], partition: Option<&str>) -> Result<String, EngineError> {
-    let mut out = Vec::new();
-    for c in columns {
-        let ty = if Some(c.name.as_str()) == partition {
-            "VARCHAR".to_string()
-        } else {
-            duckdb_type(&c.ty)?
-        };
-        out.push(format!("CAST(NULL AS {ty}) AS {}", ident(&c.name)));
-    }
-    Ok(format!("SELECT {} WHERE false", out.join(", ")))
+    let nulls = cast_columns(columns, partition, |_| "NULL".to_string())?;
+    Ok(format!("SELECT {nulls} WHERE false"))
 }
 
 impl Engine {
