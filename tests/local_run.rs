@@ -638,3 +638,26 @@ fn a_changed_definition_recomputes_that_kpi_and_what_reads_it_only() {
         BTreeSet::from(["daily_active_members", "engagement_score", "stickiness"])
     );
 }
+
+#[test]
+fn the_html_report_is_self_contained_with_a_bar_per_query() {
+    let (project, lake) = (project(), lake());
+    let page = lake.path().join("report.html");
+    let out = run(
+        project.path(),
+        lake.path(),
+        &["--day", FROM, "--report", page.to_str().unwrap()],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert!(
+        !html.contains("src=") && !html.contains("href="),
+        "no outside resources"
+    );
+    let queries = out.report["queries"].as_array().unwrap();
+    assert_eq!(html.matches("class=\"bar ").count(), queries.len());
+    for k in out.report["kpis"].as_array().unwrap() {
+        assert!(html.contains(&format!("<tr><td>{}</td>", k["kpi"].as_str().unwrap())));
+    }
+}
