@@ -182,3 +182,170 @@ fn group(manifest: &Manifest, due: &BTreeMap<String, BTreeSet<String>>) -> Vec<P
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::lake::LocalPartition;
+
+    /// Three KPIs: `a` and `b` read sources; `c` reads `a` over 2 days and `b` on the day.
+    fn manifest() -> Manifest {
+        let kpi = |name: &str, level: usize, reads: Value| {
+            let upstream: Vec<String> = reads
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["target"]["kind"] == "kpi")
+                .map(|r| r["target"]["name"].as_str().unwrap().to_string())
+                .collect();
+            json!({"name": name, "fingerprint": format!("f-{name}"), "level": level,
+                   "upstream": upstream, "reads": reads, "location": "", "attempts_location": "",
+                   "columns": [], "statements": []})
+        };
+        let read = |kind: &str, name: &str, days: u32| {
+            json!({"target": {"kind": kind, "name": name},
+                   "window": {"days": days, "ends_before": 0}, "partitioned": true})
+        };
+        serde_json::from_value(json!({
+            "project": {"project": "p", "database": "db", "location": "s3://b/",
+                        "history_start": "2024-01-01"},
+            "sources": [],
+            "states": [],
+            "kpis": [
+                kpi("a", 0, json!([read("source", "events", 1)])),
+                kpi("b", 0, json!([read("source", "events", 1)])),
+                kpi("c", 1, json!([read("kpi", "a", 2), read("kpi", "b", 1)])),
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn days(from: &str, n: i64) -> Vec<String> {
+        let first = day_number(from).unwrap();
+        (first..first + n).map(day_text).collect()
+    }
+
+    fn publish(catalog: &mut LocalCatalog, kpi: &str, day: &str, fingerprint: &str) {
+        catalog.switch(
+            "db",
+            kpi,
+            day,
+            LocalPartition {
+                location: format!("s3://b/{kpi}/{day}/{}/", catalog.sequence),
+                fingerprint: fingerprint.into(),
+                sequence: 0,
+                rows: 1,
+            },
+        );
+    }
+
+    #[test]
+    fn an_empty_lake_computes_everything_in_one_execution() {
+        let p = plan(
+            &manifest(),
+            &LocalCatalog::default(),
+            &days("2024-01-01", 3),
+            &[],
+            false,
+        );
+        assert_eq!(p.kpi_days(), 9);
+        assert_eq!(p.executions.len(), 1);
+        assert_eq!(p.executions[0].kpis, ["a", "b", "c"]);
+        assert_eq!(
+            p.executions[0].input()["dates"].as_array().unwrap().len(),
+            3
+        );
+    }
+
+    #[test]
+    fn only_missing_stale_and_downstream_kpi_days_are_due() {
+        let m = manifest();
+        let range = days("2024-01-01", 3);
+        let mut catalog = LocalCatalog::default();
+        for kpi in ["a", "b", "c"] {
+            for d in &range {
+                publish(&mut catalog, kpi, d, &format!("f-{kpi}"));
+            }
+        }
+        let p = plan(&m, &catalog, &range, &[], false);
+        assert_eq!((p.kpi_days(), p.up_to_date), (0, 9));
+        assert!(p.executions.is_empty());
+
+        // b changed its definition on one day's partition; a was rewritten on the 2nd.
+        publish(&mut catalog, "b", "2024-01-03", "old");
+        publish(&mut catalog, "a", "2024-01-02", "f-a");
+        let p = plan(&m, &catalog, &range, &[], false);
+        let due = |k: &str| p.due.get(k).cloned().unwrap_or_default();
+        assert_eq!(due("a"), BTreeSet::new());
+        assert_eq!(due("b"), BTreeSet::from(["2024-01-03".to_string()]));
+        // c reads a over 2 days: the 2nd and 3rd read a's 2nd; the 3rd also reads b's 3rd.
+        assert_eq!(
+            due("c"),
+            BTreeSet::from(["2024-01-02".to_string(), "2024-01-03".to_string()])
+        );
+        // b's days and c's days differ, so two executions, b's first.
+        assert_eq!(p.executions.len(), 2);
+        assert_eq!(p.executions[0].kpis, ["b"]);
+        assert_eq!(p.executions[1].kpis, ["c"]);
+
+        let forced = plan(&m, &catalog, &range, &[], true);
+        assert_eq!(forced.kpi_days(), 9);
+    }
+
+    #[test]
+    fn a_selected_kpi_brings_what_it_reads() {
+        let p = plan(
+            &manifest(),
+            &LocalCatalog::default(),
+            &days("2024-01-01", 1),
+            &["c".into()],
+            false,
+        );
+        assert_eq!(p.due.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+        let p = plan(
+            &manifest(),
+            &LocalCatalog::default(),
+            &days("2024-01-01", 1),
+            &["a".into()],
+            false,
+        );
+        assert_eq!(p.due.keys().collect::<Vec<_>>(), ["a"]);
+    }
+
+    #[test]
+    fn long_ranges_are_split_into_executions_the_machine_accepts() {
+        let p = plan(
+            &manifest(),
+            &LocalCatalog::default(),
+            &days("2024-01-01", 800),
+            &[],
+            false,
+        );
+        let sizes: Vec<usize> = p.executions.iter().map(|e| e.days.len()).collect();
+        assert_eq!(sizes, [366, 366, 68]);
+        assert_eq!(p.executions[0].days[0], "2024-01-01");
+        assert_eq!(
+            p.executions[1].days[0],
+            day_text(day_number("2024-01-01").unwrap() + 366)
+        );
+    }
+
+    #[test]
+    fn executions_come_after_those_computing_what_they_read() {
+        // a is due on day 1 only and b on day 2 only, c on both: three groups, c last.
+        let m = manifest();
+        let range = days("2024-01-01", 2);
+        let mut catalog = LocalCatalog::default();
+        publish(&mut catalog, "a", "2024-01-02", "f-a");
+        publish(&mut catalog, "b", "2024-01-01", "f-b");
+        let p = plan(&m, &catalog, &range, &[], false);
+        let order: Vec<&[String]> = p.executions.iter().map(|e| e.kpis.as_slice()).collect();
+        let position = |k: &str| {
+            order
+                .iter()
+                .position(|ks| ks.iter().any(|x| x == k))
+                .unwrap()
+        };
+        assert!(position("a") < position("c") && position("b") < position("c"));
+    }
+}
