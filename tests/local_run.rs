@@ -30,17 +30,47 @@ fn sample_options() -> SampleOptions {
     }
 }
 
-/// A fresh copy of the generated lake (generated once per test binary).
-fn lake() -> tempfile::TempDir {
-    static PRISTINE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    let pristine = PRISTINE.get_or_init(|| {
+static PRISTINE: OnceLock<(tempfile::TempDir, u64)> = OnceLock::new();
+
+/// The generated lake (once per test binary) and its number of valid events.
+fn pristine() -> &'static (tempfile::TempDir, u64) {
+    PRISTINE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        generate(dir.path(), &sample_options()).unwrap();
-        dir
-    });
+        let report = generate(dir.path(), &sample_options()).unwrap();
+        (dir, report.events)
+    })
+}
+
+/// A fresh copy of the generated lake.
+fn lake() -> tempfile::TempDir {
+    let (pristine, _) = pristine();
     let copy = tempfile::tempdir().unwrap();
     copy_tree(pristine.path(), copy.path());
     copy
+}
+
+#[test]
+fn the_events_source_holds_every_valid_line_and_no_malformed_one() {
+    let (project, lake) = (project(), lake());
+    let out = kpi()
+        .args(["query", "--project"])
+        .arg(project.path())
+        .arg("--lake")
+        .arg(lake.path())
+        .arg("SELECT count(*) AS n, count(event_id) AS ids FROM app_logs.events")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let values: Vec<u64> = text
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let events = pristine().1;
+    assert_eq!(values, [events, events], "{text}");
 }
 
 fn copy_tree(from: &Path, to: &Path) {

@@ -284,19 +284,45 @@ impl Engine {
             }
             None => files.extend(data_files(&root)),
         }
+        let (staged, files) = match file_format(source)? {
+            FileFormat::Json => self.stage(lake, source, &root, files),
+            FileFormat::Parquet => (Vec::new(), files),
+        };
         let create = |files: &[PathBuf]| -> Result<(), EngineError> {
-            let files: Vec<String> = files
-                .iter()
-                .map(|f| f.to_string_lossy().to_string())
-                .collect();
-            let body = if files.is_empty() {
-                empty_select(&source.columns, partition)?
-            } else {
-                format!(
+            let text = |list: &[PathBuf]| -> Vec<String> {
+                list.iter()
+                    .map(|f| f.to_string_lossy().to_string())
+                    .collect()
+            };
+            let mut parts = Vec::new();
+            if !staged.is_empty() {
+                let list = text(&staged)
+                    .iter()
+                    .map(|f| literal(f))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let hive = partition.map_or(String::new(), |p| {
+                    format!(
+                        ", hive_partitioning = true, hive_types = {{{}: 'VARCHAR'}}",
+                        literal(p)
+                    )
+                });
+                parts.push(format!(
+                    "SELECT {} FROM read_parquet([{list}]{hive})",
+                    typed_select(&source.columns, partition)?
+                ));
+            }
+            if !files.is_empty() {
+                parts.push(format!(
                     "SELECT {} FROM {}",
                     typed_select(&source.columns, partition)?,
-                    source_reader(source, &files, partition)?
-                )
+                    source_reader(source, &text(files), partition)?
+                ));
+            }
+            let body = if parts.is_empty() {
+                empty_select(&source.columns, partition)?
+            } else {
+                parts.join(" UNION ALL ")
             };
             self.conn.execute_batch(&format!(
                 "CREATE OR REPLACE VIEW {}.{} AS {body};",
@@ -316,6 +342,129 @@ impl Engine {
             create(&readable)?;
         }
         Ok(())
+    }
+
+    /// JSON lines are slow to parse, and a window reads each day's file again for every day
+    /// it covers; so each JSON file is parsed once, its malformed lines dropped line by line,
+    /// typed as the catalog says, into a Parquet copy under `<lake>/.kpi/staged/`, named after the file's size and modification time
+    /// (a changed file is staged anew). Returns the staged copies and the files that could
+    /// not be staged, which the view reads as they are.
+    fn stage(
+        &self,
+        lake: &Lake,
+        source: &Source,
+        root: &Path,
+        files: Vec<PathBuf>,
+    ) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        let partition = source.partition.as_deref();
+        let staging = lake
+            .root()
+            .join(".kpi/staged")
+            .join(&source.database)
+            .join(&source.table);
+        let target = |f: &Path| -> Option<PathBuf> {
+            let meta = f.metadata().ok()?;
+            let modified = meta
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos();
+            let relative = f.strip_prefix(root).ok()?;
+            let name = relative.file_name()?.to_string_lossy().to_string();
+            let dir = staging.join(relative.parent()?);
+            Some(dir.join(format!("{name}.{}-{modified}.parquet", meta.len())))
+        };
+        let stage_one = |conn: &Connection, file: &Path, to: &Path| -> Result<(), EngineError> {
+            let dir = to.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir)
+                .map_err(|e| EngineError(format!("cannot create {}: {e}", dir.display())))?;
+            let name = to
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+            let clean = dir.join(format!(".{name}.{}.jsonl", std::process::id()));
+            {
+                let file_out = std::fs::File::create(&clean)
+                    .map_err(|e| EngineError(format!("cannot create {}: {e}", clean.display())))?;
+                let mut writer = std::io::BufWriter::new(file_out);
+                filter_lines(file, Some(&mut writer))?;
+                std::io::Write::flush(&mut writer)
+                    .map_err(|e| EngineError(format!("cannot write {}: {e}", clean.display())))?;
+            }
+            let columns: Vec<Column> = source
+                .columns
+                .iter()
+                .filter(|c| Some(c.name.as_str()) != partition)
+                .cloned()
+                .collect();
+            let copied = conn.execute_batch(&format!(
+                "COPY (SELECT {} FROM {}) TO {} (FORMAT parquet, COMPRESSION zstd);",
+                typed_select(&columns, None)?,
+                source_reader(source, &[clean.to_string_lossy().to_string()], None)?,
+                literal(&tmp.to_string_lossy())
+            ));
+            let _ = std::fs::remove_file(&clean);
+            copied?;
+            std::fs::rename(&tmp, to)
+                .map_err(|e| EngineError(format!("cannot write {}: {e}", to.display())))?;
+            // Copies of earlier versions of the file go.
+            let prefix = name.split('.').next().unwrap_or("").to_string();
+            for old in data_files(dir) {
+                let n = old.file_name().map(|n| n.to_string_lossy().to_string());
+                if old != to && n.is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".parquet"))
+                {
+                    let _ = std::fs::remove_file(old);
+                }
+            }
+            Ok(())
+        };
+        let jobs: Vec<(PathBuf, Option<PathBuf>)> = files
+            .into_iter()
+            .map(|f| {
+                let t = target(&f);
+                (f, t)
+            })
+            .collect();
+        let pending: Vec<usize> = (0..jobs.len())
+            .filter(|i| jobs[*i].1.as_ref().is_some_and(|t| !t.exists()))
+            .collect();
+        let failed = std::sync::Mutex::new(std::collections::BTreeSet::new());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(pending.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let Ok(conn) = self.conn.try_clone() else {
+                    continue;
+                };
+                scope.spawn(|| {
+                    let conn = conn;
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(&i) = pending.get(k) else { break };
+                        let (file, Some(to)) = &jobs[i] else { continue };
+                        if stage_one(&conn, file, to).is_err()
+                            && let Ok(mut f) = failed.lock()
+                        {
+                            f.insert(i);
+                        }
+                    }
+                });
+            }
+        });
+        let failed = failed.into_inner().unwrap_or_default();
+        let mut staged = Vec::new();
+        let mut unstaged = Vec::new();
+        for (i, (file, to)) in jobs.into_iter().enumerate() {
+            match to {
+                Some(to) if !failed.contains(&i) && to.exists() => staged.push(to),
+                _ => unstaged.push(file),
+            }
+        }
+        (staged, unstaged)
     }
 
     /// (Re)defines a KPI's table as the partitions the local catalog points at.
@@ -380,6 +529,13 @@ pub fn run_on(conn: &Connection, sql: &str) -> Result<u64, EngineError> {
 /// Counts the non-empty lines of a JSON-lines file (gzip or plain) that are not a JSON
 /// object: the lines the engine skips, as Athena's `ignore.malformed.json` does.
 pub fn malformed_lines(path: &Path) -> Result<u64, EngineError> {
+    filter_lines(path, None)
+}
+
+/// Reads a JSON-lines file (gzip or plain) line by line, writing the lines that are JSON
+/// objects to `out` (when given); returns how many non-empty lines were not. Line by line, as
+/// Athena's SerDe reads: a damaged line never takes a neighbour with it.
+fn filter_lines(path: &Path, mut out: Option<&mut dyn std::io::Write>) -> Result<u64, EngineError> {
     use std::io::{BufRead, BufReader};
     let file = std::fs::File::open(path)
         .map_err(|e| EngineError(format!("cannot read {}: {e}", path.display())))?;
@@ -408,6 +564,10 @@ pub fn malformed_lines(path: &Path) -> Result<u64, EngineError> {
             && text.first() == Some(&b'{');
         if !ok {
             bad += 1;
+        } else if let Some(out) = out.as_mut() {
+            out.write_all(text)
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(|e| EngineError(format!("cannot stage {}: {e}", path.display())))?;
         }
     }
     Ok(bad)
