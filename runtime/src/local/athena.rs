@@ -180,7 +180,10 @@ impl<'a> LocalAthena<'a> {
                     let mut checked = self.checked_files.lock().map_err(|_| "poisoned")?;
                     let (_, outcome) = checked.entry(file.clone()).or_insert_with(|| {
                         let outcome = match format {
-                            engine::FileFormat::Json => engine::malformed_lines(&file),
+                            engine::FileFormat::Json => match engine.known_malformed(&file) {
+                                Some(n) => Ok(n),
+                                None => engine::malformed_lines(&file),
+                            },
                             engine::FileFormat::Parquet => {
                                 engine::probe_file(engine, source, &file).map(|()| 0)
                             }

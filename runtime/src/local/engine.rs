@@ -33,6 +33,8 @@ pub struct Engine {
     conn: Connection,
     lake_text: String,
     database: String,
+    /// Source files staged whole → their malformed lines, counted when staged.
+    malformed: std::sync::Mutex<std::collections::BTreeMap<PathBuf, u64>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -238,6 +240,7 @@ impl Engine {
             conn,
             lake_text,
             database: manifest.project.database.clone(),
+            malformed: std::sync::Mutex::new(std::collections::BTreeMap::new()),
         };
         for source in &manifest.sources {
             engine.create_source_view(lake, source)?;
@@ -389,7 +392,9 @@ impl Engine {
                 let file_out = std::fs::File::create(&clean)
                     .map_err(|e| EngineError(format!("cannot create {}: {e}", clean.display())))?;
                 let mut writer = std::io::BufWriter::new(file_out);
-                filter_lines(file, Some(&mut writer))?;
+                let malformed = filter_lines(file, Some(&mut writer))?;
+                std::fs::write(to.with_extension("malformed"), malformed.to_string())
+                    .map_err(|e| EngineError(format!("cannot write {}: {e}", to.display())))?;
                 std::io::Write::flush(&mut writer)
                     .map_err(|e| EngineError(format!("cannot write {}: {e}", clean.display())))?;
             }
@@ -458,9 +463,18 @@ impl Engine {
         let failed = failed.into_inner().unwrap_or_default();
         let mut staged = Vec::new();
         let mut unstaged = Vec::new();
+        let mut known = self.malformed.lock().ok();
         for (i, (file, to)) in jobs.into_iter().enumerate() {
             match to {
-                Some(to) if !failed.contains(&i) && to.exists() => staged.push(to),
+                Some(to) if !failed.contains(&i) && to.exists() => {
+                    let count = std::fs::read_to_string(to.with_extension("malformed"))
+                        .ok()
+                        .and_then(|t| t.trim().parse().ok());
+                    if let (Some(known), Some(count)) = (known.as_mut(), count) {
+                        known.insert(file, count);
+                    }
+                    staged.push(to);
+                }
                 _ => unstaged.push(file),
             }
         }
@@ -511,6 +525,11 @@ impl Engine {
     /// Runs one statement; the number of rows it wrote or returned.
     pub fn run(&self, sql: &str) -> Result<u64, EngineError> {
         run_on(&self.conn, sql)
+    }
+
+    /// The malformed lines of a source file that was staged whole (and so is not damaged).
+    pub fn known_malformed(&self, file: &Path) -> Option<u64> {
+        self.malformed.lock().ok()?.get(file).copied()
     }
 
     /// Another connection to the same database: it sees the same views.
