@@ -127,6 +127,7 @@ fn direct(manifest: &Manifest, lake_dir: &Path, days: &[String]) -> f64 {
                     fingerprint: kpi.fingerprint.clone(),
                     sequence: 0,
                     rows: 0,
+                    inputs: None,
                 },
             );
         }

@@ -691,3 +691,57 @@ fn the_html_report_is_self_contained_with_a_bar_per_query() {
         assert!(html.contains(&format!("<tr><td>{}</td>", k["kpi"].as_str().unwrap())));
     }
 }
+
+#[test]
+fn late_arriving_source_data_makes_the_kpi_days_that_read_it_stale() {
+    let (project, lake) = (project(), lake());
+    assert_eq!(run(project.path(), lake.path(), &range()).code, 0);
+    let day = "2024-02-03";
+    let before = kpi_values(lake.path(), "daily_active_members", day, &["company_id"]);
+
+    // A post by a member never seen before arrives late in the day's file.
+    let file = lake.path().join(format!(
+        "engagement-lake/app_logs/events/dt={day}/part-0.json.gz"
+    ));
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&file).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    let post: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["kind"] == "post")
+        .unwrap();
+    let mut late = post.clone();
+    late["event_id"] = "late000000000001".into();
+    late["member_id"] = 999_999.into();
+    text.push_str(&format!("{late}\n"));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+
+    let out = run(project.path(), lake.path(), &range());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let days = |kpi: &str| {
+        out.report["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kpi"] == kpi)
+            .map_or(0, |k| k["days"].as_u64().unwrap())
+    };
+    assert_eq!(days("daily_active_members"), 1, "only the 3rd");
+    assert_eq!(
+        days("monthly_active_members"),
+        3,
+        "the 3rd to the 5th read it"
+    );
+    let after = kpi_values(lake.path(), "daily_active_members", day, &["company_id"]);
+    let company = post["company_id"].to_string();
+    assert_eq!(
+        after[&company]["active"].as_u64().unwrap(),
+        before[&company]["active"].as_u64().unwrap() + 1
+    );
+}

@@ -60,6 +60,8 @@ pub struct LocalAthena<'a> {
     checked_files: Mutex<BTreeMap<std::path::PathBuf, CheckedFile>>,
     /// Source name → `json` or `parquet`.
     formats: BTreeMap<String, &'static str>,
+    /// The digest of the source files each written attempt read, until it is published.
+    inputs: Mutex<BTreeMap<(String, String, String), String>>,
     /// KPIs whose view lags behind the catalog: refreshed when a query reads them.
     stale_views: Mutex<std::collections::BTreeSet<String>>,
     on_event: &'a (dyn Fn(Event<'_>) + Sync),
@@ -113,6 +115,7 @@ impl<'a> LocalAthena<'a> {
             written: Mutex::new(BTreeMap::new()),
             saved: Mutex::new((Instant::now(), false)),
             stale_views: Mutex::new(std::collections::BTreeSet::new()),
+            inputs: Mutex::new(BTreeMap::new()),
             checked_files: Mutex::new(BTreeMap::new()),
             formats: manifest
                 .sources
@@ -314,6 +317,12 @@ impl<'a> LocalAthena<'a> {
                 self.refresh_views(&engine, kpi)?;
                 if statement.role == "write" {
                     self.check_inputs(&engine, kpi, day)?;
+                    if let (Some(digest), Ok(mut inputs)) = (
+                        inputs_digest(self.lake, self.manifest, kpi, day),
+                        self.inputs.lock(),
+                    ) {
+                        inputs.insert((kpi.name.clone(), day.into(), attempt.into()), digest);
+                    }
                 }
             }
             if statement.role == "write" {
@@ -373,6 +382,10 @@ impl<'a> LocalAthena<'a> {
                         fingerprint: kpi.fingerprint.clone(),
                         sequence: 0,
                         rows,
+                        inputs: self.inputs.lock().ok().and_then(|i| {
+                            i.get(&(kpi.name.clone(), day.into(), attempt.into()))
+                                .cloned()
+                        }),
                     },
                 );
                 if changed {
@@ -433,6 +446,42 @@ fn source_dirs(
             .collect(),
         _ => vec![root],
     }
+}
+
+/// A digest of the source files a KPI-day reads: each file's path (relative to the lake),
+/// size and modification time, in order. `None` for a day that is not a date.
+pub fn inputs_digest(lake: &Lake, manifest: &Manifest, kpi: &Kpi, day: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let n = day_number(day)?;
+    let mut hasher = Sha256::new();
+    for read in kpi.reads.iter().filter(|r| r.target.kind == "source") {
+        let Some(source) = manifest.sources.iter().find(|s| s.name == read.target.name) else {
+            continue;
+        };
+        for dir in source_dirs(lake, source, read, n) {
+            for file in engine::data_files(&dir) {
+                let meta = file.metadata().ok();
+                let modified = meta
+                    .as_ref()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                let relative = file.strip_prefix(lake.root()).unwrap_or(&file);
+                hasher.update(format!(
+                    "{}\t{}\t{modified}\n",
+                    relative.display(),
+                    meta.map_or(0, |m| m.len())
+                ));
+            }
+        }
+    }
+    Some(
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
 }
 
 /// Days since 1970-01-01 of `YYYY-MM-DD`.

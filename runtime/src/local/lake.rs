@@ -186,6 +186,10 @@ pub struct LocalPartition {
     pub fingerprint: String,
     pub sequence: u64,
     pub rows: u64,
+    /// A digest of the source files the KPI-day read (paths, sizes, modification times):
+    /// when they change, the KPI-day is stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
 }
 
 impl LocalCatalog {
@@ -267,6 +271,7 @@ mod tests {
             fingerprint: "f1".into(),
             sequence: 0,
             rows: 3,
+            inputs: None,
         };
         assert!(catalog.switch("db", "t", "2024-01-01", p.clone()));
         assert!(!catalog.switch("db", "t", "2024-01-01", p));

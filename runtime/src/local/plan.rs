@@ -5,7 +5,8 @@
 //! after it. Due KPI-days with the same days go to one execution, `{"dates", "kpis"}`;
 //! executions run in dependency order, each covering at most the machine's day limit.
 
-use super::athena::{day_number, day_text};
+use super::athena::{day_number, day_text, inputs_digest};
+use super::lake::Lake;
 use super::lake::LocalCatalog;
 use super::manifest::Manifest;
 use serde_json::{Value, json};
@@ -42,10 +43,12 @@ impl RunPlan {
 /// The most days one execution of a compiled state machine accepts.
 pub const MAX_DAYS_PER_EXECUTION: usize = 366;
 
-/// `selected`: the KPIs asked for (empty: all); their upstream KPIs are included.
+/// `selected`: the KPIs asked for (empty: all); their upstream KPIs are included. With a
+/// lake, a KPI-day whose source files changed since it was computed is stale too.
 pub fn plan(
     manifest: &Manifest,
     catalog: &LocalCatalog,
+    lake: Option<&Lake>,
     days: &[String],
     selected: &[String],
     force: bool,
@@ -83,6 +86,11 @@ pub fn plan(
             let own = catalog.partition(database, &kpi.name, day);
             let stale = force
                 || own.is_none_or(|p| p.fingerprint != kpi.fingerprint)
+                || own.is_some_and(|p| {
+                    lake.is_some_and(|lake| {
+                        p.inputs.is_some() && p.inputs != inputs_digest(lake, manifest, kpi, day)
+                    })
+                })
                 || kpi.reads.iter().any(|r| {
                     if r.target.kind != "kpi" {
                         return false;
@@ -235,6 +243,7 @@ mod tests {
                 fingerprint: fingerprint.into(),
                 sequence: 0,
                 rows: 1,
+                inputs: None,
             },
         );
     }
@@ -244,6 +253,7 @@ mod tests {
         let p = plan(
             &manifest(),
             &LocalCatalog::default(),
+            None,
             &days("2024-01-01", 3),
             &[],
             false,
@@ -267,14 +277,14 @@ mod tests {
                 publish(&mut catalog, kpi, d, &format!("f-{kpi}"));
             }
         }
-        let p = plan(&m, &catalog, &range, &[], false);
+        let p = plan(&m, &catalog, None, &range, &[], false);
         assert_eq!((p.kpi_days(), p.up_to_date), (0, 9));
         assert!(p.executions.is_empty());
 
         // b changed its definition on one day's partition; a was rewritten on the 2nd.
         publish(&mut catalog, "b", "2024-01-03", "old");
         publish(&mut catalog, "a", "2024-01-02", "f-a");
-        let p = plan(&m, &catalog, &range, &[], false);
+        let p = plan(&m, &catalog, None, &range, &[], false);
         let due = |k: &str| p.due.get(k).cloned().unwrap_or_default();
         assert_eq!(due("a"), BTreeSet::new());
         assert_eq!(due("b"), BTreeSet::from(["2024-01-03".to_string()]));
@@ -288,7 +298,7 @@ mod tests {
         assert_eq!(p.executions[0].kpis, ["b"]);
         assert_eq!(p.executions[1].kpis, ["c"]);
 
-        let forced = plan(&m, &catalog, &range, &[], true);
+        let forced = plan(&m, &catalog, None, &range, &[], true);
         assert_eq!(forced.kpi_days(), 9);
     }
 
@@ -297,6 +307,7 @@ mod tests {
         let p = plan(
             &manifest(),
             &LocalCatalog::default(),
+            None,
             &days("2024-01-01", 1),
             &["c".into()],
             false,
@@ -305,6 +316,7 @@ mod tests {
         let p = plan(
             &manifest(),
             &LocalCatalog::default(),
+            None,
             &days("2024-01-01", 1),
             &["a".into()],
             false,
@@ -317,6 +329,7 @@ mod tests {
         let p = plan(
             &manifest(),
             &LocalCatalog::default(),
+            None,
             &days("2024-01-01", 800),
             &[],
             false,
@@ -338,7 +351,7 @@ mod tests {
         let mut catalog = LocalCatalog::default();
         publish(&mut catalog, "a", "2024-01-02", "f-a");
         publish(&mut catalog, "b", "2024-01-01", "f-b");
-        let p = plan(&m, &catalog, &range, &[], false);
+        let p = plan(&m, &catalog, None, &range, &[], false);
         let order: Vec<&[String]> = p.executions.iter().map(|e| e.kpis.as_slice()).collect();
         let position = |k: &str| {
             order

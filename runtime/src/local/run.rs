@@ -80,6 +80,7 @@ pub fn run(
     let planned = plan(
         manifest,
         &catalog,
+        Some(&lake),
         &options.days,
         &options.kpis,
         options.force,
