@@ -8,6 +8,7 @@ use super::manifest::{self, Binding, Kpi, Local, Manifest, Values};
 use crate::asl::{TaskContext, TaskError, TaskHandler};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -27,6 +28,13 @@ pub struct QueryRecord {
     pub duration_ms: f64,
     pub rows: u64,
     pub error: Option<String>,
+}
+
+/// What an attempt wrote: its rows, and the digest of the source files it read.
+#[derive(Debug, Clone, Default)]
+struct Written {
+    rows: u64,
+    inputs: Option<String>,
 }
 
 /// A source file read by the run: its source, and its malformed lines or why it is unreadable.
@@ -52,16 +60,14 @@ pub struct LocalAthena<'a> {
     queries: Mutex<Vec<QueryRecord>>,
     /// Query ids handed out so far.
     issued: std::sync::atomic::AtomicUsize,
-    /// Rows written per (KPI, day, attempt), until the attempt is published.
-    written: Mutex<BTreeMap<(String, String, String), u64>>,
+    /// What each (KPI, day, attempt) wrote, until the attempt is published.
+    written: Mutex<BTreeMap<(String, String, String), Written>>,
     /// When the catalog was last saved, and whether it has changed since.
     saved: Mutex<(Instant, bool)>,
     /// Source files read so far → the malformed lines they hold, or why they are unreadable.
     checked_files: Mutex<BTreeMap<std::path::PathBuf, CheckedFile>>,
     /// Source name → `json` or `parquet`.
     formats: BTreeMap<String, &'static str>,
-    /// The digest of the source files each written attempt read, until it is published.
-    inputs: Mutex<BTreeMap<(String, String, String), String>>,
     /// KPIs whose view lags behind the catalog: refreshed when a query reads them.
     stale_views: Mutex<std::collections::BTreeSet<String>>,
     on_event: &'a (dyn Fn(Event<'_>) + Sync),
@@ -115,7 +121,6 @@ impl<'a> LocalAthena<'a> {
             written: Mutex::new(BTreeMap::new()),
             saved: Mutex::new((Instant::now(), false)),
             stale_views: Mutex::new(std::collections::BTreeSet::new()),
-            inputs: Mutex::new(BTreeMap::new()),
             checked_files: Mutex::new(BTreeMap::new()),
             formats: manifest
                 .sources
@@ -141,18 +146,6 @@ impl<'a> LocalAthena<'a> {
         self.catalog.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
-    /// The reads of a KPI that are of sources, with the source each reads.
-    fn source_reads<'k>(
-        &self,
-        kpi: &'k Kpi,
-    ) -> impl Iterator<Item = (&'k manifest::Read, &'a manifest::Source)> {
-        let sources = &self.manifest.sources;
-        kpi.reads
-            .iter()
-            .filter(|r| r.target.kind == "source")
-            .filter_map(move |r| Some((r, sources.iter().find(|s| s.name == r.target.name)?)))
-    }
-
     /// Runs `f` on a free worker connection (waiting for one when all are busy).
     fn with_connection<R>(&self, f: impl FnOnce(&duckdb::Connection) -> R) -> Result<R, String> {
         for conn in &self.workers {
@@ -170,33 +163,30 @@ impl<'a> LocalAthena<'a> {
     /// a truncated or damaged file must fail the KPI-day, naming the file, as it fails the
     /// query on Athena. Each file is checked once per run (JSON lines decompressed whole, their
     /// malformed lines counted on the way; Parquet by its footer).
-    fn check_inputs(&self, engine: &Engine, kpi: &Kpi, day: &str) -> Result<(), String> {
-        let Some(n) = day_number(day) else {
-            return Ok(());
-        };
-        for (read, source) in self.source_reads(kpi) {
+    fn check_inputs(
+        &self,
+        engine: &Engine,
+        files: &[(&manifest::Source, PathBuf)],
+    ) -> Result<(), String> {
+        for (source, file) in files {
             let Ok(format) = engine::file_format(source) else {
                 continue;
             };
-            for dir in source_dirs(self.lake, source, read, n) {
-                for file in engine::data_files(&dir) {
-                    let mut checked = self.checked_files.lock().map_err(|_| "poisoned")?;
-                    let (_, outcome) = checked.entry(file.clone()).or_insert_with(|| {
-                        let outcome = match format {
-                            engine::FileFormat::Json => match engine.known_malformed(&file) {
-                                Some(n) => Ok(n),
-                                None => engine::malformed_lines(&file),
-                            },
-                            engine::FileFormat::Parquet => {
-                                engine::probe_file(engine, source, &file).map(|()| 0)
-                            }
-                        };
-                        (source.name.clone(), outcome.map_err(|e| e.0))
-                    });
-                    if let Err(e) = outcome {
-                        return Err(e.clone());
+            let mut checked = self.checked_files.lock().map_err(|_| "poisoned")?;
+            let (_, outcome) = checked.entry(file.clone()).or_insert_with(|| {
+                let outcome = match format {
+                    engine::FileFormat::Json => match engine.known_malformed(file) {
+                        Some(n) => Ok(n),
+                        None => engine::malformed_lines(file),
+                    },
+                    engine::FileFormat::Parquet => {
+                        engine::probe_file(engine, source, file).map(|()| 0)
                     }
-                }
+                };
+                (source.name.clone(), outcome.map_err(|e| e.0))
+            });
+            if let Err(e) = outcome {
+                return Err(e.clone());
             }
         }
         Ok(())
@@ -316,12 +306,16 @@ impl<'a> LocalAthena<'a> {
                 let engine = self.engine.lock().map_err(|_| "the engine is poisoned")?;
                 self.refresh_views(&engine, kpi)?;
                 if statement.role == "write" {
-                    self.check_inputs(&engine, kpi, day)?;
-                    if let (Some(digest), Ok(mut inputs)) = (
-                        inputs_digest(self.lake, self.manifest, kpi, day),
-                        self.inputs.lock(),
-                    ) {
-                        inputs.insert((kpi.name.clone(), day.into(), attempt.into()), digest);
+                    let files = source_files(self.lake, self.manifest, kpi, day);
+                    self.check_inputs(&engine, &files)?;
+                    if let Ok(mut written) = self.written.lock() {
+                        written.insert(
+                            (kpi.name.clone(), day.into(), attempt.into()),
+                            Written {
+                                rows: 0,
+                                inputs: digest(self.lake, &files),
+                            },
+                        );
                     }
                 }
             }
@@ -332,18 +326,14 @@ impl<'a> LocalAthena<'a> {
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             }
-            let outcome = self.with_connection(|conn| engine::run_on(conn, &text))?;
-            let rows = match outcome {
-                Ok(rows) => rows,
-                Err(e) => {
-                    let engine = self.engine.lock().map_err(|_| "the engine is poisoned")?;
-                    return Err(self.explain(&engine, kpi, day, e));
-                }
-            };
+            let rows = self
+                .with_connection(|conn| engine::run_on(conn, &text))?
+                .map_err(|e| e.0)?;
             if statement.role == "write"
-                && let Ok(mut w) = self.written.lock()
+                && let Ok(mut written) = self.written.lock()
+                && let Some(w) = written.get_mut(&(kpi.name.clone(), day.into(), attempt.into()))
             {
-                w.insert((kpi.name.clone(), day.into(), attempt.into()), rows);
+                w.rows = rows;
             }
             return Ok(rows);
         }
@@ -363,15 +353,15 @@ impl<'a> LocalAthena<'a> {
                 Ok(0)
             }
             Local::SwitchPartition => {
-                let rows = self
+                let written = self
                     .written
                     .lock()
                     .ok()
                     .and_then(|w| {
                         w.get(&(kpi.name.clone(), day.into(), attempt.into()))
-                            .copied()
+                            .cloned()
                     })
-                    .unwrap_or(0);
+                    .unwrap_or_default();
                 let mut catalog = self.catalog.lock().map_err(|_| "the catalog is poisoned")?;
                 let changed = catalog.switch(
                     &self.manifest.project.database,
@@ -381,11 +371,8 @@ impl<'a> LocalAthena<'a> {
                         location,
                         fingerprint: kpi.fingerprint.clone(),
                         sequence: 0,
-                        rows,
-                        inputs: self.inputs.lock().ok().and_then(|i| {
-                            i.get(&(kpi.name.clone(), day.into(), attempt.into()))
-                                .cloned()
-                        }),
+                        rows: written.rows,
+                        inputs: written.inputs,
                     },
                 );
                 if changed {
@@ -398,32 +385,9 @@ impl<'a> LocalAthena<'a> {
                     kpi: &kpi.name,
                     day,
                 });
-                Ok(rows)
+                Ok(written.rows)
             }
         }
-    }
-
-    /// A failed query's reason; when an input file is damaged, the reason names it.
-    fn explain(&self, engine: &Engine, kpi: &Kpi, day: &str, error: engine::EngineError) -> String {
-        let message = error.0;
-        let lake = engine.lake_text();
-        if message.contains(lake) && !message.contains("/attempts/") {
-            return message;
-        }
-        let Some(day_number) = day_number(day) else {
-            return message;
-        };
-        for (read, source) in self.source_reads(kpi) {
-            let dirs = source_dirs(self.lake, source, read, day_number);
-            for dir in dirs {
-                for file in engine::data_files(&dir) {
-                    if let Err(e) = engine::probe_file(engine, source, &file) {
-                        return format!("{}: {message}", e.0);
-                    }
-                }
-            }
-        }
-        message
     }
 }
 
@@ -448,32 +412,37 @@ fn source_dirs(
     }
 }
 
-/// A digest of the source files a KPI-day reads: each file's path (relative to the lake),
-/// size and modification time, in order. `None` for a day that is not a date.
-pub fn inputs_digest(lake: &Lake, manifest: &Manifest, kpi: &Kpi, day: &str) -> Option<String> {
-    use sha2::{Digest, Sha256};
-    let n = day_number(day)?;
-    let mut hasher = Sha256::new();
+/// The source files a KPI-day reads, with the source of each, in the order of its reads.
+pub fn source_files<'m>(
+    lake: &Lake,
+    manifest: &'m Manifest,
+    kpi: &Kpi,
+    day: &str,
+) -> Vec<(&'m manifest::Source, PathBuf)> {
+    let Some(n) = day_number(day) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
     for read in kpi.reads.iter().filter(|r| r.target.kind == "source") {
         let Some(source) = manifest.sources.iter().find(|s| s.name == read.target.name) else {
             continue;
         };
         for dir in source_dirs(lake, source, read, n) {
-            for file in engine::data_files(&dir) {
-                let meta = file.metadata().ok();
-                let modified = meta
-                    .as_ref()
-                    .and_then(|m| m.modified().ok())
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                let relative = file.strip_prefix(lake.root()).unwrap_or(&file);
-                hasher.update(format!(
-                    "{}\t{}\t{modified}\n",
-                    relative.display(),
-                    meta.map_or(0, |m| m.len())
-                ));
-            }
+            out.extend(engine::data_files(&dir).into_iter().map(|f| (source, f)));
         }
+    }
+    out
+}
+
+/// A digest of source files: each file's path (relative to the lake), size and modification
+/// time, in order. When it changes, the KPI-day that read them is stale.
+pub fn digest(lake: &Lake, files: &[(&manifest::Source, PathBuf)]) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for (_, file) in files {
+        let (len, modified) = engine::file_stamp(file).unwrap_or((0, 0));
+        let relative = file.strip_prefix(lake.root()).unwrap_or(file);
+        hasher.update(format!("{}\t{len}\t{modified}\n", relative.display()));
     }
     Some(
         hasher
@@ -482,6 +451,12 @@ pub fn inputs_digest(lake: &Lake, manifest: &Manifest, kpi: &Kpi, day: &str) -> 
             .map(|b| format!("{b:02x}"))
             .collect(),
     )
+}
+
+/// The digest of the source files a KPI-day reads now.
+pub fn inputs_digest(lake: &Lake, manifest: &Manifest, kpi: &Kpi, day: &str) -> Option<String> {
+    day_number(day)?;
+    digest(lake, &source_files(lake, manifest, kpi, day))
 }
 
 /// Days since 1970-01-01 of `YYYY-MM-DD`.

@@ -366,17 +366,11 @@ impl Engine {
             .join(&source.database)
             .join(&source.table);
         let target = |f: &Path| -> Option<PathBuf> {
-            let meta = f.metadata().ok()?;
-            let modified = meta
-                .modified()
-                .ok()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_nanos();
+            let (len, modified) = file_stamp(f)?;
             let relative = f.strip_prefix(root).ok()?;
             let name = relative.file_name()?.to_string_lossy().to_string();
             let dir = staging.join(relative.parent()?);
-            Some(dir.join(format!("{name}.{}-{modified}.parquet", meta.len())))
+            Some(dir.join(format!("{name}.{len}-{modified}.parquet")))
         };
         let stage_one = |conn: &Connection, file: &Path, to: &Path| -> Result<(), EngineError> {
             let dir = to.parent().unwrap_or(Path::new("."));
@@ -543,6 +537,18 @@ pub fn run_on(conn: &Connection, sql: &str) -> Result<u64, EngineError> {
     let mut stmt = conn.prepare(sql)?;
     let n = stmt.execute([])?;
     Ok(n as u64)
+}
+
+/// A file's size and modification time (nanoseconds since 1970): what tells a changed file.
+pub fn file_stamp(path: &Path) -> Option<(u64, u128)> {
+    let meta = path.metadata().ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some((meta.len(), modified))
 }
 
 /// Counts the non-empty lines of a JSON-lines file (gzip or plain) that are not a JSON
