@@ -210,11 +210,17 @@ fn build_report(
     let mut kpis = Vec::new();
     let mut failures = Vec::new();
     let mut own_errors: BTreeMap<(&str, &str), &QueryRecord> = BTreeMap::new();
+    // The KPI-days this run published, and query time per KPI: one pass over the queries.
+    let mut published: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut ms: BTreeMap<&str, f64> = BTreeMap::new();
     for q in &queries {
+        *ms.entry(q.kpi.as_str()).or_default() += q.duration_ms;
         if q.error.is_some() {
             own_errors
                 .entry((q.kpi.as_str(), q.day.as_str()))
                 .or_insert(q);
+        } else if q.role == "publish" {
+            published.insert((q.kpi.as_str(), q.day.as_str()));
         }
     }
     for kpi in &manifest.kpis {
@@ -225,10 +231,7 @@ fn build_report(
         let mut rows = 0;
         let mut failed = 0;
         for day in due {
-            let published = queries.iter().any(|q| {
-                q.kpi == kpi.name && &q.day == day && q.error.is_none() && q.role == "publish"
-            });
-            if published {
+            if published.contains(&(kpi.name.as_str(), day.as_str())) {
                 done += 1;
                 rows += catalog
                     .partition(database, &kpi.name, day)
@@ -240,7 +243,7 @@ fn build_report(
                 Some(q) => (q.statement.clone(), q.error.clone().unwrap_or_default()),
                 None => (
                     String::new(),
-                    upstream_cause(manifest, planned, &queries, &kpi.name, day),
+                    upstream_cause(manifest, planned, &published, &kpi.name, day),
                 ),
             };
             failures.push(Failure {
@@ -250,11 +253,7 @@ fn build_report(
                 error,
             });
         }
-        let ms: f64 = queries
-            .iter()
-            .filter(|q| q.kpi == kpi.name)
-            .map(|q| q.duration_ms)
-            .sum();
+        let ms = ms.get(kpi.name.as_str()).copied().unwrap_or(0.0);
         kpis.push(KpiReport {
             kpi: kpi.name.clone(),
             level: kpi.level,
@@ -284,7 +283,7 @@ fn build_report(
 fn upstream_cause(
     manifest: &Manifest,
     planned: &RunPlan,
-    queries: &[QueryRecord],
+    published: &BTreeSet<(&str, &str)>,
     kpi: &str,
     day: &str,
 ) -> String {
@@ -298,10 +297,7 @@ fn upstream_cause(
                 .due
                 .get(&read.target.name)
                 .is_some_and(|s| s.contains(&d));
-            let published = queries.iter().any(|q| {
-                q.kpi == read.target.name && q.day == d && q.error.is_none() && q.role == "publish"
-            });
-            if was_due && !published {
+            if was_due && !published.contains(&(read.target.name.as_str(), d.as_str())) {
                 return format!("upstream {} {d} failed", read.target.name);
             }
         }
