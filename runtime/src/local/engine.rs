@@ -145,27 +145,30 @@ pub fn data_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// An SQL list of file paths.
+fn file_list(files: &[String]) -> String {
+    let quoted: Vec<String> = files.iter().map(|f| literal(f)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// The reader options that take the partition column from the path, as text.
+fn hive_options(partition: Option<&str>) -> String {
+    partition.map_or(String::new(), |p| {
+        format!(
+            ", hive_partitioning = true, hive_types = {{{}: 'VARCHAR'}}",
+            literal(p)
+        )
+    })
+}
+
 /// A source's table expression over the given files.
 fn source_reader(
     source: &Source,
     files: &[String],
     partition: Option<&str>,
 ) -> Result<String, EngineError> {
-    let list = format!(
-        "[{}]",
-        files
-            .iter()
-            .map(|f| literal(f))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let hive = match partition {
-        Some(p) => format!(
-            ", hive_partitioning = true, hive_types = {{{}: 'VARCHAR'}}",
-            literal(p)
-        ),
-        None => String::new(),
-    };
+    let list = file_list(files);
+    let hive = hive_options(partition);
     Ok(match file_format(source)? {
         FileFormat::Json => {
             let columns = source
@@ -299,20 +302,11 @@ impl Engine {
             };
             let mut parts = Vec::new();
             if !staged.is_empty() {
-                let list = text(&staged)
-                    .iter()
-                    .map(|f| literal(f))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let hive = partition.map_or(String::new(), |p| {
-                    format!(
-                        ", hive_partitioning = true, hive_types = {{{}: 'VARCHAR'}}",
-                        literal(p)
-                    )
-                });
                 parts.push(format!(
-                    "SELECT {} FROM read_parquet([{list}]{hive})",
-                    typed_select(&source.columns, partition)?
+                    "SELECT {} FROM read_parquet({}{})",
+                    typed_select(&source.columns, partition)?,
+                    file_list(&text(&staged)),
+                    hive_options(partition)
                 ));
             }
             if !files.is_empty() {
@@ -498,14 +492,10 @@ impl Engine {
         let body = if files.is_empty() {
             empty_select(&columns, Some("dt"))?
         } else {
-            let list = files
-                .iter()
-                .map(|f| literal(f))
-                .collect::<Vec<_>>()
-                .join(", ");
             format!(
-                "SELECT {} FROM read_parquet([{list}], union_by_name = true, hive_partitioning = true, hive_types = {{'dt': 'VARCHAR', 'attempt': 'VARCHAR'}})",
-                typed_select(&columns, Some("dt"))?
+                "SELECT {} FROM read_parquet({}, union_by_name = true, hive_partitioning = true, hive_types = {{'dt': 'VARCHAR', 'attempt': 'VARCHAR'}})",
+                typed_select(&columns, Some("dt"))?,
+                file_list(&files)
             )
         };
         self.conn.execute_batch(&format!(
