@@ -6,7 +6,9 @@
 
 use kpi_compiler::asl::{AslOptions, StateMachine, emit_asl_with};
 use kpi_compiler::diagnostic::Diagnostic;
+use kpi_compiler::ir::Program;
 use kpi_compiler::lower::{Plan, lower};
+use kpi_compiler::project::Project;
 use kpi_compiler::span::Sources;
 use kpi_compiler::sql::{SqlBundle, emit_sql};
 use std::collections::BTreeMap;
@@ -93,6 +95,31 @@ pub struct Built {
     pub sql: SqlBundle,
 }
 
+/// Parses and checks a project given as (name, text) files; the checker must report nothing.
+fn check(
+    yaml: &str,
+    catalog: &[(&str, &str)],
+    kpis: &[(&str, &str)],
+) -> (Sources, Project, kpi_compiler::catalog::Catalog, Program) {
+    let mut sources = Sources::new();
+    let yaml_id = sources.add("kpi.yaml", yaml.to_string());
+    let catalog_ids: Vec<_> = catalog
+        .iter()
+        .map(|(n, t)| sources.add(*n, t.to_string()))
+        .collect();
+    let kpi_ids: Vec<_> = kpis
+        .iter()
+        .map(|(n, t)| sources.add(*n, t.to_string()))
+        .collect();
+    let (project, errors) = kpi_compiler::project::parse_project(&sources, yaml_id);
+    assert!(errors.is_empty(), "{errors:?}");
+    let project = project.expect("project");
+    let checked = kpi_compiler::check_project(&sources, Some(&project), &catalog_ids, &kpi_ids);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let program = checked.program.expect("program");
+    (sources, project, checked.catalog, program)
+}
+
 /// `kpi build` in memory for a project given as (name, text) files: every artifact and every
 /// diagnostic (the checker's must be none).
 pub fn full_build(
@@ -100,44 +127,14 @@ pub fn full_build(
     catalog: &[(&str, &str)],
     kpis: &[(&str, &str)],
 ) -> (kpi_compiler::build::Artifacts, Vec<Diagnostic>) {
-    let mut sources = Sources::new();
-    let yaml_id = sources.add("kpi.yaml", yaml.to_string());
-    let catalog_ids: Vec<_> = catalog
-        .iter()
-        .map(|(n, t)| sources.add(*n, t.to_string()))
-        .collect();
-    let kpi_ids: Vec<_> = kpis
-        .iter()
-        .map(|(n, t)| sources.add(*n, t.to_string()))
-        .collect();
-    let (project, errors) = kpi_compiler::project::parse_project(&sources, yaml_id);
-    assert!(errors.is_empty(), "{errors:?}");
-    let project = project.expect("project");
-    let checked = kpi_compiler::check_project(&sources, Some(&project), &catalog_ids, &kpi_ids);
-    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    let program = checked.program.expect("program");
-    kpi_compiler::build::build(&sources, &project, &checked.catalog, &program)
+    let (sources, project, catalog, program) = check(yaml, catalog, kpis);
+    kpi_compiler::build::build(&sources, &project, &catalog, &program)
 }
 
 /// Parses, checks, lowers and emits SQL for a project given as (name, text) files.
 pub fn build(yaml: &str, catalog: &[(&str, &str)], kpis: &[(&str, &str)]) -> Built {
-    let mut sources = Sources::new();
-    let yaml_id = sources.add("kpi.yaml", yaml.to_string());
-    let catalog_ids: Vec<_> = catalog
-        .iter()
-        .map(|(n, t)| sources.add(*n, t.to_string()))
-        .collect();
-    let kpi_ids: Vec<_> = kpis
-        .iter()
-        .map(|(n, t)| sources.add(*n, t.to_string()))
-        .collect();
-    let (project, errors) = kpi_compiler::project::parse_project(&sources, yaml_id);
-    assert!(errors.is_empty(), "{errors:?}");
-    let project = project.expect("project");
-    let checked = kpi_compiler::check_project(&sources, Some(&project), &catalog_ids, &kpi_ids);
-    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    let program = checked.program.expect("program");
-    let plan = lower(&program, &project, &checked.catalog, &BTreeMap::new());
+    let (_, project, catalog, program) = check(yaml, catalog, kpis);
+    let plan = lower(&program, &project, &catalog, &BTreeMap::new());
     let sql = emit_sql(&plan);
     Built { plan, sql }
 }
