@@ -315,6 +315,11 @@ fn run_pipeline(
     (results, artifacts)
 }
 
+/// Whether `d` falls in the `days` days ending on `day`.
+fn in_window(d: i64, day: i64, days: i64) -> bool {
+    d <= day && d > day - days
+}
+
 fn social(kind: &str) -> bool {
     matches!(kind, "post" | "comment" | "reaction" | "thanks")
 }
@@ -418,7 +423,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                 .count();
             let mau: BTreeSet<i64> = events
                 .iter()
-                .filter(|e| e.company == c && social(e.kind) && e.day <= day && e.day > day - 30)
+                .filter(|e| e.company == c && social(e.kind) && in_window(e.day, day, 30))
                 .map(|e| e.member)
                 .collect();
             let key = [("company_id", c.to_string())];
@@ -500,7 +505,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                     .filter(|m| {
                         events
                             .iter()
-                            .any(|e| e.member == m.id && e.day <= day && e.day > day - 7)
+                            .any(|e| e.member == m.id && in_window(e.day, day, 7))
                     })
                     .count();
                 let r = find(&rows("retention_28d", day), &key);
@@ -522,7 +527,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                     .filter(|m| {
                         !events
                             .iter()
-                            .any(|e| e.member == m.id && e.day <= day && e.day > day - 30)
+                            .any(|e| e.member == m.id && in_window(e.day, day, 30))
                     })
                     .count();
                 let r = find(&rows("silent_members", day), &key);
@@ -630,7 +635,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
             let mut by_department: BTreeMap<Vec<i64>, BTreeSet<i64>> = BTreeMap::new();
             for e in events
                 .iter()
-                .filter(|e| social(e.kind) && e.day <= day && e.day > day - window)
+                .filter(|e| social(e.kind) && in_window(e.day, day, window))
             {
                 by_company
                     .entry(vec![e.company])
@@ -740,7 +745,7 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
                 .target_post
                 .as_deref()
                 .and_then(|id| posts_by_id.get(id))
-                .filter(|p| p.day <= day && p.day > day - 30)
+                .filter(|p| in_window(p.day, day, 30))
                 .map(|p| p.member);
             let Some(other) = author.or(e.target_member).map(member) else {
                 continue;
