@@ -24,11 +24,11 @@
     clippy::print_stdout
 )]
 
-use kpi_runtime::local::engine::{Engine, ident, literal};
-use kpi_runtime::local::lake::{Lake, LocalCatalog};
-use kpi_runtime::local::manifest::{self, Local, Manifest, Values};
-use kpi_runtime::local::run::{RunOptions, run};
-use kpi_runtime::sample::{SampleOptions, generate};
+use kpi_runtime::engine::{Engine, ident, literal};
+use kpi_runtime::lake::{Lake, LocalCatalog};
+use kpi_runtime::manifest::{self, Local, Manifest, Values};
+use kpi_runtime::run::{RunOptions, run};
+use kpi_sample::{SampleOptions, generate};
 use std::path::Path;
 use std::time::Instant;
 
@@ -78,7 +78,7 @@ fn runtime(
     days: &[String],
     concurrency: usize,
 ) -> f64 {
-    let machine = kpi_runtime::asl::parse_definition_text(machine).unwrap();
+    let machine = kpi_asl::parse_definition_text(machine).unwrap();
     let options = RunOptions {
         days: days.to_vec(),
         command: "bench".into(),
@@ -122,7 +122,7 @@ fn direct(manifest: &Manifest, lake_dir: &Path, days: &[String]) -> f64 {
                 &manifest.project.database,
                 &kpi.name,
                 day,
-                kpi_runtime::local::lake::LocalPartition {
+                kpi_runtime::lake::LocalPartition {
                     location,
                     fingerprint: kpi.fingerprint.clone(),
                     sequence: 0,

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{root, run_in};
-use kpi_runtime::asl::{self, Options, Status, TaskContext, TaskError, TaskHandler, VirtualClock};
+use kpi_asl::{self as asl, Options, Status, TaskContext, TaskError, TaskHandler, VirtualClock};
 use serde_json::{Value, json};
 use std::sync::Mutex;
 
@@ -75,7 +75,7 @@ fn machine() -> (asl::StateMachine, Value) {
 
 fn run(machine: &asl::StateMachine, input: Value, athena: &Athena) -> asl::Execution {
     let clock = VirtualClock::starting_now();
-    let engine = kpi_runtime::jsonata::Engine;
+    let engine = kpi_asl::jsonata::Engine;
     let options = Options {
         tasks: Some(athena),
         jsonata: Some(&engine),

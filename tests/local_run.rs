@@ -10,7 +10,7 @@ mod common;
 
 use common::{kpi, root};
 use duckdb::Connection;
-use kpi_runtime::sample::{SampleOptions, generate};
+use kpi_sample::{SampleOptions, generate};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -594,7 +594,7 @@ fn a_damaged_input_file_fails_its_kpi_days_and_the_next_run_redoes_only_those() 
 #[test]
 fn a_second_run_on_a_locked_lake_is_refused_naming_the_holder() {
     let (project, lake) = (project(), lake());
-    let held = kpi_runtime::local::lake::Lake::open(lake.path())
+    let held = kpi_runtime::lake::Lake::open(lake.path())
         .unwrap()
         .lock("another kpi run", false)
         .unwrap();

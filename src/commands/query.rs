@@ -2,7 +2,7 @@
 //! describes them, the KPI tables as published), printed as a table.
 
 use crate::load::{self, LoadError};
-use kpi_runtime::local::manifest::Manifest;
+use kpi_runtime::manifest::Manifest;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,7 +28,7 @@ pub fn run(
         Ok(l) => l,
         Err(e) => return super::run::usage(e),
     };
-    match kpi_runtime::local::query::query(&manifest, &lake, &sql) {
+    match kpi_runtime::query::query(&manifest, &lake, &sql) {
         Ok(table) => {
             print!("{}", table.to_text());
             Ok(ExitCode::SUCCESS)

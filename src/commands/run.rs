@@ -6,8 +6,8 @@
 
 use crate::load::{self, LoadError};
 use kpi_compiler::build::STATE_MACHINE_FILE;
-use kpi_runtime::local::manifest::Manifest;
-use kpi_runtime::local::run::{Progress, RunOptions, run as run_locally};
+use kpi_runtime::manifest::Manifest;
+use kpi_runtime::run::{Progress, RunOptions, run as run_locally};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -63,7 +63,7 @@ pub fn run(args: Args) -> Result<ExitCode, LoadError> {
         return Ok(ExitCode::from(1));
     };
     let text = |name: &str| artifacts.files.get(name).map_or("", String::as_str);
-    let machine = match kpi_runtime::asl::parse_definition_text(text(STATE_MACHINE_FILE)) {
+    let machine = match kpi_asl::parse_definition_text(text(STATE_MACHINE_FILE)) {
         Ok(m) => m,
         Err(e) => return usage(format!("the built state machine does not parse: {e}")),
     };
@@ -98,7 +98,7 @@ pub fn run(args: Args) -> Result<ExitCode, LoadError> {
     bar.finish();
     if let Some(path) = &args.report {
         if let Err(e) =
-            kpi_runtime::local::lake::write_atomically(path, report.to_html().as_bytes())
+            kpi_runtime::lake::write_atomically(path, report.to_html().as_bytes())
         {
             return usage(e);
         }
@@ -138,7 +138,7 @@ pub fn lake_dir(project: &Path, lake: Option<PathBuf>) -> Result<PathBuf, String
 /// The days asked for: `--day`, `--from`/`--to`, or by default every day from the project's
 /// `history_start` to the newest partition of its sources in the lake.
 fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<String>, String> {
-    use kpi_runtime::local::athena::{day_number, day_text};
+    use kpi_runtime::athena::{day_number, day_text};
     let parse = |d: &str| day_number(d).ok_or_else(|| format!("`{d}` is not a day YYYY-MM-DD"));
     let (from, to) = match (&args.day, &args.from, &args.to) {
         (Some(d), None, None) => (parse(d)?, parse(d)?),
@@ -172,8 +172,8 @@ fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<String>, St
 
 /// The newest day any day-partitioned source has in the lake.
 fn newest_day(manifest: &Manifest, lake: &Path) -> Option<i64> {
-    use kpi_runtime::local::athena::day_number;
-    let root = kpi_runtime::local::lake::Lake::open(lake).ok()?;
+    use kpi_runtime::athena::day_number;
+    let root = kpi_runtime::lake::Lake::open(lake).ok()?;
     manifest
         .sources
         .iter()

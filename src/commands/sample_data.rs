@@ -2,7 +2,7 @@
 //! (events, events per second, malformed lines, bytes).
 
 use crate::load::LoadError;
-use kpi_runtime::sample::{SampleError, SampleOptions, SampleReport, generate};
+use kpi_sample::{SampleError, SampleOptions, SampleReport, generate};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -10,9 +10,9 @@
 //! `error`/`cause`) plus `events`, the execution history in the shape of `GetExecutionHistory`.
 
 use crate::load::LoadError;
-use kpi_runtime::asl::{self, Options, RealClock, Status};
-use kpi_runtime::local::manifest::Manifest;
-use kpi_runtime::local::run::with_local_athena as run_with_local_athena;
+use kpi_asl::{self as asl, Options, RealClock, Status};
+use kpi_runtime::manifest::Manifest;
+use kpi_runtime::run::with_local_athena as run_with_local_athena;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,7 +64,7 @@ pub fn run(
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("local-state-machine");
-    let engine = kpi_runtime::jsonata::Engine;
+    let engine = kpi_asl::jsonata::Engine;
     let opts = Options {
         state_machine_name: name,
         jsonata: Some(&engine),

@@ -6,7 +6,7 @@
 
 use duckdb::Connection;
 use flate2::read::GzDecoder;
-use kpi_runtime::sample::{
+use kpi_sample::{
     NaiveDate, SampleOptions, SampleReport, app_logs_catalog, generate, master_catalog,
 };
 use serde_json::Value;
@@ -81,7 +81,7 @@ fn same_options_give_byte_identical_lakes_and_reruns_replace_the_lake() {
 
 #[test]
 fn the_catalog_is_the_projects_snapshot() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipelines/catalog");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pipelines/catalog");
     let app_logs = std::fs::read_to_string(dir.join("app_logs.json")).unwrap();
     let master = std::fs::read_to_string(dir.join("master.json")).unwrap();
     assert_eq!(app_logs_catalog(), app_logs);

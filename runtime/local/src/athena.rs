@@ -5,7 +5,7 @@
 use super::engine::{self, Engine};
 use super::lake::{Lake, LocalCatalog, LocalPartition};
 use super::manifest::{self, Binding, Kpi, Local, Manifest, Values};
-use crate::asl::{TaskContext, TaskError, TaskHandler};
+use kpi_asl::{TaskContext, TaskError, TaskHandler};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

@@ -2,14 +2,14 @@
 //! Functions runs) and spot-checked by hand: the compiler's expressions on realistic states,
 //! a table of JSONata semantics, and the JSONata expressions of the conformance corpus.
 
-use kpi_runtime::jsonata::{evaluate, evaluate_opt};
+use kpi_asl::jsonata::{evaluate, evaluate_opt};
 use serde_json::{Map, Value, json};
 
-const HELPERS: &str = include_str!("../../compiler/src/asl/jsonata/helpers.jsonata");
-const PREPARE: &str = include_str!("../../compiler/src/asl/jsonata/prepare.jsonata");
-const PLAN: &str = include_str!("../../compiler/src/asl/jsonata/plan.jsonata");
-const FAILURE: &str = include_str!("../../compiler/src/asl/jsonata/failure.jsonata");
-const FINISH: &str = include_str!("../../compiler/src/asl/jsonata/finish.jsonata");
+const HELPERS: &str = include_str!("../../../compiler/src/asl/jsonata/helpers.jsonata");
+const PREPARE: &str = include_str!("../../../compiler/src/asl/jsonata/prepare.jsonata");
+const PLAN: &str = include_str!("../../../compiler/src/asl/jsonata/plan.jsonata");
+const FAILURE: &str = include_str!("../../../compiler/src/asl/jsonata/failure.jsonata");
+const FINISH: &str = include_str!("../../../compiler/src/asl/jsonata/finish.jsonata");
 const NAMES: &str = r#"["activation","daily_active_members","daily_active_members_by_department","monthly_active_members","reply_rate","retention_28d","silent_members","stickiness","thanks_by_department"]"#;
 
 /// The example project's expressions, filled in as the compiler fills them in.

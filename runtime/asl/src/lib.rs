@@ -5,6 +5,8 @@
 //! they fail with `States.QueryEvaluationError` "JSONata is not available". Task states go
 //! through a [`TaskHandler`]. Time comes from a [`Clock`] (real, or virtual for tests).
 
+pub mod jsonata;
+
 mod choice;
 mod clock;
 mod definition;

@@ -194,7 +194,7 @@ fn group(manifest: &Manifest, due: &BTreeMap<String, BTreeSet<String>>) -> Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local::lake::LocalPartition;
+    use crate::lake::LocalPartition;
 
     /// Three KPIs: `a` and `b` read sources; `c` reads `a` over 2 days and `b` on the day.
     fn manifest() -> Manifest {

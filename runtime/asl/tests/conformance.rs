@@ -1,7 +1,7 @@
 //! The ASL conformance corpus (cases recorded on real AWS) run through the interpreter into
 //! per-area pass counts, a list of failing JSONPath cases, and the 95% acceptance check.
 
-use kpi_runtime::asl::{self, Options, Status, VirtualClock};
+use kpi_asl::{self as asl, Options, Status, VirtualClock};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 fn corpus_dir() -> PathBuf {
     match std::env::var_os("KPI_CONFORMANCE_DIR") {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"),
     }
 }
 
@@ -54,7 +54,7 @@ fn run_case(case: &Value) -> Verdict {
     };
     let clock = VirtualClock::starting_now();
     let mut opts = Options::new(&clock);
-    let engine = kpi_runtime::jsonata::Engine;
+    let engine = kpi_asl::jsonata::Engine;
     opts.jsonata = Some(&engine);
     let exec = asl::execute(&definition, case["input"].clone(), &opts);
     let expected = &case["expected"];

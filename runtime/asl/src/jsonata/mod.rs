@@ -130,7 +130,7 @@ pub fn evaluate_opt(
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Engine;
 
-impl crate::asl::JsonataEngine for Engine {
+impl crate::JsonataEngine for Engine {
     fn evaluate(&self, expr: &str, bindings: &Map<String, Value>) -> Result<Value, String> {
         evaluate(expr, bindings).map_err(|e| format!("{}: {}", e.code, e.message))
     }

@@ -7,7 +7,7 @@ use super::lake::{Lake, LocalCatalog};
 use super::manifest::Manifest;
 use super::plan::{RunPlan, plan};
 use super::report::{Failure, KpiReport, Report, SourceReport};
-use crate::asl::{self, Options, RealClock, StateMachine, Status};
+use kpi_asl::{self as asl, Options, RealClock, StateMachine, Status};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Instant;
@@ -98,7 +98,7 @@ pub fn run(
     let athena = LocalAthena::new(manifest, &lake, engine, catalog, workers, &on_event)
         .map_err(|e| RunError(e.0))?;
     let clock = RealClock;
-    let jsonata = crate::jsonata::Engine;
+    let jsonata = kpi_asl::jsonata::Engine;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
     let mut executions = Vec::new();
     for (i, planned_execution) in planned.executions.iter().enumerate() {
