@@ -97,9 +97,7 @@ pub fn run(args: Args) -> Result<ExitCode, LoadError> {
     };
     bar.finish();
     if let Some(path) = &args.report {
-        if let Err(e) =
-            kpi_runtime::lake::write_atomically(path, report.to_html().as_bytes())
-        {
+        if let Err(e) = kpi_runtime::lake::write_atomically(path, report.to_html().as_bytes()) {
             return usage(e);
         }
         eprintln!("report written to {}", path.display());
