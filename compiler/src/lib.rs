@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod ir;
 pub mod lower;
 pub mod project;
+pub mod query;
 pub mod sam;
 pub mod span;
 pub mod sql;

@@ -20,7 +20,7 @@ use super::types::{
     QueryLanguage, State, States, Succeed, Test, Transition,
 };
 use super::tz::OffsetChange;
-use crate::sql::Statement;
+use kpi_contract::manifest::Statement;
 use serde_json::json;
 
 /// One KPI in one phase: the statements its items run, in order, and the upstream KPIs its

@@ -11,7 +11,9 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::RelationTarget;
 use crate::lower::{KpiPlan, Plan};
 use crate::project::date::Date;
-use crate::sql::{Param, SqlBundle, Statement, StatementRole};
+use crate::sql::SqlBundle;
+use kpi_contract::Param;
+use kpi_contract::manifest::{Role as StatementRole, Statement};
 use serde::Serialize;
 
 fn statements<'a>(sql: &'a SqlBundle, kpi: &str) -> Vec<&'a Statement> {
@@ -136,8 +138,8 @@ pub fn history_estimate(plan: &Plan, sql: &SqlBundle, days: u32) -> HistoryEstim
 
 /// The JSON-encoded bytes of a statement's query text at its longest.
 fn query_json_bytes(s: &Statement) -> u64 {
-    let text = s.athena.render(|p| match p {
-        Param::Day => "2024-01-01".into(),
+    let text = s.athena.render_with(|p| match p {
+        Param::FirstDay | Param::LastDay => "2024-01-01".into(),
         Param::Attempt => "a".repeat(80),
         Param::Lake => String::new(),
     });
@@ -174,7 +176,7 @@ fn statement_checks(
             // Each write selects `dt` and `attempt` as constants: one partition per statement.
             if s.role == StatementRole::Write {
                 let text = s.athena.display();
-                let one_day = text.contains("'{day}' AS \"dt\"")
+                let one_day = text.contains("'{first_day}' AS \"dt\"")
                     && text.contains("'{attempt}' AS \"attempt\"");
                 if !one_day {
                     diagnostics.push(limits::too_many_partitions(&kpi.name, &s.name));
@@ -221,7 +223,7 @@ fn long_names(states: &States, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 fn zone(plan: &Plan, diagnostics: &mut Vec<Diagnostic>) -> Vec<OffsetChange> {
-    let start = Date::parse(&plan.settings.history_start).unwrap_or(Date {
+    let start = Date::parse(&plan.settings.history_start.to_string()).unwrap_or(Date {
         year: 2000,
         month: 1,
         day: 1,
@@ -281,10 +283,11 @@ pub fn emit(plan: &Plan, sql: &SqlBundle, options: &AslOptions) -> (StateMachine
         inline
     };
 
+    let history_start = plan.settings.history_start.to_string();
     let input = MachineInput {
         kpi_names: plan.kpis.iter().map(|k| k.name.as_str()).collect(),
         max_days,
-        history_start: &plan.settings.history_start,
+        history_start: &history_start,
         zone: &zone,
         concurrency: plan.settings.concurrency.max(1),
         mode: if distributed {

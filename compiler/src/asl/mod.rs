@@ -135,10 +135,17 @@ pub fn emit_asl_with(
 
 /// Every Athena Task state, in definition order, with the statement it runs and where the
 /// KPI, the query text, the day and the attempt are in its input.
-pub fn task_bindings(machine: &StateMachine) -> Vec<TaskBinding> {
+pub fn task_bindings(machine: &StateMachine) -> Vec<kpi_contract::manifest::TaskBinding> {
     let mut out = Vec::new();
     collect_bindings(&machine.definition.states, "", &mut out);
-    out
+    out.into_iter()
+        .map(|b| kpi_contract::manifest::TaskBinding {
+            state: b.state,
+            statement: b.statement,
+            phase: b.phase,
+            kpis: b.kpis,
+        })
+        .collect()
 }
 
 fn collect_bindings(states: &States, phase: &str, out: &mut Vec<TaskBinding>) {

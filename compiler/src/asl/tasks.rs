@@ -5,7 +5,8 @@
 //! validated `$.day` and `$.attempt`. So a KPI costs the definition its SQL and little else.
 
 use super::types::{Binding, Catcher, Jitter, Pass, Retrier, Task, Transition};
-use crate::sql::{Param, Segment, SqlText, Statement};
+use kpi_contract::manifest::Statement;
+use kpi_contract::{Param, Segment, SqlText};
 use serde_json::{Value, json};
 
 pub const ATHENA_SYNC: &str = "arn:aws:states:::athena:startQueryExecution.sync";
@@ -75,7 +76,7 @@ pub fn unescape_template(template: &str) -> Vec<Option<String>> {
 
 fn param_path(p: Param) -> &'static str {
     match p {
-        Param::Day => DAY_PATH,
+        Param::FirstDay | Param::LastDay => DAY_PATH,
         // The lake exists only locally; Athena statements never contain it.
         Param::Attempt | Param::Lake => ATTEMPT_PATH,
     }
@@ -93,7 +94,7 @@ pub fn format_expression(sql: &SqlText) -> String {
     let mut args = Vec::new();
     for segment in &sql.segments {
         match segment {
-            Segment::Text(t) => {
+            Segment::Text { text: t } => {
                 for (i, piece) in t.split('\\').enumerate() {
                     if i > 0 {
                         template.push_str("{}");
@@ -102,7 +103,7 @@ pub fn format_expression(sql: &SqlText) -> String {
                     template.push_str(&escape_intrinsic(piece));
                 }
             }
-            Segment::Param(p) => {
+            Segment::Param { param: p } => {
                 template.push_str("{}");
                 args.push(param_path(*p));
             }
@@ -229,11 +230,8 @@ mod tests {
 
     #[test]
     fn escaping_round_trips_with_placeholders() {
-        let sql = SqlText::from_marked(&format!(
-            "SELECT '{{x}}' AS a, 'it''s \\ {}' AS b",
-            crate::sql::Param::Day.name()
-        ));
-        let text = sql.render(|p| p.name().into());
+        let sql = SqlText::text("SELECT '{x}' AS a, 'it''s \\ first_day' AS b");
+        let text = sql.render_with(|p| p.name().into());
         let escaped = escape_intrinsic(&text);
         assert_eq!(
             unescape_template(&escaped),

@@ -19,7 +19,7 @@ pub struct SqlBundle {
 #[derive(Clone, Debug, Serialize)]
 pub struct KpiSql {
     pub kpi: String,
-    pub statements: Vec<Statement>,
+    pub statements: Vec<kpi_contract::manifest::Statement>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -282,7 +282,44 @@ fn kpi_sql(plan: &Plan, kpi: &KpiPlan, env: &Environment<'_>) -> KpiSql {
     });
     KpiSql {
         kpi: kpi.name.clone(),
-        statements,
+        statements: statements
+            .iter()
+            .filter(|s| s.role != StatementRole::Publish)
+            .map(to_contract)
+            .collect(),
+    }
+}
+
+/// The statement as the manifest carries it: the day is the chunk's first (and only) day.
+fn to_contract(s: &Statement) -> kpi_contract::manifest::Statement {
+    use kpi_contract::manifest::{LocalAction as Local, Role};
+    let text = |t: &SqlText| {
+        let mut out = kpi_contract::SqlText::default();
+        for segment in &t.segments {
+            match segment {
+                super::params::Segment::Text(x) => out.push_text(x),
+                super::params::Segment::Param(p) => out.push_param(match p {
+                    super::params::Param::Day => kpi_contract::Param::FirstDay,
+                    super::params::Param::Attempt => kpi_contract::Param::Attempt,
+                    super::params::Param::Lake => kpi_contract::Param::Lake,
+                }),
+            }
+        }
+        out
+    };
+    kpi_contract::manifest::Statement {
+        name: s.name.clone(),
+        role: match s.role {
+            StatementRole::Setup | StatementRole::Publish => Role::Setup,
+            StatementRole::Write => Role::Write,
+            StatementRole::Check => Role::Check,
+        },
+        athena: text(&s.athena),
+        local: match &s.local {
+            LocalAction::Sql { sql } => Local::Sql { sql: text(sql) },
+            LocalAction::CreateTable if s.name == "01_create_table" => Local::RegisterTable,
+            LocalAction::CreateTable | LocalAction::SwitchPartition => Local::Nothing,
+        },
     }
 }
 
@@ -443,9 +480,10 @@ fn checks(kpi: &KpiPlan, env: &Environment<'_>, d: &dyn Dialect, attempt: &str) 
             }
         };
         let label = kpi
-            .check_labels
+            .query
+            .checks
             .get(i)
-            .cloned()
+            .map(|c| c.label.clone())
             .unwrap_or_else(|| column.clone());
         let what = match check {
             Check::Row { .. } => "rows",

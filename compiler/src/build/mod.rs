@@ -1,6 +1,10 @@
 //! Build: a checked project → every artifact `kpi build` writes, as relative path → text.
 //! Pure: the CLI writes the files.
 
+mod manifest;
+
+pub use manifest::{hive_type, manifest};
+
 use crate::catalog::Catalog;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Check, Program};
@@ -8,8 +12,8 @@ use crate::lower::Migration;
 use crate::lower::{Plan, lower};
 use crate::project::Project;
 use crate::span::Sources;
-use crate::sql::{LocalAction, SqlBundle, emit_sql};
-use serde::Serialize;
+use crate::sql::{SqlBundle, emit_sql};
+use kpi_contract::manifest::LocalAction;
 use std::collections::BTreeMap;
 
 /// The state machine's file name, as the SAM template's `DefinitionUri` names it.
@@ -94,64 +98,7 @@ pub fn build(
     let bindings = crate::asl::task_bindings(&machine);
     files.insert(
         "manifest.json".into(),
-        manifest_json(&plan, &sql, &bindings),
+        manifest::manifest(&plan, &sql, &bindings).to_json(),
     );
     (Artifacts { plan, sql, files }, diagnostics)
-}
-
-#[derive(Serialize)]
-struct Manifest<'a> {
-    generated_by: &'static str,
-    project: &'a crate::lower::Settings,
-    sources: &'a [crate::lower::SourcePlan],
-    kpis: Vec<ManifestKpi<'a>>,
-    /// Every Athena Task state of the state machine → the statement kind it runs, shared by
-    /// the KPIs listed: the KPI of a run is the item's, at `kpi_path` in the state input, and
-    /// the query text at `query_path`.
-    states: &'a [crate::asl::TaskBinding],
-}
-
-#[derive(Serialize)]
-struct ManifestKpi<'a> {
-    name: &'a str,
-    fingerprint: &'a str,
-    level: usize,
-    upstream: &'a [String],
-    reads: &'a [crate::lower::Read],
-    location: &'a str,
-    attempts_location: &'a str,
-    columns: &'a [crate::ir::Column],
-    statements: &'a [crate::sql::Statement],
-}
-
-fn manifest_json(plan: &Plan, sql: &SqlBundle, states: &[crate::asl::TaskBinding]) -> String {
-    let kpis = plan
-        .kpis
-        .iter()
-        .map(|k| ManifestKpi {
-            name: &k.name,
-            fingerprint: &k.fingerprint,
-            level: k.level,
-            upstream: &k.upstream,
-            reads: &k.reads,
-            location: &k.location,
-            attempts_location: &k.attempts_location,
-            columns: &k.columns,
-            statements: sql
-                .kpis
-                .iter()
-                .find(|s| s.kpi == k.name)
-                .map_or(&[], |s| s.statements.as_slice()),
-        })
-        .collect();
-    let manifest = Manifest {
-        generated_by: "kpi — do not edit",
-        project: &plan.settings,
-        sources: &plan.sources,
-        kpis,
-        states,
-    };
-    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_else(|_| "{}".into());
-    text.push('\n');
-    text
 }
