@@ -6,6 +6,7 @@
 
 use crate::load::{self, LoadError};
 use kpi_compiler::build::STATE_MACHINE_FILE;
+use kpi_contract::{Day, DayRange};
 use kpi_runtime::manifest::Manifest;
 use kpi_runtime::run::{Progress, RunOptions, run as run_locally};
 use std::io::IsTerminal;
@@ -44,6 +45,9 @@ pub struct Args {
     /// Wait for another run on the same lake to finish instead of refusing.
     #[arg(long)]
     pub wait: bool,
+    /// Print what would be computed and what it would cost on Athena, without running.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Also write a self-contained HTML report with a timeline of every query.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
@@ -89,6 +93,15 @@ pub fn run(args: Args) -> Result<ExitCode, LoadError> {
         }),
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
+    if args.dry_run {
+        return match kpi_runtime::run::dry_run(&manifest, &lake, &options) {
+            Ok(d) => {
+                print!("{}", dry_run_text(&d));
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => usage(e),
+        };
+    }
     let bar = Bar::new(std::io::stderr().is_terminal());
     let progress = |p: Progress<'_>| bar.update(p);
     let report = match run_locally(&machine, &manifest, &lake, &options, &progress) {
@@ -134,10 +147,10 @@ pub fn lake_dir(project: &Path, lake: Option<PathBuf>) -> Result<PathBuf, String
 }
 
 /// The days asked for: `--day`, `--from`/`--to`, or by default every day from the project's
-/// `history_start` to the newest partition of its sources in the lake.
-fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<String>, String> {
-    use kpi_runtime::athena::{day_number, day_text};
-    let parse = |d: &str| day_number(d).ok_or_else(|| format!("`{d}` is not a day YYYY-MM-DD"));
+/// `history_start` to the newest day every day-partitioned source of the lake has.
+fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<Day>, String> {
+    let parse = |d: &str| Day::parse(d).ok_or_else(|| format!("`{d}` is not a day YYYY-MM-DD"));
+    let start = manifest.project.history_start;
     let (from, to) = match (&args.day, &args.from, &args.to) {
         (Some(d), None, None) => (parse(d)?, parse(d)?),
         (Some(_), _, _) => return Err("give either --day or --from/--to, not both".into()),
@@ -147,9 +160,9 @@ fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<String>, St
             newest_day(manifest, lake)
                 .ok_or("--from needs --to: the lake has no source partitions")?,
         ),
-        (None, None, Some(t)) => (parse(&manifest.project.history_start)?, parse(t)?),
+        (None, None, Some(t)) => (start, parse(t)?),
         (None, None, None) => (
-            parse(&manifest.project.history_start)?,
+            start,
             newest_day(manifest, lake).ok_or_else(|| {
                 format!(
                     "the lake {} has no source partitions; pass --day or --from/--to",
@@ -158,35 +171,72 @@ fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<String>, St
             })?,
         ),
     };
-    if from > to {
-        return Err(format!(
-            "--from {} is after --to {}",
-            day_text(from),
-            day_text(to)
-        ));
-    }
-    Ok((from..=to).map(day_text).collect())
+    let range =
+        DayRange::new(from, to).ok_or_else(|| format!("--from {from} is after --to {to}"))?;
+    Ok(range.days().collect())
 }
 
-/// The newest day any day-partitioned source has in the lake.
-fn newest_day(manifest: &Manifest, lake: &Path) -> Option<i64> {
-    use kpi_runtime::athena::day_number;
+/// The newest day every day-partitioned source has in the lake.
+fn newest_day(manifest: &Manifest, lake: &Path) -> Option<Day> {
     let root = kpi_runtime::lake::Lake::open(lake).ok()?;
     manifest
         .sources
         .iter()
         .filter_map(|s| {
             let prefix = format!("{}=", s.partition.as_deref()?);
-            std::fs::read_dir(root.path_of(s.location.as_deref()?))
+            std::fs::read_dir(root.path_of(s.location.as_deref()?).ok()?)
                 .ok()?
                 .flatten()
                 .filter_map(|e| {
                     let name = e.file_name().to_string_lossy().to_string();
-                    day_number(name.strip_prefix(&prefix)?)
+                    Day::parse(name.strip_prefix(&prefix)?)
                 })
                 .max()
         })
         .min()
+}
+
+/// The plan and the Athena estimate of a dry run.
+fn dry_run_text(d: &kpi_runtime::run::DryRun) -> String {
+    use kpi_runtime::cost::bytes_text;
+    let mut out = format!(
+        "{} KPI-days due in {} execution(s), {} up to date, {} waiting for inputs.\n",
+        d.plan.kpi_days(),
+        d.plan.executions.len(),
+        d.plan.up_to_date,
+        d.plan.waiting.len()
+    );
+    let width = d
+        .kpis
+        .iter()
+        .map(|(k, _, _)| k.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    out.push_str(&format!(
+        "{:width$}  {:>6}  {:>7}  {:>9}  {:>9}\n",
+        "KPI", "chunks", "queries", "scans", "Athena $"
+    ));
+    for (kpi, chunks, e) in &d.kpis {
+        out.push_str(&format!(
+            "{kpi:width$}  {chunks:>6}  {:>7}  {:>9}  {:>9.4}\n",
+            e.queries,
+            bytes_text(e.bytes),
+            e.dollars
+        ));
+    }
+    let t = d.total();
+    out.push_str(&format!(
+        "On Athena: {} DML queries scanning at most {} ({} billed): ${:.4}.\n",
+        t.queries,
+        bytes_text(t.bytes),
+        bytes_text(t.billed_bytes),
+        t.dollars
+    ));
+    for w in d.plan.waiting.iter().take(20) {
+        out.push_str(&format!("waiting: {} {}: {}\n", w.kpi, w.day, w.why));
+    }
+    out
 }
 
 /// A progress line on a terminal: KPI-days done of those planned.

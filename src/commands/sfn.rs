@@ -12,7 +12,7 @@
 use crate::load::LoadError;
 use kpi_asl::{self as asl, Options, RealClock, Status};
 use kpi_runtime::manifest::Manifest;
-use kpi_runtime::run::with_local_athena as run_with_local_athena;
+use kpi_runtime::run::with_local_aws;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -82,12 +82,20 @@ pub fn run(
         };
         let lake = lake.unwrap_or_else(|| PathBuf::from("lake"));
         let command = format!("kpi sfn run {}", definition.display());
-        let outcome = run_with_local_athena(&manifest, &lake, &command, |athena| {
+        // Every execution has its own name (Step Functions requires it), so its attempts
+        // write fresh prefixes and never touch what an earlier one published.
+        let execution = format!(
+            "kpi-sfn-{}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
+            std::process::id()
+        );
+        let outcome = with_local_aws(&manifest, &lake, &command, |aws| {
             asl::execute(
                 &machine,
                 input,
                 &Options {
-                    tasks: Some(athena),
+                    tasks: Some(aws),
+                    execution_name: &execution,
                     ..opts
                 },
             )

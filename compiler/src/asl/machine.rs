@@ -173,15 +173,6 @@ fn statement_checks(
                     sync,
                 ));
             }
-            // Each write selects `dt` and `attempt` as constants: one partition per statement.
-            if s.role == StatementRole::Write {
-                let text = s.athena.display();
-                let one_day = text.contains("'{first_day}' AS \"dt\"")
-                    && text.contains("'{attempt}' AS \"attempt\"");
-                if !one_day {
-                    diagnostics.push(limits::too_many_partitions(&kpi.name, &s.name));
-                }
-            }
         }
     }
     for phase in phases {

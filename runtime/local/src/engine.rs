@@ -3,9 +3,9 @@
 //! table is a view over the partitions the local catalog points at.
 
 use super::lake::{Lake, LocalCatalog};
-use super::manifest::{Column, Kpi, Manifest, Source};
 use duckdb::Connection;
-use serde_json::Value;
+use kpi_contract::hive::{Column, HiveType};
+use kpi_contract::manifest::{Kpi, Manifest, Source, SourceFormat};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -56,51 +56,30 @@ pub fn literal(text: &str) -> String {
 }
 
 /// The DuckDB type of a catalog type.
-pub fn duckdb_type(ty: &Value) -> Result<String, EngineError> {
-    let name = ty["type"].as_str().unwrap_or("");
-    Ok(match name {
-        "boolean" => "BOOLEAN".into(),
-        "tiny_int" => "TINYINT".into(),
-        "small_int" => "SMALLINT".into(),
-        "int" => "INTEGER".into(),
-        "big_int" => "BIGINT".into(),
-        "float" => "FLOAT".into(),
-        "double" => "DOUBLE".into(),
-        "decimal" => format!(
-            "DECIMAL({}, {})",
-            ty["precision"].as_u64().unwrap_or(10),
-            ty["scale"].as_u64().unwrap_or(0)
-        ),
-        "string" | "varchar" | "char" => "VARCHAR".into(),
-        "date" => "DATE".into(),
-        "timestamp" => "TIMESTAMP".into(),
-        "binary" => "BLOB".into(),
-        "array" => format!("{}[]", duckdb_type(&ty["element"])?),
-        "map" => format!(
-            "MAP({}, {})",
-            duckdb_type(&ty["key"])?,
-            duckdb_type(&ty["value"])?
-        ),
-        "struct" => {
-            let fields = ty["fields"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default()
+pub fn duckdb_type(ty: &HiveType) -> Result<String, EngineError> {
+    Ok(match ty {
+        HiveType::Boolean => "BOOLEAN".into(),
+        HiveType::TinyInt => "TINYINT".into(),
+        HiveType::SmallInt => "SMALLINT".into(),
+        HiveType::Int => "INTEGER".into(),
+        HiveType::BigInt => "BIGINT".into(),
+        HiveType::Float => "FLOAT".into(),
+        HiveType::Double => "DOUBLE".into(),
+        HiveType::Decimal { precision, scale } => format!("DECIMAL({precision}, {scale})"),
+        HiveType::String | HiveType::Varchar { .. } | HiveType::Char { .. } => "VARCHAR".into(),
+        HiveType::Date => "DATE".into(),
+        HiveType::Timestamp => "TIMESTAMP".into(),
+        HiveType::Binary => "BLOB".into(),
+        HiveType::Array { element } => format!("{}[]", duckdb_type(element)?),
+        HiveType::Map { key, value } => {
+            format!("MAP({}, {})", duckdb_type(key)?, duckdb_type(value)?)
+        }
+        HiveType::Struct { fields } => {
+            let fields = fields
                 .iter()
-                .map(|f| {
-                    Ok(format!(
-                        "{} {}",
-                        ident(f["name"].as_str().unwrap_or("")),
-                        duckdb_type(&f["type"])?
-                    ))
-                })
+                .map(|f| Ok(format!("{} {}", ident(&f.name), duckdb_type(&f.ty)?)))
                 .collect::<Result<Vec<_>, EngineError>>()?;
             format!("STRUCT({})", fields.join(", "))
-        }
-        other => {
-            return Err(EngineError(format!(
-                "the catalog type `{other}` has no local equivalent"
-            )));
         }
     })
 }
@@ -114,12 +93,12 @@ pub enum FileFormat {
 }
 
 pub fn file_format(source: &Source) -> Result<FileFormat, EngineError> {
-    match source.format.as_str() {
-        Some("json") => Ok(FileFormat::Json),
-        Some("parquet") => Ok(FileFormat::Parquet),
-        _ => Err(EngineError(format!(
-            "source `{}` ({}.{}) is stored as {}; the local engine reads JSON lines and Parquet",
-            source.name, source.database, source.table, source.format
+    match &source.format {
+        SourceFormat::Json => Ok(FileFormat::Json),
+        SourceFormat::Parquet => Ok(FileFormat::Parquet),
+        SourceFormat::Other(serde) => Err(EngineError(format!(
+            "source `{}` ({}.{}) is stored as {serde}; the local engine reads JSON lines and Parquet",
+            source.name, source.database, source.table
         ))),
     }
 }
@@ -230,7 +209,11 @@ impl Engine {
     /// An in-memory database with a view per source of the manifest, over the lake's files.
     pub fn open(lake: &Lake, manifest: &Manifest) -> Result<Engine, EngineError> {
         let conn = Connection::open_in_memory()?;
-        let lake_text = lake.root_text().map_err(|e| EngineError(e.0))?;
+        let lake_text = lake
+            .sql_root()
+            .map_err(|e| EngineError(e.0))?
+            .as_str()
+            .to_string();
         let mut schemas = BTreeSet::new();
         schemas.insert(manifest.project.database.clone());
         for s in &manifest.sources {
@@ -266,7 +249,7 @@ impl Engine {
                 source.name
             ))
         })?;
-        let root = lake.path_of(location);
+        let root = lake.path_of(location).map_err(|e| EngineError(e.0))?;
         let partition = source.partition.as_deref();
         let mut files = Vec::new();
         match partition {
@@ -469,7 +452,9 @@ impl Engine {
         (staged, unstaged)
     }
 
-    /// (Re)defines a KPI's table as the partitions the local catalog points at.
+    /// (Re)defines a KPI's table as the partitions the local catalog points at. Each
+    /// partition's files carry its `dt`; a partition whose files are not those it was
+    /// published with is left out (the next run recomputes it).
     pub fn refresh_kpi_view(
         &self,
         lake: &Lake,
@@ -479,21 +464,26 @@ impl Engine {
         let mut files = Vec::new();
         if let Some(table) = catalog.table(&self.database, &kpi.name) {
             for p in table.partitions.values() {
-                for f in data_files(&lake.path_of(&p.location)) {
-                    files.push(f.to_string_lossy().to_string());
+                if lake.verify(p).is_err() {
+                    continue;
+                }
+                let dir = lake.path_of(&p.location).map_err(|e| EngineError(e.0))?;
+                for f in &p.files {
+                    files.push(dir.join(&f.name).to_string_lossy().to_string());
                 }
             }
         }
         let mut columns = kpi.columns.clone();
         columns.push(Column {
             name: "dt".into(),
-            ty: serde_json::json!({"type": "string"}),
+            ty: HiveType::String,
+            doc: None,
         });
         let body = if files.is_empty() {
             empty_select(&columns, Some("dt"))?
         } else {
             format!(
-                "SELECT {} FROM read_parquet({}, union_by_name = true, hive_partitioning = true, hive_types = {{'dt': 'VARCHAR', 'attempt': 'VARCHAR'}})",
+                "SELECT {} FROM read_parquet({}, union_by_name = true)",
                 typed_select(&columns, Some("dt"))?,
                 file_list(&files)
             )
