@@ -242,7 +242,7 @@ fn direct(
         let mut columns: Vec<String> = kpi.columns.iter().map(|c| ident(&c.name)).collect();
         columns.push("\"dt\"".into());
         conn.execute_batch(&format!(
-            "CREATE OR REPLACE VIEW {}.{} AS SELECT {} FROM read_parquet({});",
+            "CREATE OR REPLACE VIEW {}.{} AS SELECT {} FROM read_parquet({}, hive_partitioning = false);",
             ident(&manifest.project.database),
             ident(&kpi.name),
             columns.join(", "),

@@ -483,7 +483,7 @@ impl Engine {
             empty_select(&columns, Some("dt"))?
         } else {
             format!(
-                "SELECT {} FROM read_parquet({}, union_by_name = true)",
+                "SELECT {} FROM read_parquet({}, union_by_name = true, hive_partitioning = false)",
                 typed_select(&columns, Some("dt"))?,
                 file_list(&files)
             )
