@@ -186,7 +186,10 @@ fn write_lake(lake: &std::path::Path, members: &[Member], events: &[Event]) {
             .unwrap();
         }
         drop(app);
-        let dir = lake.join(format!("engagement-lake/master/members/dt={}", day_text(day)));
+        let dir = lake.join(format!(
+            "engagement-lake/master/members/dt={}",
+            day_text(day)
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         conn.execute_batch(&format!(
             "COPY members TO '{}' (FORMAT parquet)",
@@ -196,7 +199,10 @@ fn write_lake(lake: &std::path::Path, members: &[Member], events: &[Event]) {
     }
     // The snapshots the project declares but no KPI here reads: one empty day each.
     for table in ["departments", "companies"] {
-        std::fs::create_dir_all(lake.join(format!("engagement-lake/master/{table}/dt={}", day_text(0)))).unwrap();
+        std::fs::create_dir_all(
+            lake.join(format!("engagement-lake/master/{table}/dt={}", day_text(0))),
+        )
+        .unwrap();
     }
 }
 
@@ -762,7 +768,11 @@ fn generated_duckdb_sql_computes_the_kpis_that_plain_rust_computes() {
     assert!(compared > 500, "only {compared} values compared");
     for kpi in &manifest.kpis {
         let n = consulted.borrow().get(&kpi.name).copied().unwrap_or(0);
-        assert!(n >= 40, "{}: only {n} rows compared with plain Rust", kpi.name);
+        assert!(
+            n >= 40,
+            "{}: only {n} rows compared with plain Rust",
+            kpi.name
+        );
     }
     athena_translated_by_sqlglot_gives_the_same_rows(engine.connection(), &manifest, &results);
 }
@@ -781,7 +791,8 @@ fn athena_translated_by_sqlglot_gives_the_same_rows(
 ) {
     let run = root().join("scripts/validate/run");
     assert!(
-        root().join(".tools/stamp").exists() || std::env::var("KPI_ALLOW_SKIP").is_ok_and(|v| v == "1"),
+        root().join(".tools/stamp").exists()
+            || std::env::var("KPI_ALLOW_SKIP").is_ok_and(|v| v == "1"),
         "sqlglot is not installed: run scripts/setup-validators (or set KPI_ALLOW_SKIP=1 to skip)"
     );
     if !root().join(".tools/stamp").exists() {
@@ -793,7 +804,11 @@ fn athena_translated_by_sqlglot_gives_the_same_rows(
     let attempt = Attempt::new("a1").unwrap();
     let mut queries = Vec::new();
     for kpi in &manifest.kpis {
-        let write = kpi.statements.iter().find(|s| s.role == Role::Write).unwrap();
+        let write = kpi
+            .statements
+            .iter()
+            .find(|s| s.role == Role::Write)
+            .unwrap();
         let sql = write.athena.render(&Values {
             days: chunk,
             attempt: &attempt,
@@ -815,7 +830,11 @@ fn athena_translated_by_sqlglot_gives_the_same_rows(
         .args(queries.iter().map(|q| &q.1))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut untranslated = Vec::new();
     let mut rows_compared = 0;
     for (kpi, path, columns) in &queries {
@@ -836,11 +855,17 @@ fn athena_translated_by_sqlglot_gives_the_same_rows(
         let mut athena: BTreeMap<String, Vec<Row>> = BTreeMap::new();
         while let Some(row) = rows.next().unwrap() {
             let dt: String = row.get(0).unwrap();
-            athena.entry(dt).or_default().push(named_row(row, columns, 1));
+            athena
+                .entry(dt)
+                .or_default()
+                .push(named_row(row, columns, 1));
         }
         for d in chunk.days() {
             let dt = d.to_string();
-            let mut local = results.get(&(kpi.clone(), dt.clone())).cloned().unwrap_or_default();
+            let mut local = results
+                .get(&(kpi.clone(), dt.clone()))
+                .cloned()
+                .unwrap_or_default();
             let mut theirs = athena.remove(&dt).unwrap_or_default();
             local.sort();
             theirs.sort();
@@ -852,17 +877,28 @@ fn athena_translated_by_sqlglot_gives_the_same_rows(
                             .parse::<f64>()
                             .ok()
                             .zip(l[c].parse::<f64>().ok())
-                            .is_some_and(|(x, y)| (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0));
-                    assert!(same, "{kpi} {dt} column {c}: athena {} vs duckdb {}", a[c], l[c]);
+                            .is_some_and(|(x, y)| {
+                                (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0)
+                            });
+                    assert!(
+                        same,
+                        "{kpi} {dt} column {c}: athena {} vs duckdb {}",
+                        a[c], l[c]
+                    );
                 }
                 rows_compared += 1;
             }
         }
-        assert!(athena.is_empty(), "{kpi}: rows for days outside the chunk: {:?}", athena.keys());
+        assert!(
+            athena.is_empty(),
+            "{kpi}: rows for days outside the chunk: {:?}",
+            athena.keys()
+        );
     }
     let expected: Vec<&str> = UNTRANSLATABLE.iter().map(|(k, _)| *k).collect();
     assert_eq!(
-        untranslated, expected,
+        untranslated,
+        expected,
         "the KPIs sqlglot did not translate changed:\n{}",
         String::from_utf8_lossy(&out.stdout)
     );

@@ -220,7 +220,11 @@ impl Dialect for DuckDb {
 
     fn read_files(&self) -> Shape {
         // The files hold their partition columns: the path's `key=value` parts are not read.
-        &[Text("read_parquet("), Arg(0), Text(", hive_partitioning = false)")]
+        &[
+            Text("read_parquet("),
+            Arg(0),
+            Text(", hive_partitioning = false)"),
+        ]
     }
 
     fn cast_type(&self, ty: &Type) -> String {
