@@ -5,6 +5,7 @@
 //! - `engine`: the DuckDB database: views over the sources and the published KPI partitions.
 //! - `reads`: what DuckDB read for each query, from its own file system log.
 //! - `inputs`: the source files a KPI-day reads, their digest, missing partitions.
+//! - `health`: whether those files are whole.
 //! - `tasks`: the Task handler: Athena and Glue as the state machine calls them.
 //! - `plan`: which KPI-days are due, in which executions.
 //! - `cost`: what the work costs on Athena, estimated from the files it reads.
@@ -14,6 +15,7 @@
 
 pub mod cost;
 pub mod engine;
+pub mod health;
 pub mod inputs;
 pub mod lake;
 pub mod plan;

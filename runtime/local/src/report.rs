@@ -85,6 +85,35 @@ impl Report {
             && self.executions.iter().all(|e| e.status == "SUCCEEDED")
     }
 
+    /// KPI-days failed before the run (a damaged input, or an upstream day that failed so):
+    /// counted with their KPI and listed first.
+    pub fn add_failures_before_run(
+        &mut self,
+        manifest: &kpi_contract::manifest::Manifest,
+        failed: Vec<(String, Day, String)>,
+    ) {
+        for (kpi, day, error) in failed.into_iter().rev() {
+            let entry = match self.kpis.iter().position(|k| k.kpi == kpi) {
+                Some(i) => &mut self.kpis[i],
+                None => {
+                    self.kpis.push(KpiReport {
+                        kpi: kpi.clone(),
+                        level: manifest.kpi(&kpi).map_or(0, |k| k.level),
+                        ..KpiReport::default()
+                    });
+                    let last = self.kpis.len() - 1;
+                    &mut self.kpis[last]
+                }
+            };
+            entry.days += 1;
+            entry.failed += 1;
+            self.kpi_days += 1;
+            self.failures.insert(0, Failure { kpi, day, error });
+        }
+        let order = |k: &KpiReport| manifest.kpis.iter().position(|m| m.name == k.kpi);
+        self.kpis.sort_by_key(order);
+    }
+
     /// The Athena estimate of every KPI's queries together.
     pub fn estimate(&self) -> Estimate {
         self.kpis.iter().map(|k| k.estimate).sum()

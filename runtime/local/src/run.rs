@@ -3,6 +3,7 @@
 
 use crate::cost::Estimate;
 use crate::engine::Engine;
+use crate::health::Health;
 use crate::inputs;
 use crate::lake::{Lake, LocalCatalog};
 use crate::plan::{RunPlan, chunks, plan, select};
@@ -79,7 +80,7 @@ pub fn run(
         .map_err(|e| RunError(e.0))?;
     let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
     let removed = remove_orphan_attempts(&lake, manifest, &catalog);
-    let planned = plan(
+    let mut planned = plan(
         manifest,
         &catalog,
         Some(&lake),
@@ -87,11 +88,18 @@ pub fn run(
         &selected,
         options.force,
     );
+    let engine = Engine::open(&lake, manifest).map_err(|e| RunError(e.0))?;
+    // A damaged source file fails exactly the KPI-days whose windows read it (and what reads
+    // them) before anything runs; the rest of their chunks runs without them.
+    let health = Health::default();
+    let damaged_inputs = planned.leave_out(manifest, |kpi, day| {
+        let files = inputs::source_files(&lake, manifest, kpi, DayRange::one(day));
+        health.first_damaged(&engine, &files)
+    });
     progress(Progress::Planned {
         kpi_days: planned.kpi_days(),
         executions: planned.executions.len(),
     });
-    let engine = Engine::open(&lake, manifest).map_err(|e| RunError(e.0))?;
     let published: Mutex<BTreeSet<(String, Day)>> = Mutex::new(BTreeSet::new());
     let on_event = |e: Event<'_>| match e {
         Event::Published { kpi, day } => {
@@ -103,8 +111,10 @@ pub fn run(
         Event::Failed { kpi, day } => progress(Progress::Failed { kpi, day }),
     };
     let workers = options.concurrency.max(1);
-    let aws = LocalAws::new(manifest, &lake, engine, catalog, workers, &on_event)
-        .map_err(|e| RunError(e.0))?;
+    let aws = LocalAws::new(
+        manifest, &lake, engine, catalog, workers, &health, &on_event,
+    )
+    .map_err(|e| RunError(e.0))?;
     let clock = RealClock;
     let jsonata = kpi_asl::jsonata::Engine;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
@@ -136,7 +146,7 @@ pub fn run(
         });
     }
     let published = published.lock().map(|p| p.clone()).unwrap_or_default();
-    Ok(build_report(
+    let mut report = build_report(
         manifest,
         &lake,
         &planned,
@@ -145,7 +155,10 @@ pub fn run(
         executions,
         removed,
         started.elapsed().as_secs_f64(),
-    ))
+    );
+    report.add_failures_before_run(manifest, damaged_inputs);
+    report.sources = health.report(manifest);
+    Ok(report)
 }
 
 /// Runs `f` with the AWS services bound to the local engine over the lake, holding the lake's
@@ -160,8 +173,9 @@ pub fn with_local_aws<R>(
     let _lock = lake.lock(command, false).map_err(|e| RunError(e.0))?;
     let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
     let engine = Engine::open(&lake, manifest).map_err(|e| RunError(e.0))?;
-    let aws =
-        LocalAws::new(manifest, &lake, engine, catalog, 1, &|_| {}).map_err(|e| RunError(e.0))?;
+    let health = Health::default();
+    let aws = LocalAws::new(manifest, &lake, engine, catalog, 1, &health, &|_| {})
+        .map_err(|e| RunError(e.0))?;
     Ok(f(&aws))
 }
 
@@ -370,7 +384,7 @@ fn build_report(
             .collect(),
         kpis,
         failures,
-        sources: aws.source_report(),
+        sources: Vec::new(),
         executions,
         queries,
     }

@@ -54,6 +54,44 @@ impl RunPlan {
     pub fn kpi_days(&self) -> usize {
         self.due.values().map(BTreeSet::len).sum()
     }
+
+    /// Leaves out the due KPI-days `failed` finds a reason to fail before they run (a damaged
+    /// input), and the due days that read one of them; regroups the rest. Returns each left-out
+    /// KPI-day with why.
+    pub fn leave_out(
+        &mut self,
+        manifest: &Manifest,
+        failed: impl Fn(&Kpi, Day) -> Option<String>,
+    ) -> Vec<(String, Day, String)> {
+        let mut out: Vec<(String, Day, String)> = Vec::new();
+        let mut kpis: Vec<&Kpi> = manifest
+            .kpis
+            .iter()
+            .filter(|k| self.due.contains_key(&k.name))
+            .collect();
+        kpis.sort_by(|a, b| (a.level, &a.name).cmp(&(b.level, &b.name)));
+        for kpi in kpis {
+            let days: Vec<Day> = self.due[&kpi.name].iter().copied().collect();
+            for day in days {
+                let upstream = upstream_days(kpi, day)
+                    .into_iter()
+                    .find(|(u, d)| out.iter().any(|(k, x, _)| k == u && x == d));
+                let why = match upstream {
+                    Some((u, d)) => Some(format!("upstream {u} {d} failed")),
+                    None => failed(kpi, day),
+                };
+                if let Some(why) = why {
+                    if let Some(set) = self.due.get_mut(&kpi.name) {
+                        set.remove(&day);
+                    }
+                    out.push((kpi.name.clone(), day, why));
+                }
+            }
+        }
+        self.due.retain(|_, days| !days.is_empty());
+        self.executions = group(manifest, &self.due);
+        out
+    }
 }
 
 /// The KPIs asked for: `name` brings what it reads (it cannot be computed without it);

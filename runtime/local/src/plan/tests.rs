@@ -198,7 +198,10 @@ fn executions_are_cut_by_span_not_by_count() {
         assert!(span <= 366, "{span}");
     }
     let sizes: Vec<usize> = p.executions.iter().map(|e| e.days.len()).collect();
-    assert_eq!(sizes, [365, 366, 68]);
+    // a and b skip the computed day; c and d read a on the day before, which is due.
+    assert_eq!(sizes, [365, 366, 68, 366, 366, 68]);
+    assert_eq!(p.executions[0].kpis, ["a", "b"]);
+    assert_eq!(p.executions[3].kpis, ["c", "d"]);
     // A shorter limit from kpi.yaml.
     let m = manifest(30);
     let p = plan(
@@ -247,4 +250,56 @@ fn chunks_are_runs_of_consecutive_days_cut_at_the_chunk_size() {
         cut.iter().map(|c| c.len()).collect::<Vec<_>>(),
         [45, 100, 100, 4]
     );
+}
+
+#[test]
+fn a_day_that_fails_before_the_run_takes_exactly_its_readers_with_it() {
+    let m = manifest(366);
+    let mut p = plan(
+        &m,
+        &LocalCatalog::default(),
+        None,
+        &days("2024-01-01", 4),
+        &all(&m),
+        false,
+    );
+    let left_out = p.leave_out(&m, |kpi, d| {
+        (kpi.name == "a" && d == day("2024-01-02")).then(|| "damaged".to_string())
+    });
+    let names: Vec<String> = left_out
+        .iter()
+        .map(|(k, d, _)| format!("{k} {d}"))
+        .collect();
+    // c reads a over 2 days: its 2nd and 3rd; d reads c on the day.
+    assert_eq!(
+        names,
+        [
+            "a 2024-01-02",
+            "c 2024-01-02",
+            "c 2024-01-03",
+            "d 2024-01-02",
+            "d 2024-01-03"
+        ]
+    );
+    assert_eq!(left_out[1].2, "upstream a 2024-01-02 failed");
+    assert_eq!(p.due["a"].len(), 3);
+    assert_eq!(p.due["b"].len(), 4);
+    assert_eq!(
+        p.due["c"],
+        BTreeSet::from([day("2024-01-01"), day("2024-01-04")])
+    );
+    // The executions hold what is left.
+    let planned: usize = p
+        .executions
+        .iter()
+        .map(|e| {
+            e.kpis
+                .iter()
+                .filter(|k| p.due[*k].iter().all(|d| e.days.contains(d)))
+                .count()
+                * 0
+                + e.days.len() * e.kpis.len()
+        })
+        .sum();
+    assert_eq!(planned, p.kpi_days());
 }

@@ -185,32 +185,15 @@ impl LocalAws<'_> {
         Ok(())
     }
 
-    /// Every source file the chunk reads must be whole: a truncated or damaged file fails
-    /// the query, naming it, as it fails the query on Athena. Each file is checked once.
+    /// Every source file the chunk reads must be whole (the planner left out the days that
+    /// read a damaged one; a file damaged since fails the whole chunk, naming it).
     fn check_inputs(&self, kpi: &Kpi, days: DayRange) -> Result<(), String> {
         let engine = self.engine.lock().map_err(|_| "the engine is poisoned")?;
-        for (source, file) in inputs::source_files(self.lake, self.manifest, kpi, days) {
-            let Ok(format) = crate::engine::file_format(source) else {
-                continue;
-            };
-            let mut checked = self.checked_files.lock().map_err(|_| "poisoned")?;
-            let (_, outcome) = checked.entry(file.clone()).or_insert_with(|| {
-                let outcome = match format {
-                    crate::engine::FileFormat::Json => match engine.known_malformed(&file) {
-                        Some(n) => Ok(n),
-                        None => crate::engine::malformed_lines(&file),
-                    },
-                    crate::engine::FileFormat::Parquet => {
-                        crate::engine::probe_file(&engine, source, &file).map(|()| 0)
-                    }
-                };
-                (source.name.clone(), outcome.map_err(|e| e.0))
-            });
-            if let Err(e) = outcome {
-                return Err(e.clone());
-            }
+        let files = inputs::source_files(self.lake, self.manifest, kpi, days);
+        match self.health.first_damaged(&engine, &files) {
+            Some(why) => Err(why),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn write(

@@ -78,8 +78,8 @@ pub struct LocalAws<'a> {
     failures: Mutex<BTreeMap<(String, Day), String>>,
     /// KPIs whose view lags behind the catalog: refreshed when a query reads them.
     stale_views: Mutex<std::collections::BTreeSet<String>>,
-    /// Source files checked so far → their malformed lines, or why they are unreadable.
-    checked_files: Mutex<BTreeMap<std::path::PathBuf, (String, Result<u64, String>)>>,
+    /// Which source files are whole, shared with the planner.
+    health: &'a crate::health::Health,
     on_event: &'a (dyn Fn(Event<'_>) + Sync),
 }
 
@@ -104,6 +104,7 @@ impl<'a> LocalAws<'a> {
         engine: Engine,
         catalog: LocalCatalog,
         workers: usize,
+        health: &'a crate::health::Health,
         on_event: &'a (dyn Fn(Event<'_>) + Sync),
     ) -> Result<LocalAws<'a>, engine::EngineError> {
         for kpi in &manifest.kpis {
@@ -132,7 +133,7 @@ impl<'a> LocalAws<'a> {
             written: Mutex::new(BTreeMap::new()),
             failures: Mutex::new(BTreeMap::new()),
             stale_views: Mutex::new(std::collections::BTreeSet::new()),
-            checked_files: Mutex::new(BTreeMap::new()),
+            health,
             on_event,
         })
     }
@@ -148,39 +149,6 @@ impl<'a> LocalAws<'a> {
     /// Why each KPI-day the services saw fail failed.
     pub fn failures(&self) -> BTreeMap<(String, Day), String> {
         self.failures.lock().map(|f| f.clone()).unwrap_or_default()
-    }
-
-    /// Per source: the files checked, their malformed lines, the unreadable ones.
-    pub fn source_report(&self) -> Vec<crate::report::SourceReport> {
-        let mut out: BTreeMap<String, crate::report::SourceReport> = BTreeMap::new();
-        if let Ok(checked) = self.checked_files.lock() {
-            for (source, outcome) in checked.values() {
-                let format = self
-                    .manifest
-                    .source(source)
-                    .and_then(|s| engine::file_format(s).ok());
-                let entry =
-                    out.entry(source.clone())
-                        .or_insert_with(|| crate::report::SourceReport {
-                            source: source.clone(),
-                            format: match format {
-                                Some(engine::FileFormat::Json) => "json",
-                                Some(engine::FileFormat::Parquet) => "parquet",
-                                None => "other",
-                            }
-                            .into(),
-                            files: 0,
-                            malformed_lines: 0,
-                            unreadable: Vec::new(),
-                        });
-                entry.files += 1;
-                match outcome {
-                    Ok(n) => entry.malformed_lines += n,
-                    Err(e) => entry.unreadable.push(e.clone()),
-                }
-            }
-        }
-        out.into_values().collect()
     }
 
     /// Forgets the engine's read log between executions (no query runs then).
