@@ -43,8 +43,7 @@ pub fn check_labels(program: &Program, sources: &Sources) -> BTreeMap<String, Ve
                         | Check::Unique { span, .. } => *span,
                     };
                     let at = sources.line_col(span.file, span.start);
-                    let clause = sources
-                        .slice(span)
+                    let clause = without_comments(sources.slice(span))
                         .split_whitespace()
                         .collect::<Vec<_>>()
                         .join(" ");
@@ -55,6 +54,32 @@ pub fn check_labels(program: &Program, sources: &Sources) -> BTreeMap<String, Ve
             (k.name.clone(), labels)
         })
         .collect()
+}
+
+/// The text without `//` comments (outside string literals and backquoted names).
+fn without_comments(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut quote: Option<char> = None;
+        let mut prev = '\0';
+        let mut cut = line.len();
+        for (i, c) in line.char_indices() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if c == '\'' || c == '`' => quote = Some(c),
+                None if c == '/' && prev == '/' => {
+                    cut = i - 1;
+                    break;
+                }
+                None => {}
+            }
+            prev = c;
+        }
+        out.push_str(&line[..cut]);
+        out.push('\n');
+    }
+    out
 }
 
 pub fn build(
@@ -101,4 +126,15 @@ pub fn build(
         manifest::manifest(&plan, &sql, &bindings).to_json(),
     );
     (Artifacts { plan, sql, files }, diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn comments_leave_labels_but_strings_keep_their_slashes() {
+        assert_eq!(
+            super::without_comments("check x > 0 // why\n  and u like 'http://%' // c"),
+            "check x > 0 \n  and u like 'http://%' \n"
+        );
+    }
 }

@@ -52,8 +52,14 @@ pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
                     vec![(
                         Expr::bin(BinOp::Gt, count.clone(), Expr::int(0)),
                         label
-                            .concat(count.cast(Type::String))
-                            .concat(Expr::str(" rows, the first "))
+                            .concat(count.clone().cast(Type::String))
+                            .concat(Expr::case(
+                                vec![(
+                                    Expr::bin(BinOp::Eq, count, Expr::int(1)),
+                                    Expr::str(" row: "),
+                                )],
+                                Some(Expr::str(" rows, the first: ")),
+                            ))
                             .concat(example),
                     )],
                     None,

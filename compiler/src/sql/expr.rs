@@ -255,6 +255,7 @@ impl Scope<'_> {
     }
 
     fn call(&self, function: &str, args: &[query::Expr]) -> Expr {
+        let maps = args.first().is_some_and(|a| a.ty.family() == Family::Map);
         let mut a: Vec<Expr> = args.iter().map(|x| self.sql(x)).collect();
         let mut arg = |i: usize| {
             if i < a.len() {
@@ -273,7 +274,29 @@ impl Scope<'_> {
                 )
             }
             "day_of_week" => Expr::call(Func::DayOfWeek, vec![arg(0)]),
+            // DuckDB's `len` takes lists only; both dialects count a map's entries the same way.
+            "cardinality" if maps => Expr::call(Func::Plain("cardinality"), vec![arg(0)]),
             "cardinality" => Expr::call(Func::Cardinality, vec![arg(0)]),
+            // Athena's concat, greatest and least are NULL when any argument is; DuckDB's skip
+            // NULL arguments. Spelt so that both mean Athena's.
+            "concat" => a
+                .into_iter()
+                .reduce(|l, r| Expr::bin(BinOp::Concat, l, r))
+                .unwrap_or(Expr::Lit(Lit::Null)),
+            "greatest" | "least" => {
+                let any_null = a
+                    .iter()
+                    .map(|x| Expr::IsNull {
+                        operand: boxed(x.clone()),
+                        negated: false,
+                    })
+                    .reduce(|l, r| Expr::bin(BinOp::Or, l, r));
+                let call = Expr::call(Func::Plain(plain_name(function)), a);
+                match any_null {
+                    Some(test) => Expr::case(vec![(test, Expr::Lit(Lit::Null))], Some(call)),
+                    None => call,
+                }
+            }
             "contains" => {
                 let (array, value) = (arg(0), arg(1));
                 Expr::call(Func::Contains, vec![array, value])
