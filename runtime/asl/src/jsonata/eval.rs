@@ -1,6 +1,7 @@
 //! The evaluator: a port of jsonata-js 2.0.6's `evaluate` for the constructs the parser accepts
 //! (paths with sequence flattening, predicates, constructors, operators, blocks, lambdas).
 
+use super::bounds::{self, MAX_EVAL_DEPTH};
 use super::builtins;
 use super::ops::{binary, object, range};
 pub(crate) use super::ops::{obj_set, to_string};
@@ -21,17 +22,33 @@ pub(crate) fn err(code: &str, message: impl Into<String>, position: usize) -> Js
 }
 
 /// Evaluates `node` against the context `input`, then normalises sequences as JSONata does:
-/// an empty one is undefined, a singleton is its item.
+/// an empty one is undefined, a singleton is its item. Every evaluation counts against the
+/// bounds: nesting depth, the deadline, and the size of what it gives.
 pub(crate) fn eval(node: &Node, input: &Option<Val>, env: &Env, cx: &Ctx) -> R {
-    let result = eval_inner(node, input, env, cx)?;
-    Ok(match result {
+    let depth = cx.depth.get();
+    if depth >= MAX_EVAL_DEPTH {
+        return Err(bounds::too_deep());
+    }
+    cx.deadline.tick()?;
+    cx.depth.set(depth + 1);
+    let result = eval_inner(node, input, env, cx);
+    cx.depth.set(depth);
+    let result = normalise(result?);
+    if let Some(v) = &result {
+        bounds::check(v)?;
+    }
+    Ok(result)
+}
+
+fn normalise(result: Option<Val>) -> Option<Val> {
+    match result {
         Some(Val::Arr(a)) if a.seq => match a.items.len() {
             0 => None,
             1 if !a.keep => Some(a.items[0].clone()),
             _ => Some(Val::Arr(a)),
         },
         other => other,
-    })
+    }
 }
 
 fn eval_inner(node: &Node, input: &Option<Val>, env: &Env, cx: &Ctx) -> R {
@@ -179,38 +196,85 @@ fn call(
     }
 }
 
-/// Calls a function value with already-evaluated arguments.
+/// Calls a function value with already-evaluated arguments. A lambda whose body ends in a
+/// call (through conditions and blocks) makes that call in a loop, not by nesting, as
+/// jsonata-js optimises tail calls: a tail-recursive function may run 10,000 steps deep.
 pub(crate) fn apply(func: &Rc<Func>, args: Vec<Option<Val>>, input: &Option<Val>, cx: &Ctx) -> R {
-    match &**func {
-        Func::Lambda {
-            def,
-            env,
-            input: captured,
-        } => {
-            let depth = cx.depth.get();
-            if depth > 2000 {
+    let mut func = func.clone();
+    let mut args = args;
+    loop {
+        let (def, env, captured) = match &*func {
+            Func::Lambda {
+                def,
+                env,
+                input: captured,
+            } => (def.clone(), env.clone(), captured.clone()),
+            Func::Builtin(name) => return builtins::call(name, args, input, cx),
+            Func::Regex(_) => {
                 return Err(err(
-                    "U1001",
-                    "Stack overflow error: check for non-terminating recursive function",
+                    "unsupported",
+                    "invoking a regular expression as a function",
                     0,
                 ));
             }
-            cx.depth.set(depth + 1);
-            let frame = Frame::child(env);
-            let mut args = args.into_iter();
-            for p in &def.params {
-                frame.bind(p, args.next().flatten());
-            }
-            let result = eval(&def.body, captured, &frame, cx);
-            cx.depth.set(depth);
-            result
+        };
+        cx.deadline.tick()?;
+        let frame = Frame::child(&env);
+        let mut given = args.into_iter();
+        for p in &def.params {
+            frame.bind(p, given.next().flatten());
         }
-        Func::Builtin(name) => builtins::call(name, args, input, cx),
-        Func::Regex(_) => Err(err(
-            "unsupported",
-            "invoking a regular expression as a function",
-            0,
-        )),
+        match tail(&def.body, &captured, &frame, cx)? {
+            Tail::Done(v) => return Ok(v),
+            Tail::Call(proc, node, next, pos) => match proc {
+                Some(Val::Func(f)) if matches!(&*f, Func::Lambda { .. }) => {
+                    func = f;
+                    args = next;
+                }
+                other => return call(other, node, next, &captured, cx, pos).map(normalise),
+            },
+        }
+    }
+}
+
+/// What a lambda body gives: a value, or the call in its tail position, still to make.
+enum Tail<'n> {
+    Done(Option<Val>),
+    Call(Option<Val>, &'n Node, Vec<Option<Val>>, usize),
+}
+
+fn tail<'n>(
+    node: &'n Node,
+    input: &Option<Val>,
+    env: &Env,
+    cx: &Ctx,
+) -> Result<Tail<'n>, JsonataError> {
+    match node {
+        Node::Call(f, args, pos) => {
+            let proc = eval(f, input, env, cx)?;
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(eval(a, input, env, cx)?);
+            }
+            Ok(Tail::Call(proc, f, vals, *pos))
+        }
+        Node::Cond(c, t, e) => {
+            if eval(c, input, env, cx)?.as_ref().is_some_and(truthy) {
+                tail(t, input, env, cx)
+            } else if let Some(e) = e {
+                tail(e, input, env, cx)
+            } else {
+                Ok(Tail::Done(None))
+            }
+        }
+        Node::Block(list) if !list.is_empty() => {
+            let frame = Frame::child(env);
+            for e in &list[..list.len() - 1] {
+                eval(e, input, &frame, cx)?;
+            }
+            tail(&list[list.len() - 1], input, &frame, cx)
+        }
+        other => eval(other, input, env, cx).map(Tail::Done),
     }
 }
 
