@@ -3,6 +3,7 @@
 
 use super::error::Failure;
 use super::intrinsic::{Arg, Call, Piece};
+use super::limits::MAX_PAYLOAD_BYTES;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
@@ -58,10 +59,35 @@ fn arity(name: &str, v: &[Value], n: std::ops::RangeInclusive<usize>) -> Result<
     }
 }
 
-fn stringify(v: &Value) -> String {
+/// An argument as `States.Format` prints it: a string as it is, a number, boolean or null as
+/// JSON, an array or object as Java prints its list or map (`{Arg1=1, Arg2=[a, b]}`), since
+/// Step Functions formats the JVM's values.
+fn java_text(v: &Value, out: &mut String) {
     match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::String(s) => out.push_str(s),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                java_text(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push('=');
+                java_text(x, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 
@@ -94,20 +120,36 @@ fn format(args: Vec<Ev>) -> Result<Value, Failure> {
     for p in pieces {
         match p {
             Piece::Text(t) => out.push_str(&t),
-            Piece::Hole => out.push_str(&vals.next().map(stringify).unwrap_or_default()),
+            Piece::Hole => {
+                if let Some(v) = vals.next() {
+                    java_text(v, &mut out);
+                }
+            }
+        }
+        if out.len() > MAX_PAYLOAD_BYTES {
+            return Err(Failure::result_too_large());
         }
     }
     Ok(Value::String(out))
 }
 
+/// The bounds of a 64-bit integer as floats: `f as i64` would saturate silently past them.
+const I64_LOW: f64 = -9_223_372_036_854_775_808.0;
+const I64_HIGH: f64 = 9_223_372_036_854_775_808.0;
+
+/// A whole number as a 64-bit integer (a Java long); anything else, or anything outside that
+/// range, is an intrinsic failure, never a saturated or wrapped value.
 fn int(v: &Value, what: &str) -> Result<i64, Failure> {
+    let whole = |f: f64| (I64_LOW..I64_HIGH).contains(&f) && f.fract() == 0.0;
     match v {
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Ok(i),
-            None => match n.as_f64() {
-                Some(f) if f.fract() == 0.0 => Ok(f as i64),
-                _ => fail(format!("{what} must be an integer")),
-            },
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(i),
+            (None, Some(f)) if !n.is_u64() && whole(f) => Ok(f as i64),
+            _ => fail(format!(
+                "{what} must be an integer between {} and {}",
+                i64::MIN,
+                i64::MAX
+            )),
         },
         _ => fail(format!("{what} must be an integer")),
     }
@@ -176,16 +218,22 @@ fn apply(name: &str, v: &[Value]) -> Result<Value, Failure> {
             if s == 0 {
                 return fail("the step must not be 0");
             }
-            let mut out = Vec::new();
-            let mut i = a;
-            while (s > 0 && i <= b) || (s < 0 && i >= b) {
-                out.push(Value::from(i));
-                if out.len() > 1000 {
-                    return fail("States.ArrayRange produces at most 1000 items");
-                }
-                i += s;
+            // Counted in 128 bits before anything is allocated: no step can wrap around.
+            let (a, b, s) = (i128::from(a), i128::from(b), i128::from(s));
+            let count = if (s > 0 && a <= b) || (s < 0 && a >= b) {
+                (b - a) / s + 1
+            } else {
+                0
+            };
+            if count > 1000 {
+                return fail("States.ArrayRange produces at most 1000 items");
             }
-            Ok(Value::Array(out))
+            Ok(Value::Array(
+                (0..count)
+                    .filter_map(|k| i64::try_from(a + k * s).ok())
+                    .map(Value::from)
+                    .collect(),
+            ))
         }
         "States.ArrayGetItem" => {
             arity(name, v, 2..=2)?;
@@ -208,9 +256,13 @@ fn apply(name: &str, v: &[Value]) -> Result<Value, Failure> {
         }
         "States.ArrayUnique" => {
             arity(name, v, 1..=1)?;
+            // Hashed first, so 100,000 items take 100,000 steps, not 10^10.
+            let mut seen: std::collections::HashMap<u64, Vec<usize>> = Default::default();
             let mut out: Vec<Value> = Vec::new();
             for x in array(&v[0], name)? {
-                if !out.contains(x) {
+                let same = seen.entry(value_hash(x)).or_default();
+                if !same.iter().any(|&i| out[i] == *x) {
+                    same.push(out.len());
                     out.push(x.clone());
                 }
             }
@@ -271,13 +323,29 @@ fn apply(name: &str, v: &[Value]) -> Result<Value, Failure> {
         }
         "States.MathAdd" => {
             arity(name, v, 2..=2)?;
+            // A fraction rounds half up, as Java's Math.round does (the corpus pins -1.5 to -1
+            // and 2.5 to 3); the operands and the sum must fit a Java long. The corpus has no
+            // case past that range and AWS documents none: a sum that does not fit fails
+            // rather than wrapping into a wrong number, and so does an operand that does not.
             let num = |x: &Value| -> Result<i64, Failure> {
-                match x.as_f64() {
-                    Some(f) if x.is_number() => Ok((f + 0.5).floor() as i64),
+                match x {
+                    Value::Number(n) if n.is_f64() => {
+                        let r = (n.as_f64().unwrap_or(f64::NAN) + 0.5).floor();
+                        int(&serde_json::json!(r), name)
+                    }
+                    Value::Number(_) => int(x, name),
                     _ => fail(format!("{name} takes numbers")),
                 }
             };
-            Ok(Value::from(num(&v[0])? + num(&v[1])?))
+            let (a, b) = (num(&v[0])?, num(&v[1])?);
+            a.checked_add(b).map(Value::from).ok_or_else(|| {
+                Failure::new(
+                    "States.IntrinsicFailure",
+                    format!(
+                        "{name}: the sum of {a} and {b} is outside the range of a 64-bit integer"
+                    ),
+                )
+            })
         }
         "States.StringSplit" => {
             arity(name, v, 2..=2)?;
@@ -296,6 +364,35 @@ fn apply(name: &str, v: &[Value]) -> Result<Value, Failure> {
         }
         other => fail(format!("unknown intrinsic function {other}")),
     }
+}
+
+/// A hash under which equal values (objects in any key order) collide.
+fn value_hash(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match v {
+        Value::Null => 0u8.hash(&mut h),
+        Value::Bool(b) => (1u8, b).hash(&mut h),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) if !n.is_f64() => (2u8, i).hash(&mut h),
+            (_, Some(u), _) if !n.is_f64() => (3u8, u).hash(&mut h),
+            (_, _, f) => (4u8, f.filter(|f| *f != 0.0).map(f64::to_bits)).hash(&mut h),
+        },
+        Value::String(s) => (5u8, s).hash(&mut h),
+        Value::Array(a) => {
+            6u8.hash(&mut h);
+            a.iter().for_each(|x| value_hash(x).hash(&mut h));
+        }
+        Value::Object(m) => {
+            let entries = m.iter().fold(0u64, |acc, (k, x)| {
+                let mut e = std::collections::hash_map::DefaultHasher::new();
+                (k, value_hash(x)).hash(&mut e);
+                acc.wrapping_add(e.finish())
+            });
+            (7u8, entries).hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 fn limited<'a>(s: &'a str, name: &str) -> Result<&'a str, Failure> {
