@@ -4,7 +4,7 @@
 use super::definition::{MapState, ParallelState, StateMachine};
 use super::error::Failure;
 use super::history::History;
-use super::interp::{Frame, Run, history_full};
+use super::interp::{Frame, Run, history_full, map_item};
 use super::limits::{self, Measure};
 use super::template::{Scope, resolve, template};
 use serde_json::{Value, json};
@@ -175,7 +175,7 @@ impl Run<'_> {
                 Some(sel) => {
                     let mut c = ctx.clone();
                     if let Value::Object(o) = &mut c {
-                        o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
+                        o.insert("Map".into(), map_item(i, item.clone()));
                     }
                     template(
                         sel,

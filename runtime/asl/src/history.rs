@@ -91,6 +91,17 @@ pub fn text(v: &Value) -> Value {
     Value::String(v.to_string())
 }
 
+impl Budget {
+    /// `text(v)`, or null (dropped as truncated) once no more event data is kept.
+    pub fn text(&self, v: &Value) -> Value {
+        if self.data_spent() {
+            Value::Null
+        } else {
+            text(v)
+        }
+    }
+}
+
 /// What one execution's histories draw from, shared by the threads of its inline Map
 /// iterations (a distributed Map's child executions have budgets of their own): 24,999 events
 /// before the last one, and the event data kept in full.
@@ -122,13 +133,24 @@ impl Budget {
         self.exhausted.load(Ordering::SeqCst)
     }
 
+    /// Whether event data is no longer kept: then it need not even be printed.
+    pub fn data_spent(&self) -> bool {
+        self.data.load(Ordering::SeqCst) >= MAX_HISTORY_DATA_BYTES
+    }
+
     /// Takes `bytes` of event data; false once the data budget is spent.
     fn take_data(&self, bytes: usize) -> bool {
-        self.data
+        let taken = self
+            .data
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| {
                 (d + bytes <= MAX_HISTORY_DATA_BYTES).then_some(d + bytes)
             })
-            .is_ok()
+            .is_ok();
+        if !taken {
+            // Spent for good: later data is not even printed.
+            self.data.store(MAX_HISTORY_DATA_BYTES, Ordering::SeqCst);
+        }
+        taken
     }
 
     /// The details of an event, their data dropped (and marked truncated) once the budget
@@ -143,7 +165,9 @@ impl Budget {
             .filter_map(|k| m.get(*k).and_then(Value::as_str))
             .map(str::len)
             .sum();
-        if bytes > 0 && !self.take_data(bytes) {
+        // Data left unprinted (null) because the budget was spent is dropped the same way.
+        let unprinted = DATA.iter().any(|k| m.get(*k).is_some_and(Value::is_null));
+        if unprinted || (bytes > 0 && !self.take_data(bytes)) {
             for k in DATA {
                 if m.remove(k).is_some() {
                     m.insert(format!("{k}Details"), json!({"truncated": true}));

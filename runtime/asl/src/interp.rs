@@ -45,6 +45,14 @@ pub(crate) fn seconds(s: f64) -> Duration {
     Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
 }
 
+/// `$$.Map` of item `i`: `{"Item": {"Index": i, "Value": v}}`.
+pub(crate) fn map_item(i: usize, v: Value) -> Value {
+    let mut item = Map::new();
+    item.insert("Index".into(), json!(i));
+    item.insert("Value".into(), v);
+    json!({ "Item": Value::Object(item) })
+}
+
 /// The failure of an execution whose history is full.
 pub(crate) fn history_full() -> Failure {
     Failure::new(HISTORY_LIMIT_ERROR, HISTORY_LIMIT_CAUSE)
@@ -107,14 +115,15 @@ pub(crate) fn execute(machine: &StateMachine, input: Value, opts: &Options<'_>) 
             Err(f)
         }
         None => {
-            run.execution_ctx = json!({
+            let mut ctx = json!({
                 "Id": arn("execution", &format!("{}:{}", opts.state_machine_name, opts.execution_name)),
-                "Input": input,
                 "Name": opts.execution_name,
                 "RedriveCount": opts.redrive_count,
                 "RoleArn": opts.role_arn,
                 "StartTime": start,
             });
+            ctx["Input"] = input.clone();
+            run.execution_ctx = ctx;
             let mut frame = Frame::default();
             let result = run.machine(machine, input, &mut frame);
             // An event refused past 24,999 ends the execution, whatever the machine did next.
@@ -187,6 +196,11 @@ impl<'o> Run<'o> {
         }
     }
 
+    /// A payload as event data: its text, or nothing once the history keeps no more data.
+    pub(crate) fn data(&self, v: &Value) -> Value {
+        self.budget.text(v)
+    }
+
     /// Whether the history is full: the execution must stop.
     pub(crate) fn halted(&self) -> bool {
         self.budget.exhausted()
@@ -234,15 +248,18 @@ impl<'o> Run<'o> {
     }
 
     fn context(&self, state: &State, entered: &str, retry: u64, frame: &Frame) -> Value {
-        let mut c = json!({
-            "Execution": self.execution_ctx,
-            "State": {"EnteredTime": entered, "Name": state.name, "RetryCount": retry},
-            "StateMachine": self.machine_ctx,
-        });
-        if let (Some((i, v)), Value::Object(m)) = (&frame.map_item, &mut c) {
-            m.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
+        // Values are cloned in, not interpolated through json!, which would print them.
+        let mut m = Map::new();
+        m.insert("Execution".into(), self.execution_ctx.clone());
+        m.insert(
+            "State".into(),
+            json!({"EnteredTime": entered, "Name": state.name, "RetryCount": retry}),
+        );
+        m.insert("StateMachine".into(), self.machine_ctx.clone());
+        if let Some((i, v)) = &frame.map_item {
+            m.insert("Map".into(), map_item(*i, v.clone()));
         }
-        c
+        Value::Object(m)
     }
 
     /// Runs one state visit with its retriers and catchers; returns the output and next state.
@@ -258,7 +275,7 @@ impl<'o> Run<'o> {
             &format!("{ty}StateEntered"),
             Some((
                 "stateEnteredEventDetails",
-                json!({"name": state.name, "input": text(&raw)}),
+                json!({"name": state.name, "input": self.budget.text(&raw)}),
             )),
         );
         let (retriers, catchers): (&[Retrier], &[Catcher]) = match &state.kind {
@@ -346,7 +363,7 @@ impl<'o> Run<'o> {
             &format!("{ty}StateExited"),
             Some((
                 "stateExitedEventDetails",
-                json!({"name": state.name, "output": text(output)}),
+                json!({"name": state.name, "output": self.budget.text(output)}),
             )),
         );
     }

@@ -5,10 +5,10 @@
 use super::definition::*;
 use super::error::{Failure, Pending};
 use super::flow::{Items, Tolerance};
-use super::interp::seconds;
 use super::interp::{Frame, Run, Step};
+use super::interp::{map_item, seconds};
 use super::states::{shown, wait_seconds};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 fn expr_of(s: &str) -> Option<&str> {
     // Only a string that is exactly `{% … %}` is an expression; surrounding spaces make it text.
@@ -299,7 +299,7 @@ fn map(
             Some(sel) => {
                 let mut c = ctx.clone();
                 if let Value::Object(o) = &mut c {
-                    o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
+                    o.insert("Map".into(), map_item(i, item.clone()));
                 }
                 eval(run, sel, "ItemSelector", &bindings(raw, &c, frame, &[]))?
             }

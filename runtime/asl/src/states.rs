@@ -4,7 +4,6 @@
 use super::choice;
 use super::definition::*;
 use super::error::{Failure, Pending};
-use super::history::text;
 use super::interp::{Frame, Run, Step, data_limit, seconds};
 use super::jsonata_fields;
 use super::limits;
@@ -195,7 +194,7 @@ impl Run<'_> {
             "TaskScheduled",
             Some((
                 "taskScheduledEventDetails",
-                json!({"resource": resource, "parameters": text(params)}),
+                json!({"resource": resource, "parameters": self.data(params)}),
             )),
         );
         self.event(
@@ -229,7 +228,7 @@ impl Run<'_> {
                     "TaskSucceeded",
                     Some((
                         "taskSucceededEventDetails",
-                        json!({"resource": resource, "output": text(&v)}),
+                        json!({"resource": resource, "output": self.data(&v)}),
                     )),
                 );
                 Ok(v)
