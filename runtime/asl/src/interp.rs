@@ -316,7 +316,7 @@ impl<'o> Run<'o> {
                         delay = delay.min(max);
                     }
                     if r.jitter_full {
-                        delay *= super::intrinsic_eval::random_unit();
+                        delay *= super::intrinsic_values::random_unit();
                     }
                     counts[i] += 1;
                     self.opts.clock.sleep(seconds(delay));

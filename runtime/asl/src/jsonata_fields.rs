@@ -4,9 +4,10 @@
 
 use super::definition::*;
 use super::error::{Failure, Pending};
-use super::flow::{Items, Tolerance};
+use super::flow::Items;
 use super::interp::{Frame, Run, Step};
 use super::interp::{map_item, seconds};
+use super::map_settings::Tolerance;
 use super::states::{shown, wait_seconds};
 use serde_json::{Map, Value};
 

@@ -9,6 +9,7 @@
 
 mod bounds;
 mod builtins;
+mod calls;
 mod coll;
 mod datetime;
 mod eval;
