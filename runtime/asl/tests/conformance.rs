@@ -2,6 +2,8 @@
 //! per-area pass counts, a list of failing JSONPath cases, and the 95% acceptance check.
 
 use kpi_asl::{self as asl, Options, Status, VirtualClock};
+#[path = "../../../tests/support/tools.rs"]
+mod tools;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,14 +113,12 @@ fn run_case(case: &Value) -> Verdict {
 #[test]
 fn conformance_corpus() {
     let dir = corpus_dir();
-    if !dir.is_dir() {
-        let msg = format!(
-            "SKIPPED: no conformance corpus at {} (set KPI_CONFORMANCE_DIR)",
-            dir.display()
-        );
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-        println!("{msg}");
-        eprintln!("{msg}");
+    if !tools::require_dir(
+        "conformance_corpus",
+        "the conformance corpus",
+        &dir,
+        "set KPI_CONFORMANCE_DIR to its folder (shared/conformance beside the repository)",
+    ) {
         return;
     }
     let mut files: Vec<PathBuf> = Vec::new();
