@@ -70,11 +70,14 @@ impl GrantProblem {
                         "Set `target.location` to a folder of the bucket, such as `s3://bucket/kpi/`.",
                     ),
                 };
+                let whose = match owner {
+                    Owner::Source { .. } => format!("{} is at", owner.describe()),
+                    Owner::Target => "the KPI tables' `target.location` is".to_string(),
+                };
                 Diagnostic::warning(
                     "W0720",
                     format!(
-                        "the role may {verb} every object of bucket `{bucket}`: {} is at `{location}`, the bucket's root",
-                        owner.describe()
+                        "the role may {verb} every object of bucket `{bucket}`: {whose} `{location}`, the bucket's root"
                     ),
                 )
                 .help(fix)

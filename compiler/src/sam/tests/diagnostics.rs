@@ -1,7 +1,7 @@
 //! What the role cannot be granted as asked → the diagnostics `kpi build` reports: W0720 for a
 //! bucket's root, E0721 for a location or a Glue name that would widen a grant.
 
-use super::plan;
+use super::{build, plan, project_at};
 use crate::diagnostic::Severity;
 use crate::sam::grant_diagnostics;
 
@@ -55,7 +55,7 @@ fn kpi_tables_at_a_bucket_root_warn() {
         vec![(
             "W0720",
             Severity::Warning,
-            "the role may write every object of bucket `out-bucket`: the KPI tables (`target.location`) is at `s3://out-bucket/`, the bucket's root".to_string()
+            "the role may write every object of bucket `out-bucket`: the KPI tables' `target.location` is `s3://out-bucket/`, the bucket's root".to_string()
         )]
     );
 }
@@ -123,4 +123,13 @@ fn every_code_has_an_explanation() {
         let text = crate::diagnostic::explain(code).unwrap_or_else(|| panic!("{code}"));
         assert!(text.starts_with(&format!("# {code}: ")), "{code}");
     }
+}
+
+#[test]
+fn kpi_build_reports_them_with_the_template() {
+    let (artifacts, diagnostics) = build(&project_at("s3://out-bucket/"));
+    let codes: Vec<_> = diagnostics.iter().map(|d| (d.code.0, d.severity)).collect();
+    assert_eq!(codes, [("W0720", Severity::Warning)]);
+    // A warning: the template is still written, granting the bucket.
+    assert!(artifacts.files["template.yaml"].contains("s3:::out-bucket/*'"));
 }

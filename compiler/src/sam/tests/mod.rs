@@ -86,8 +86,15 @@ kpi weekly {
 /// The plan of a project whose sources are in `lake-bucket` (read only) and whose KPI tables
 /// are in `out-bucket/kpi/`.
 pub fn plan() -> Plan {
+    let (artifacts, diagnostics) = build(PROJECT);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    artifacts.plan
+}
+
+/// `kpi build` in memory of the project with `project` as its `kpi.yaml`.
+pub fn build(project: &str) -> (crate::build::Artifacts, Vec<crate::diagnostic::Diagnostic>) {
     let mut sources = Sources::new();
-    let yaml = sources.add("kpi.yaml", PROJECT.to_string());
+    let yaml = sources.add("kpi.yaml", project.to_string());
     let catalog = sources.add("catalog/lake.yaml", CATALOG.to_string());
     let kpis = sources.add("small.kpi", KPIS.to_string());
     let (project, errors) = crate::project::parse_project(&sources, yaml);
@@ -97,8 +104,11 @@ pub fn plan() -> Plan {
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
     let program = checked.program.expect("program");
     crate::build::build(&sources, &project, &checked.catalog, &program)
-        .0
-        .plan
+}
+
+/// The project's `kpi.yaml` with the KPI tables at `location`.
+pub fn project_at(location: &str) -> String {
+    PROJECT.replace("s3://out-bucket/kpi/", location)
 }
 
 /// The policy documents of a deployed template, by resource (and policy) name.
