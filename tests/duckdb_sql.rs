@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "support/tools.rs"]
+mod tools;
 
 use common::root;
 use duckdb::Connection;
@@ -788,12 +790,10 @@ fn athena_translated_by_sqlglot_gives_the_same_rows(
     results: &Results,
 ) {
     let run = root().join("scripts/validate/run");
-    if !root().join(".tools/stamp").exists() {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "CI needs scripts/setup-validators"
-        );
-        eprintln!("SKIPPED: sqlglot not installed; run scripts/setup-validators");
+    if !tools::require(
+        "Athena SQL translated by sqlglot",
+        tools::for_validator("athena-to-duckdb"),
+    ) {
         return;
     }
     let scratch = tempfile::tempdir().unwrap();

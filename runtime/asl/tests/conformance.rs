@@ -4,6 +4,8 @@
 //! `EXPECTED_FAILURES` says so.
 
 use kpi_asl::{self as asl, Options, Status, VirtualClock};
+#[path = "../../../tests/support/tools.rs"]
+mod tools;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -117,14 +119,12 @@ fn case_files(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn conformance_corpus() {
     let dir = corpus_dir();
-    if !dir.is_dir() {
-        let msg = format!(
-            "SKIPPED: no conformance corpus at {} (set KPI_CONFORMANCE_DIR)",
-            dir.display()
-        );
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-        println!("{msg}");
-        eprintln!("{msg}");
+    if !tools::require_dir(
+        "conformance_corpus",
+        "the conformance corpus",
+        &dir,
+        "set KPI_CONFORMANCE_DIR to its folder (shared/conformance beside the repository)",
+    ) {
         return;
     }
     // area -> (passed, total) per query language: JSONPath, then JSONata or mixed
