@@ -5,7 +5,7 @@
 
 use super::lake::{Lake, LocalCatalog};
 use super::manifest::{Column, Kpi, Manifest};
-use super::sources::{FILE_COLUMN, cast_columns, empty_select, file_list, partition_value};
+use super::sources::{cast_columns, empty_select, file_column, file_list, partition_value};
 use duckdb::Connection;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -115,12 +115,12 @@ impl Engine {
             empty_select(&columns, Some("dt"))?
         } else {
             // The day is the `dt=` directory above the attempt's: never a `dt=` higher up.
-            let day = partition_value("dt", 1);
+            let (column, option) = file_column(&columns);
+            let day = partition_value(column, "dt", 1);
             format!(
-                "SELECT {} FROM read_parquet({}, union_by_name = true, filename = {})",
+                "SELECT {} FROM read_parquet({}, union_by_name = true, filename = {option})",
                 cast_columns(&columns, Some(("dt", day.as_str())), ident)?,
                 file_list(&files),
-                literal(FILE_COLUMN)
             )
         };
         self.conn.execute_batch(&format!(

@@ -212,12 +212,20 @@ pub fn file_list(files: &[PathBuf]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-/// The column the readers name each row's file in.
-pub const FILE_COLUMN: &str = "__kpi_file";
+/// The column the readers name each row's file in, and the reader option that adds it. DuckDB
+/// skips whole files on a filter over that column only under its own name, `filename`; a
+/// table that has a column of that name gets another (and reads every file).
+pub fn file_column(columns: &[Column]) -> (&'static str, String) {
+    if columns.iter().any(|c| c.name == "filename") {
+        ("__kpi_file", literal("__kpi_file"))
+    } else {
+        ("filename", "true".into())
+    }
+}
 
 /// SQL for the value of the `key=value` directory `levels` directories above the file (0: its
 /// own directory), from the file column.
-pub fn partition_value(key: &str, levels: usize) -> String {
+pub fn partition_value(file_column: &str, key: &str, levels: usize) -> String {
     let escaped: String = key
         .chars()
         .flat_map(|c| {
@@ -228,7 +236,7 @@ pub fn partition_value(key: &str, levels: usize) -> String {
     let pattern = format!("/{escaped}=([^/]*)/{}[^/]*$", "[^/]*/".repeat(levels));
     format!(
         "regexp_extract({}, {}, 1)",
-        ident(FILE_COLUMN),
+        ident(file_column),
         literal(&pattern)
     )
 }
@@ -415,12 +423,12 @@ fn view_body(source: &Source, parts: &[Part]) -> Result<String, EngineError> {
         .collect();
     let mut branches = Vec::new();
     if !read.is_empty() {
-        let value = partition.map(|p| partition_value(p, 0));
+        let (column, option) = file_column(&source.columns);
+        let value = partition.map(|p| partition_value(column, p, 0));
         let select = cast_columns(&source.columns, partition.zip(value.as_deref()), ident)?;
         branches.push(format!(
-            "SELECT {select} FROM read_parquet({}, filename = {})",
+            "SELECT {select} FROM read_parquet({}, filename = {option})",
             file_list(&read),
-            literal(FILE_COLUMN)
         ));
     }
     for part in parts {
