@@ -178,8 +178,14 @@ fn scalar_text(raw: &str) -> Option<Cow<'_, str>> {
 }
 
 fn quote(out: &mut String, text: &str) {
-    // Serialising a `str` cannot fail.
-    out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        // Serialising a `str` cannot fail.
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    }
 }
 
 /// Where a value is in its row, rendered only when it fails: `context.tags[]`, `m.key`.
@@ -276,19 +282,13 @@ impl Row<'_> {
                 return true;
             }
             // Binary is base64 in a JSON string; a bare literal is refused, as Athena does.
-            Hive::Binary => string(raw).and_then(|text| scalar(&text, ty)),
-            _ => scalar_text(raw).and_then(|text| scalar(&text, ty)),
+            Hive::Binary => string(raw).and_then(|text| scalar(&text, ty, out)),
+            _ => scalar_text(raw).and_then(|text| scalar(&text, ty, out)),
         };
-        match converted {
-            Some(text) => {
-                out.push_str(&text);
-                true
-            }
-            None => {
-                self.lose(path, raw, ty);
-                false
-            }
+        if converted.is_none() {
+            self.lose(path, raw, ty);
         }
+        converted.is_some()
     }
 
     fn array(&mut self, raw: &str, element: &Hive, path: &At<'_>, out: &mut String) -> bool {
@@ -429,30 +429,41 @@ impl Row<'_> {
     }
 }
 
-/// A scalar's text → the JSON text DuckDB reads as the column's type.
-fn scalar(text: &str, ty: &Hive) -> Option<String> {
-    let quoted = |s: String| format!("\"{s}\"");
-    Some(match ty {
-        Hive::Integer { bits } => scalars::integer(text, *bits)?.to_string(),
+/// A scalar's text → the JSON text DuckDB reads as the column's type, appended to `out`.
+fn scalar(text: &str, ty: &Hive, out: &mut String) -> Option<()> {
+    use std::fmt::Write as _;
+    let quoted = |out: &mut String, s: &str| {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    };
+    match ty {
+        Hive::Integer { bits } => {
+            let _ = write!(out, "{}", scalars::integer(text, *bits)?);
+        }
         Hive::Float | Hive::Double => {
             let v = scalars::double(text)?;
             if v.is_nan() {
-                quoted("NaN".into())
+                quoted(out, "NaN");
             } else if v.is_infinite() {
-                quoted(if v > 0.0 { "Infinity" } else { "-Infinity" }.into())
+                quoted(out, if v > 0.0 { "Infinity" } else { "-Infinity" });
             } else if *ty == Hive::Float {
-                format!("{}", v as f32)
+                let _ = write!(out, "{}", v as f32);
             } else {
-                format!("{v}")
+                let _ = write!(out, "{v}");
             }
         }
-        Hive::Decimal { precision, scale } => quoted(scalars::decimal(text, *precision, *scale)?),
-        Hive::Date => quoted(scalars::date(text)?.to_string()),
+        Hive::Decimal { precision, scale } => {
+            quoted(out, &scalars::decimal(text, *precision, *scale)?);
+        }
+        Hive::Date => {
+            let _ = write!(out, "\"{}\"", scalars::date(text)?);
+        }
         Hive::Timestamp => {
             use chrono::Timelike as _;
             let t = scalars::timestamp(text)?;
             let (h, m, sec, ms) = (t.hour(), t.minute(), t.second(), t.nanosecond() / 1_000_000);
-            format!("\"{} {h:02}:{m:02}:{sec:02}.{ms:03}\"", t.date())
+            let _ = write!(out, "\"{} {h:02}:{m:02}:{sec:02}.{ms:03}\"", t.date());
         }
         Hive::Binary => {
             use base64::Engine as _;
@@ -462,8 +473,12 @@ fn scalar(text: &str, ty: &Hive) -> Option<String> {
                     .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
             );
             let bytes = engine.decode(text).ok()?;
-            quoted(base64::engine::general_purpose::STANDARD.encode(bytes))
+            quoted(
+                out,
+                &base64::engine::general_purpose::STANDARD.encode(bytes),
+            );
         }
         _ => return None,
-    })
+    }
+    Some(())
 }

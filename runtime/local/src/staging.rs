@@ -320,7 +320,7 @@ fn stage_one(conn: &Connection, source: &Source, file: &Path, to: &Path) -> Resu
         ));
     }
     let copied = conn.execute_batch(&format!(
-        "COPY (SELECT {} FROM read_json({}, format = 'newline_delimited', columns = {{{}}})) TO {} (FORMAT parquet, COMPRESSION zstd);",
+        "COPY (SELECT {} FROM read_json({}, format = 'newline_delimited', columns = {{{}}})) TO {} (FORMAT parquet, COMPRESSION snappy);",
         select.join(", "),
         sql_path(&clean),
         read.join(", "),

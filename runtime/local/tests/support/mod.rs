@@ -1,7 +1,7 @@
 //! Test support: a catalog snapshot and a `kpi.yaml` → the manifest the engine reads, through
 //! the compiler's own front end; and a generated sample lake with its manifest.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use kpi_compiler::span::Sources;
 use kpi_runtime::lake::Lake;
