@@ -101,10 +101,12 @@ fn decimal_hex_octal(text: &str) -> Option<i64> {
     {
         return java_long(&text[2..], 16);
     }
-    if b.len() >= 2 && b[0] == b'0' && (b'0'..=b'8').contains(&b[1]) {
-        if let Some(v) = java_long(&text[1..], 8) {
-            return Some(v);
-        }
+    if b.len() >= 2
+        && b[0] == b'0'
+        && (b'0'..=b'8').contains(&b[1])
+        && let Some(v) = java_long(&text[1..], 8)
+    {
+        return Some(v);
     }
     java_long(text, 10)
 }

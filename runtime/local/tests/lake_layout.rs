@@ -14,12 +14,7 @@ use std::path::{Path, PathBuf};
 
 const COLUMNS: &[(&str, &str)] = &[("id", "bigint"), ("ts", "timestamp")];
 
-fn tables() -> [(
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static [(&'static str, &'static str)],
-); 2] {
+fn tables() -> [support::Table<'static>; 2] {
     [
         ("db", "j", "json", COLUMNS),
         ("db", "p", "parquet", COLUMNS),

@@ -73,9 +73,12 @@ pub fn project(sources: &[(&str, &str)]) -> String {
     text
 }
 
+/// A table for [`catalog`]: (database, table, `json` or `parquet`, columns as (name, type)).
+pub type Table<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
+
 /// A kpi catalog (YAML) of tables `database.table` at `s3://lake/database/table/`, each with
 /// `columns` (name, Hive type) and the partition key `dt`, stored as `format`.
-pub fn catalog(tables: &[(&str, &str, &str, &[(&str, &str)])]) -> String {
+pub fn catalog(tables: &[Table<'_>]) -> String {
     let mut by_db: std::collections::BTreeMap<&str, String> = Default::default();
     for (database, table, format, columns) in tables {
         let text = by_db.entry(database).or_default();
@@ -95,7 +98,7 @@ pub fn catalog(tables: &[(&str, &str, &str, &[(&str, &str)])]) -> String {
 }
 
 /// The manifest of tables declared as in [`catalog`], each a source named like its table.
-pub fn manifest_of(tables: &[(&str, &str, &str, &[(&str, &str)])]) -> Manifest {
+pub fn manifest_of(tables: &[Table<'_>]) -> Manifest {
     let names: Vec<(String, String)> = tables
         .iter()
         .map(|(d, t, _, _)| (t.to_string(), format!("{d}.{t}")))
