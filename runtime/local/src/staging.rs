@@ -5,10 +5,11 @@
 //! deleted source file left there.
 //!
 //! A source file `<table>/dt=D/NAME` of size L modified at M (ns) is staged as
-//! `<staging>/dt=D/ENC.L-M.parquet`, where ENC is NAME with every byte outside
+//! `<staging>/dt=D/ENC.L-M-S.parquet`, where ENC is NAME with every byte outside
 //! `[A-Za-z0-9._-]` written `%XX` (file names are data: never a glob, never a prefix of
-//! another's). Beside it, `ENC.L-M.malformed` holds its count of malformed lines and
-//! `ENC.L-M.rejected` why its values do not convert. Half-written files are hidden
+//! another's) and S a digest of the columns' types (a changed catalog stages anew). Beside it,
+//! `ENC.L-M-S.malformed` holds its count of malformed lines and `ENC.L-M-S.rejected` why its
+//! values do not convert. Half-written files are hidden
 //! (`.…tmp`, `.…jsonl`). The callers hold the lake's lock, so whatever the sweep finds that the
 //! current files do not explain is a leftover, and goes.
 
@@ -51,13 +52,29 @@ fn encode(name: &str) -> String {
     out
 }
 
-/// The staged copy of a file (with `.parquet`; its siblings by `with_extension`).
-fn target(staging: &Path, root: &Path, file: &Path) -> Option<PathBuf> {
+/// The staged copy of a file (with `.parquet`; its siblings by `with_extension`). `schema`
+/// tells the columns' types apart: a copy made for other types is not this one.
+fn target(staging: &Path, root: &Path, file: &Path, schema: &str) -> Option<PathBuf> {
     let (len, modified) = file_stamp(file)?;
     let relative = file.strip_prefix(root).ok()?;
     let name = encode(&relative.file_name()?.to_string_lossy());
     let dir = staging.join(relative.parent()?);
-    Some(dir.join(format!("{name}.{len}-{modified}.parquet")))
+    Some(dir.join(format!("{name}.{len}-{modified}-{schema}.parquet")))
+}
+
+/// A short digest of a source's columns and their catalog types.
+fn schema_digest(source: &Source) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for c in &source.columns {
+        hasher.update(format!("{}\t{}\n", c.name, c.ty));
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A database or table name used as a directory: one plain component.
@@ -360,9 +377,10 @@ pub fn stage(
     let staging = staging_root(lake)
         .join(&source.database)
         .join(&source.table);
+    let schema = schema_digest(source);
     let targets: Vec<Option<PathBuf>> = files
         .iter()
-        .map(|(_, f)| target(&staging, root, f))
+        .map(|(_, f)| target(&staging, root, f, &schema))
         .collect();
     sweep(&staging, &targets.iter().flatten().cloned().collect());
     let pending: Vec<usize> = (0..files.len())

@@ -333,4 +333,18 @@ fn a_value_that_does_not_convert_fails_the_queries_that_read_its_file_and_no_oth
         assert!(probe.contains("column `id`"), "{probe}");
         assert_eq!(kpi_runtime::engine::malformed_lines(&bad).unwrap(), 1);
     }
+    // The catalog changes instead of the file: the file is staged anew for the new types.
+    let text: &[(&str, &str)] = &[("id", "string"), ("ts", "string")];
+    let manifest = support::manifest_of(&[("db", "j", "json", text)]);
+    let engine = Engine::open(&lake, &manifest).unwrap();
+    let sql = "SELECT id, ts FROM db.j WHERE dt = '2024-01-02' ORDER BY id";
+    let rows = support::rows(engine.connection(), sql).unwrap();
+    assert_eq!(
+        rows,
+        [
+            ["1", "2024-01-02T10:00:00Z"],
+            ["2", "2024-01-02 10:00:00+09:00"],
+            ["two", "2024-13-02T10:00:00Z"]
+        ]
+    );
 }
