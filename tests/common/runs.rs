@@ -33,7 +33,7 @@ impl Outcome {
 }
 
 pub fn run(project: &Path, lake: &Path, extra: &[&str]) -> Outcome {
-    let out = super::kpi()
+    let out = crate::common::kpi()
         .arg("run")
         .arg("--project")
         .arg(project)
