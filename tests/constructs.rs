@@ -366,6 +366,14 @@ fn every_function_without_timestamps() {
                     ),
                     ("ids", sum_f64(ids.clone().map(|i| i.map(|i| i as f64)))),
                     ("from_text", sum_int(ids)),
+                    (
+                        "role_tails",
+                        distinct(g.iter().map(|(m, _)| {
+                            m.role
+                                .as_ref()
+                                .map(|r| r.chars().skip(1).collect::<String>())
+                        })),
+                    ),
                 ]
             },
         );
