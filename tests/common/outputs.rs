@@ -307,7 +307,11 @@ pub fn compare(what: &str, got: &Table, want: &Expected) -> usize {
         .collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "{what}: rows missing {missing:?}, rows not expected {extra:?}"
+        "{what}: {} rows missing, such as {:?}; {} rows not expected, such as {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)],
+        extra.len(),
+        &extra[..extra.len().min(5)]
     );
     let mut compared = 0;
     for (key, row) in &want_keyed {

@@ -9,7 +9,6 @@ use super::test_lake;
 use super::test_raw::RawLake;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::OnceLock;
 
 /// The generated test lake (once per test binary) and its raw rows.
@@ -214,23 +213,6 @@ pub fn div(a: &V, b: &V) -> V {
     }
 }
 
-/// The same text with a NULL for None: `Option<&String>` → `Option<String>`.
-pub fn owned(v: Option<&String>) -> Option<String> {
-    v.cloned()
-}
-
-/// True when a three-valued condition holds (NULL does not).
-pub fn holds(condition: Option<bool>) -> bool {
-    condition == Some(true)
-}
-
 pub fn days_ago(day: NaiveDate, n: i64) -> NaiveDate {
     day - chrono::Duration::days(n)
-}
-
-/// The path of a case folder, for messages.
-pub fn name(folder: &str) -> &str {
-    Path::new(folder)
-        .file_name()
-        .map_or(folder, |n| n.to_str().unwrap_or(folder))
 }
