@@ -169,11 +169,11 @@ fn filtered_aggregates() {
     });
 }
 
+/// (company, member) of a `member_actions` row.
+type MemberKey = (Option<i64>, Option<i64>);
+
 /// `member_actions` of a day: (company, member) → (actions, distinct kinds).
-fn member_actions(
-    raw: &RawLake,
-    day: NaiveDate,
-) -> BTreeMap<(Option<i64>, Option<i64>), (i64, i64)> {
+fn member_actions(raw: &RawLake, day: NaiveDate) -> BTreeMap<MemberKey, (i64, i64)> {
     group(raw.events_of(day), |e| (e.company_id, e.member_id))
         .into_iter()
         .map(|(k, g)| {
@@ -220,7 +220,7 @@ fn kpi_on_kpi() {
                 ("most_kinds", max(g.iter().map(|(_, (_, k))| Some(*k)))),
             ]
         });
-        let week: Vec<((Option<i64>, Option<i64>), (i64, i64))> = (0..7)
+        let week: Vec<(MemberKey, (i64, i64))> = (0..7)
             .flat_map(|i| member_actions(raw, days_ago(day, i)))
             .collect();
         let weekly = table(&["company_id"], group(&week, |((c, _), _)| *c), |c, g| {
