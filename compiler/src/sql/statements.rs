@@ -426,7 +426,11 @@ fn checks(kpi: &KpiPlan, env: &Environment<'_>, d: &dyn Dialect, attempt: &str) 
     for (i, check) in kpi.definition.checks.iter().enumerate() {
         let column = format!("check_{}", i + 1);
         let sql = match check {
-            Check::Row { condition, .. } => format!("count_if(NOT {})", w.write(condition)),
+            // A check holds only where its condition is true: a NULL fails it, as it fails a
+            // partition check (write `x is null or …` to let NULLs through).
+            Check::Row { condition, .. } => {
+                format!("count_if(NOT coalesce({}, FALSE))", w.write(condition))
+            }
             Check::Partition { condition, .. } => format!(
                 "(CASE WHEN coalesce({}, FALSE) THEN 0 ELSE 1 END)",
                 w.write(condition)
