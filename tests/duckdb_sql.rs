@@ -8,6 +8,8 @@ mod common;
 
 #[path = "common/direct.rs"]
 mod direct;
+#[path = "support/tools.rs"]
+mod tools;
 
 use common::root;
 use duckdb::Connection;

@@ -1,36 +1,38 @@
 //! The artifacts of `kpi build`, judged by independent validators: every Athena statement by
-//! Trino's own grammar (DML) and sqlglot's Athena dialect (DDL and DML). The validators are
-//! installed by `scripts/setup-validators`; without them the test says so and skips, except
-//! under `CI=true`, where their absence is a failure.
+//! Trino's own grammar (DML) and sqlglot's Athena dialect (DDL and DML); every state machine by
+//! asl-validator; every template by cfn-lint, the SAM transform and an IAM policy checker
+//! (parliament). The validators are installed by `scripts/setup-validators`; a missing one
+//! fails the test (`tests/support/tools.rs`), unless `KPI_ALLOW_SKIP=1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "support/tools.rs"]
+mod tools;
 
 use common::{project_from, root, run_in};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn validators() -> Option<PathBuf> {
-    let run = root().join("scripts/validate/run");
-    if root().join(".tools/stamp").exists() {
-        return Some(run);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("validators are missing: .ci/run must call scripts/setup-validators");
-    }
-    eprintln!("SKIPPED: validators not installed; run scripts/setup-validators");
-    None
-}
+use tools::{Missing, Tool, Verdict, verdict};
 
 fn validate(tool: &str, files: &[PathBuf]) {
-    let Some(run) = validators() else { return };
+    let test = format!("validator {tool}");
+    if !tools::require(&test, tools::for_validator(tool)) {
+        return;
+    }
+    let run = root().join("scripts/validate/run");
     let out = Command::new(run).arg(tool).args(files).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{tool} rejected generated output:\n{}{}",
+    let text = format!(
+        "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.code() == Some(3) && !tools::validator_failed_to_start(&test, tool, &text) {
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{tool} rejected generated output:\n{text}"
     );
 }
 
@@ -136,4 +138,99 @@ fn state_machines_and_templates_pass_asl_validator_cfn_lint_and_the_sam_transfor
     }
     validate("asl", &machines);
     validate("sam", &templates);
+    // No parliament finding above LOW in any policy of any template.
+    validate("iam", &templates);
+}
+
+fn missing(what: &str) -> Missing {
+    Missing {
+        what: what.to_string(),
+        why: "not found".to_string(),
+        install: tools::INSTALL.to_string(),
+    }
+}
+
+#[test]
+fn a_missing_tool_fails_unless_skipping_is_asked_for_outside_ci() {
+    let gone = [missing(Tool::Parliament.name())];
+    let Verdict::Fail(message) = verdict("t", &gone, false, false) else {
+        panic!("a missing tool must fail the test");
+    };
+    assert_eq!(
+        message,
+        "t cannot run: parliament (Python, in .tools/venv) is missing (not found): run ./scripts/setup-validators (or set KPI_ALLOW_SKIP=1 to skip such tests)"
+    );
+    assert_eq!(
+        verdict("t", &gone, true, false),
+        Verdict::Skip(
+            "SKIPPED: t: parliament (Python, in .tools/venv) is missing (not found): run ./scripts/setup-validators (KPI_ALLOW_SKIP=1)".to_string()
+        )
+    );
+    // CI never skips, even when asked to.
+    assert!(
+        matches!(verdict("t", &gone, true, true), Verdict::Fail(m) if m.contains(".ci/run must install it"))
+    );
+    assert_eq!(verdict("t", &[], false, true), Verdict::Run);
+}
+
+#[test]
+fn every_validator_names_the_tools_it_needs() {
+    assert_eq!(
+        tools::for_validator("asl"),
+        [Tool::Node, Tool::AslValidator]
+    );
+    assert_eq!(
+        tools::for_validator("iam"),
+        [Tool::Venv, Tool::SamTranslator, Tool::Parliament]
+    );
+    // The tools the validators need are the ones setup-validators installs.
+    let setup = std::fs::read_to_string(root().join("scripts/setup-validators")).unwrap();
+    for pin in [
+        "sqlglot==",
+        "trino-query-parser==",
+        "cfn-lint==",
+        "aws-sam-translator==",
+        "parliament==1.6.4",
+        "asl-validator@",
+    ] {
+        assert!(
+            setup.contains(pin),
+            "scripts/setup-validators does not install {pin}"
+        );
+    }
+}
+
+/// The policy checker can fail: each bad fixture of `scripts/validate/fixtures` is refused,
+/// the good one passes.
+#[test]
+fn the_policy_checker_refuses_findings_above_low_and_unresolvable_policies() {
+    if !tools::require("the policy checker's fixtures", tools::for_validator("iam")) {
+        return;
+    }
+    let fixtures = root().join("scripts/validate/fixtures");
+    let mut seen = 0;
+    for (dir, want) in [("good", 0), ("bad", 1)] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("iam-"))
+            .collect();
+        files.sort();
+        for file in files {
+            let out = Command::new(root().join("scripts/validate/run"))
+                .arg("iam")
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(want),
+                "{}:\n{}",
+                file.display(),
+                String::from_utf8_lossy(&out.stdout)
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 4);
 }

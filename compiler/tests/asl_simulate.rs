@@ -2,7 +2,7 @@
 //! that asl-validator brings into `.tools/node`) with Athena faked: inputs are validated, days
 //! worked out in the project's time zone, levels run in order, a failed KPI-day blocks the
 //! KPI-days reading it, retries reuse the request token, and the execution ends as designed.
-//! Skipped, with a message, when `.tools/node` is missing.
+//! Fails when node or `.tools/node` is missing, unless `KPI_ALLOW_SKIP=1` (then it says so).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -23,12 +23,11 @@ struct Runner {
 }
 
 fn runner(built: &Built, max_days: u32, name: &str) -> Option<Runner> {
-    let modules = repo_root().join(".tools/node/node_modules");
-    if !modules.join("jsonata").is_dir() || Command::new("node").arg("--version").output().is_err()
-    {
-        eprintln!(
-            "SKIPPED: state machine simulation: node or .tools/node/node_modules/jsonata is missing (run scripts/setup-validators)"
-        );
+    use support::tools::{Tool, require};
+    if !require(
+        &format!("state machine simulation {name}"),
+        &[Tool::Node, Tool::Jsonata],
+    ) {
         return None;
     }
     let (m, diagnostics) = machine(built, max_days);

@@ -1,5 +1,5 @@
 //! Shared by the `asl_*` tests: small projects in memory (or the starter project from disk)
-//! → plan, SQL bundle, state machine; and the validators of `scripts/validate`, when installed.
+//! → plan, SQL bundle, state machine; and the validators of `scripts/validate`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "../../tests/support/tools.rs"]
+pub mod tools;
 
 pub const CATALOG: &str = "databases:
   lake:
@@ -198,14 +201,14 @@ pub fn machine(built: &Built, max_days: u32) -> (StateMachine, Vec<Diagnostic>) 
     )
 }
 
-/// `scripts/validate/run TOOL FILE` when the validators are installed; `None` (with a
-/// visible message) when `.tools` is missing.
+/// `scripts/validate/run TOOL FILE`: (valid, output). A missing validator fails the test
+/// (see `tests/support/tools.rs`); `None` only when skipping was asked for (`KPI_ALLOW_SKIP=1`).
 pub fn validate(tool: &str, file: &Path) -> Option<(bool, String)> {
-    let root = repo_root();
-    if !root.join(".tools").join("stamp").is_file() {
-        eprintln!("SKIPPED: validator {tool}: .tools is missing (run scripts/setup-validators)");
+    let test = format!("validator {tool} on {}", file.display());
+    if !tools::require(&test, tools::for_validator(tool)) {
         return None;
     }
+    let root = repo_root();
     let out = Command::new(root.join("scripts/validate/run"))
         .arg(tool)
         .arg(file)
@@ -217,8 +220,7 @@ pub fn validate(tool: &str, file: &Path) -> Option<(bool, String)> {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    if out.status.code() == Some(3) {
-        eprintln!("SKIPPED: validator {tool}: tools not installed: {text}");
+    if out.status.code() == Some(3) && !tools::validator_failed_to_start(&test, tool, &text) {
         return None;
     }
     Some((out.status.success(), text))

@@ -66,7 +66,9 @@ pub fn project_from(case: &Path) -> tempfile::TempDir {
     dir
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies a directory tree into `to`, creating it.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read case") {
         let entry = entry.expect("entry");
         let target = to.join(entry.file_name());

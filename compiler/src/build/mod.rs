@@ -115,6 +115,7 @@ pub fn build(
     }
     let (machine, limits) = crate::asl::emit_asl(&plan, &sql);
     diagnostics.extend(limits);
+    diagnostics.extend(crate::sam::grant_diagnostics(&plan));
     files.insert(STATE_MACHINE_FILE.into(), machine.to_json());
     files.insert(
         "template.yaml".into(),

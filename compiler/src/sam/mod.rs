@@ -1,14 +1,22 @@
 //! SAM: plan → the AWS SAM template (YAML) that deploys the state machine: its definition file
 //! with the workgroup, database and results location substituted, the Glue-crawler trigger,
 //! an optional schedule, tracing, logging, an alarm path for failed executions (EventBridge →
-//! SNS) and a least-privilege role.
+//! SNS, from that rule only) and a least-privilege role.
 
+mod errors;
+mod grants;
 mod policies;
+#[cfg(test)]
+mod tests;
 mod yaml;
 
+pub use errors::{GrantProblem, Owner};
+pub use grants::{LocationProblem, S3Prefix, s3_prefix};
+pub use policies::{FIND_PARTITIONS, PUBLISH_PARTITIONS};
 pub use yaml::Yaml;
 
 use crate::asl::{MachineStats, emit_asl, substitutions};
+use crate::diagnostic::Diagnostic;
 use crate::lower::Plan;
 use crate::sql::emit_sql;
 use yaml::{Yaml as Y, map, r#ref, s, seq, strs, sub, tag};
@@ -18,6 +26,16 @@ use yaml::{Yaml as Y, map, r#ref, s, seq, strs, sub, tag};
 pub fn emit_sam(plan: &Plan, definition_file: &str) -> String {
     let (machine, _) = emit_asl(plan, &emit_sql(plan));
     emit_sam_for(plan, definition_file, machine.stats())
+}
+
+/// What the role's policy grants wider than a folder (warnings) or cannot grant exactly and
+/// leaves out (errors): `kpi build` reports these with the template.
+pub fn grant_diagnostics(plan: &Plan) -> Vec<Diagnostic> {
+    policies::statements(plan, false)
+        .1
+        .iter()
+        .map(GrantProblem::to_diagnostic)
+        .collect()
 }
 
 /// The template for a machine whose statistics are already known.
@@ -113,6 +131,33 @@ fn substituted(default: String, max_length: usize, pattern: &str, description: &
     ])
 }
 
+/// S3's bucket naming rules, as far as a pattern can say them.
+const BUCKET_PATTERN: &str = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
+/// Empty or ending with `/`, and nothing IAM reads as a pattern (`*`, `?`) or a policy
+/// variable (`$`): the prefix is pasted into the role's Resource and Condition.
+const PREFIX_PATTERN: &str = "^([^*?$]*/)?$";
+
+/// The default results folder (`<target.location>_athena_results/`) and the longest bucket
+/// and prefix the parameters accept: together never more than the definition-size proof
+/// assumed for `s3://<bucket>/<prefix>`.
+fn results_location(settings: &crate::lower::Settings, longest: usize) -> (S3Prefix, usize, usize) {
+    let results = match s3_prefix(&settings.location) {
+        Ok(at) => S3Prefix {
+            prefix: format!("{}_athena_results/", at.prefix),
+            bucket: at.bucket,
+        },
+        // Refused with E0721 (the build fails); the template stays well-formed meanwhile.
+        Err(_) => S3Prefix {
+            bucket: "invalid-location".into(),
+            prefix: "_athena_results/".into(),
+        },
+    };
+    let room = longest.saturating_sub("s3:///".len());
+    let prefix_max = room.saturating_sub(63).max(results.prefix.len());
+    let bucket_max = room.saturating_sub(prefix_max).min(63);
+    (results, bucket_max, prefix_max)
+}
+
 fn parameters(plan: &Plan, name: &str) -> Y {
     let settings = &plan.settings;
     let longest = |param: &str| {
@@ -121,6 +166,8 @@ fn parameters(plan: &Plan, name: &str) -> Y {
             .find(|(p, _, _)| *p == param)
             .map_or(64, |(_, _, n)| *n)
     };
+    let (results, bucket_max, prefix_max) =
+        results_location(settings, longest("QueryResultsLocation"));
     map([
         (
             "WorkGroup",
@@ -141,20 +188,41 @@ fn parameters(plan: &Plan, name: &str) -> Y {
             ),
         ),
         (
-            "QueryResultsLocation",
+            "QueryResultsBucket",
             substituted(
-                format!("{}_athena_results/", settings.location),
-                longest("QueryResultsLocation"),
-                "^s3://[^/]+/.*$",
-                "Where Athena writes query results: s3://bucket/prefix/.",
+                results.bucket,
+                bucket_max,
+                BUCKET_PATTERN,
+                "The bucket Athena writes query results to.",
             ),
+        ),
+        (
+            "QueryResultsPrefix",
+            map([
+                ("Type", s("String")),
+                ("Default", s(results.prefix)),
+                (
+                    "MaxLength",
+                    Y::Int(i64::try_from(prefix_max).unwrap_or(i64::MAX)),
+                ),
+                ("AllowedPattern", s(PREFIX_PATTERN)),
+                (
+                    "Description",
+                    s(
+                        "The folder of QueryResultsBucket for query results, ending with / (empty: the whole bucket, which the role may then list and write).",
+                    ),
+                ),
+            ]),
         ),
         (
             "StateMachineName",
             map([
                 ("Type", s("String")),
                 ("Default", s(name)),
+                ("MinLength", Y::Int(1)),
                 ("MaxLength", Y::Int(80)),
+                // It is part of ARNs the role is granted on: no `*` or `?` may widen them.
+                ("AllowedPattern", s("^[A-Za-z0-9_-]+$")),
                 (
                     "Description",
                     s("Name of the state machine (the role's policies refer to it)."),
@@ -251,7 +319,10 @@ fn resources(plan: &Plan, definition_file: &str, stats: &MachineStats) -> Y {
                     map([
                         ("WorkGroup", r#ref("WorkGroup")),
                         ("Database", r#ref("Database")),
-                        ("QueryResultsLocation", r#ref("QueryResultsLocation")),
+                        (
+                            "QueryResultsLocation",
+                            sub("s3://${QueryResultsBucket}/${QueryResultsPrefix}"),
+                        ),
                     ]),
                 ),
                 ("Tracing", map([("Enabled", Y::Bool(true))])),
@@ -272,10 +343,15 @@ fn resources(plan: &Plan, definition_file: &str, stats: &MachineStats) -> Y {
                 ("Events", events(plan)),
                 (
                     "Policies",
-                    seq([map([(
-                        "Statement",
-                        seq(policies::statements(plan, stats.distributed)),
-                    )])]),
+                    seq([map([
+                        // 2012-10-17: the version IAM reads `${…}` policy variables in (none is
+                        // emitted; what holds `$` is refused).
+                        ("Version", s("2012-10-17")),
+                        (
+                            "Statement",
+                            seq(policies::statements(plan, stats.distributed).0),
+                        ),
+                    ])]),
                 ),
             ]),
         ),
@@ -312,6 +388,17 @@ fn resources(plan: &Plan, definition_file: &str, stats: &MachineStats) -> Y {
                                 ("Principal", map([("Service", s("events.amazonaws.com"))])),
                                 ("Action", s("sns:Publish")),
                                 ("Resource", r#ref("FailureTopic")),
+                                // Only the rule below: no other rule of the account publishes.
+                                (
+                                    "Condition",
+                                    map([(
+                                        "ArnEquals",
+                                        map([(
+                                            "aws:SourceArn",
+                                            tag("GetAtt", s("FailureRule.Arn")),
+                                        )]),
+                                    )]),
+                                ),
                             ])]),
                         ),
                     ]),

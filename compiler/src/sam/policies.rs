@@ -1,11 +1,36 @@
-//! Plan → the state machine role's least-privilege IAM statements: the workgroup, the S3
-//! prefixes read (sources) and written (KPI tables, query results), the Glue tables read and
-//! the KPI tables written, log delivery, and — only with distributed Maps — itself.
+//! Plan → the state machine role's least-privilege IAM statements, and what could not be
+//! granted as asked. Each statement grants one purpose: the Athena workgroup; the S3 folders
+//! read (sources) and written (KPI tables, query results), listing only inside them; the Glue
+//! tables Athena reads and writes; the Glue calls the state machine makes itself (publishing a
+//! KPI's partitions, finding a source's partitions); log delivery, tracing and — only with
+//! distributed Maps — its own child executions.
 
-use super::yaml::{Yaml, map, r#ref, s, seq, strs, sub, tag};
+use super::errors::{GrantProblem, Owner};
+use super::grants::{S3Prefix, glue_name_problem, s3_prefix};
+use super::yaml::{Yaml, map, s, seq, strs, sub};
 use crate::ir::RelationTarget;
-use crate::lower::Plan;
+use crate::lower::{Plan, SourcePlan};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// What Athena does with the objects of a folder it writes (query results and INSERT INTO).
+const WRITE_OBJECTS: [&str; 4] = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+];
+
+/// The Glue calls of the state machine's own Tasks (`arn:aws:states:::aws-sdk:glue:…`) that
+/// publish a KPI-day: read the output table, create or update its partitions, read them back.
+pub const PUBLISH_PARTITIONS: [&str; 4] = [
+    "glue:GetTable",
+    "glue:BatchCreatePartition",
+    "glue:BatchUpdatePartition",
+    "glue:BatchGetPartition",
+];
+
+/// The Glue call of the state machine's own Task that finds which source partitions exist.
+pub const FIND_PARTITIONS: [&str; 1] = ["glue:BatchGetPartition"];
 
 fn statement(sid: &str, actions: &[&str], resources: Vec<Yaml>) -> Yaml {
     map([
@@ -16,26 +41,17 @@ fn statement(sid: &str, actions: &[&str], resources: Vec<Yaml>) -> Yaml {
     ])
 }
 
-/// `s3://bucket/prefix/` → (bucket, prefix).
-fn split_s3(location: &str) -> Option<(String, String)> {
-    let rest = location.strip_prefix("s3://")?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    if bucket.is_empty() {
-        return None;
-    }
-    Some((bucket.to_string(), prefix.to_string()))
-}
-
-/// `${…}` is Sub syntax; a literal `${` in a name must be written `${!`.
+/// `${…}` is Sub syntax; a literal `${` must be written `${!`. (Locations and Glue names that
+/// hold `$` are refused before they get here; this keeps the template valid regardless.)
 fn sub_literal(text: &str) -> String {
     text.replace("${", "${!")
 }
 
-fn s3_object(bucket: &str, prefix: &str) -> Yaml {
+fn s3_objects(at: &S3Prefix) -> Yaml {
     sub(format!(
         "arn:${{AWS::Partition}}:s3:::{}/{}*",
-        sub_literal(bucket),
-        sub_literal(prefix)
+        sub_literal(&at.bucket),
+        sub_literal(&at.prefix)
     ))
 }
 
@@ -46,26 +62,41 @@ fn s3_bucket(bucket: &str) -> Yaml {
     ))
 }
 
-/// ListBucket only under the prefixes, one statement per bucket.
-fn list_statements(sid: &str, prefixes: &BTreeMap<String, BTreeSet<String>>) -> Vec<Yaml> {
-    prefixes
-        .iter()
+/// `s3:ListBucket` on `bucket`, only under `prefixes` (each ends with `/`; `p*` also matches
+/// `p`). A whole bucket is listed without a condition: a `StringLike` on a missing
+/// `s3:prefix` would refuse listing its root.
+fn list_statement(sid: String, bucket: &str, prefixes: Vec<Yaml>, whole: bool) -> Yaml {
+    let mut entries = vec![
+        ("Sid", s(sid)),
+        ("Effect", s("Allow")),
+        ("Action", strs(["s3:ListBucket"])),
+        ("Resource", s3_bucket(bucket)),
+    ];
+    if !whole {
+        entries.push((
+            "Condition",
+            map([("StringLike", map([("s3:prefix", seq(prefixes))]))]),
+        ));
+    }
+    map(entries)
+}
+
+/// One `ListBucket` statement per bucket, listing only inside its folders.
+fn list_statements(sid: &str, folders: &BTreeSet<S3Prefix>) -> Vec<Yaml> {
+    let mut by_bucket: BTreeMap<&str, Vec<&S3Prefix>> = BTreeMap::new();
+    for f in folders {
+        by_bucket.entry(f.bucket.as_str()).or_default().push(f);
+    }
+    by_bucket
+        .into_iter()
         .enumerate()
-        .map(|(i, (bucket, prefixes))| {
-            let patterns: Vec<Yaml> = prefixes
+        .map(|(i, (bucket, folders))| {
+            let whole = folders.iter().any(|f| f.is_whole_bucket());
+            let prefixes = folders
                 .iter()
-                .flat_map(|p| [s(p.clone()), s(format!("{p}*"))])
+                .map(|f| s(format!("{}*", f.prefix)))
                 .collect();
-            map([
-                ("Sid", s(format!("{sid}{}", i + 1))),
-                ("Effect", s("Allow")),
-                ("Action", strs(["s3:ListBucket"])),
-                ("Resource", s3_bucket(bucket)),
-                (
-                    "Condition",
-                    map([("StringLike", map([("s3:prefix", seq(patterns))]))]),
-                ),
-            ])
+            list_statement(format!("{sid}{}", i + 1), bucket, prefixes, whole)
         })
         .collect()
 }
@@ -77,7 +108,7 @@ fn glue(kind: &str, rest: &str) -> Yaml {
 }
 
 /// Sources some KPI reads, in plan order.
-fn sources_read(plan: &Plan) -> Vec<&crate::lower::SourcePlan> {
+fn sources_read(plan: &Plan) -> Vec<&SourcePlan> {
     let read: BTreeSet<&str> = plan
         .kpis
         .iter()
@@ -93,7 +124,92 @@ fn sources_read(plan: &Plan) -> Vec<&crate::lower::SourcePlan> {
         .collect()
 }
 
-pub fn statements(plan: &Plan, distributed: bool) -> Vec<Yaml> {
+fn source_owner(source: &SourcePlan) -> Owner {
+    Owner::Source {
+        name: source.name.clone(),
+        table: format!("{}.{}", source.database, source.table),
+    }
+}
+
+/// Where a location may be granted, or the problem (recorded) that stops it.
+fn folder(location: &str, owner: Owner, problems: &mut Vec<GrantProblem>) -> Option<S3Prefix> {
+    match s3_prefix(location) {
+        Ok(at) => {
+            if at.is_whole_bucket() {
+                problems.push(GrantProblem::WholeBucket {
+                    owner,
+                    location: location.to_string(),
+                    bucket: at.bucket.clone(),
+                });
+            }
+            Some(at)
+        }
+        Err(problem) => {
+            problems.push(GrantProblem::Location {
+                owner,
+                location: location.to_string(),
+                problem,
+            });
+            None
+        }
+    }
+}
+
+/// The catalog, database and table ARNs of the sources whose Glue names are exact.
+fn source_tables(sources: &[&SourcePlan], problems: &mut Vec<GrantProblem>) -> Vec<Yaml> {
+    let mut databases = BTreeSet::new();
+    let mut tables = Vec::new();
+    for source in sources {
+        let bad = [&source.database, &source.table]
+            .into_iter()
+            .find_map(|n| glue_name_problem(n).map(|c| (n.clone(), c)));
+        if let Some((name, found)) = bad {
+            problems.push(GrantProblem::GlueName {
+                owner: source_owner(source),
+                name,
+                found,
+            });
+            continue;
+        }
+        databases.insert(source.database.as_str());
+        tables.push(glue(
+            "table/",
+            &format!(
+                "{}/{}",
+                sub_literal(&source.database),
+                sub_literal(&source.table)
+            ),
+        ));
+    }
+    if tables.is_empty() {
+        return tables;
+    }
+    let mut out = vec![glue("catalog", "")];
+    out.extend(
+        databases
+            .iter()
+            .map(|db| glue("database/", &sub_literal(db))),
+    );
+    out.extend(tables);
+    out
+}
+
+/// The results folder, from the `QueryResultsBucket` and `QueryResultsPrefix` parameters
+/// (the prefix is empty or ends with `/`, and holds no `*`, `?` or `$`: see its pattern).
+fn results_objects() -> Yaml {
+    sub("arn:${AWS::Partition}:s3:::${QueryResultsBucket}/${QueryResultsPrefix}*")
+}
+
+fn results_bucket() -> Yaml {
+    sub("arn:${AWS::Partition}:s3:::${QueryResultsBucket}")
+}
+
+/// The role's statements for `plan`, and every grant made wider than a folder or refused.
+pub fn statements(plan: &Plan, distributed: bool) -> (Vec<Yaml>, Vec<GrantProblem>) {
+    let mut problems = Vec::new();
+    let workgroup = || {
+        sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${WorkGroup}")
+    };
     let mut out = vec![
         statement(
             "AthenaWorkGroup",
@@ -101,12 +217,15 @@ pub fn statements(plan: &Plan, distributed: bool) -> Vec<Yaml> {
                 "athena:StartQueryExecution",
                 "athena:StopQueryExecution",
                 "athena:GetQueryExecution",
-                "athena:GetQueryResults",
                 "athena:GetWorkGroup",
             ],
-            vec![sub(
-                "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${WorkGroup}",
-            )],
+            vec![workgroup()],
+        ),
+        // The state machine reads each check's result rows (`athena:getQueryResults`).
+        statement(
+            "ReadCheckResults",
+            &["athena:GetQueryResults"],
+            vec![workgroup()],
         ),
         statement(
             "AthenaCatalog",
@@ -116,144 +235,95 @@ pub fn statements(plan: &Plan, distributed: bool) -> Vec<Yaml> {
             )],
         ),
     ];
-    let sources = sources_read(plan);
-    let mut buckets: BTreeSet<String> = BTreeSet::new();
-    let mut read_prefixes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (bucket, prefix) in sources
-        .iter()
-        .filter_map(|s| s.location.as_deref().and_then(split_s3))
-    {
-        buckets.insert(bucket.clone());
-        read_prefixes.entry(bucket).or_default().insert(prefix);
-    }
-    if !read_prefixes.is_empty() {
-        let objects = read_prefixes
-            .iter()
-            .flat_map(|(b, ps)| ps.iter().map(move |p| s3_object(b, p)))
-            .collect();
-        out.push(statement("ReadSourceObjects", &["s3:GetObject"], objects));
-        out.extend(list_statements("ListSourcePrefixes", &read_prefixes));
-    }
-    let mut write_prefixes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    if let Some((bucket, prefix)) = split_s3(&plan.settings.location) {
-        buckets.insert(bucket.clone());
-        write_prefixes.entry(bucket).or_default().insert(prefix);
-    }
-    let mut written: Vec<Yaml> = write_prefixes
-        .iter()
-        .flat_map(|(b, ps)| ps.iter().map(move |p| s3_object(b, p)))
-        .collect();
-    // The results location is a parameter: CloudFormation can cut its bucket out, but not the
-    // prefix (Fn::Split takes only a literal delimiter), so listing there is bucket-wide.
-    let results_path = map([(
-        "Path",
-        tag(
-            "Select",
-            seq([
-                Yaml::Int(1),
-                tag("Split", seq([s("s3://"), r#ref("QueryResultsLocation")])),
-            ]),
-        ),
-    )]);
-    written.push(tag(
-        "Sub",
-        seq([
-            s("arn:${AWS::Partition}:s3:::${Path}*"),
-            results_path.clone(),
-        ]),
-    ));
-    out.push(statement(
-        "WriteKpiAndResultObjects",
-        &[
-            "s3:GetObject",
-            "s3:PutObject",
-            "s3:AbortMultipartUpload",
-            "s3:ListMultipartUploadParts",
-        ],
-        written,
-    ));
-    out.extend(list_statements("ListKpiPrefixes", &write_prefixes));
-    let results_bucket = tag(
-        "Sub",
-        seq([
-            s("arn:${AWS::Partition}:s3:::${Bucket}"),
-            map([(
-                "Bucket",
-                tag(
-                    "Select",
-                    seq([
-                        Yaml::Int(0),
-                        tag(
-                            "Split",
-                            seq([
-                                s("/"),
-                                tag(
-                                    "Select",
-                                    seq([
-                                        Yaml::Int(1),
-                                        tag(
-                                            "Split",
-                                            seq([s("s3://"), r#ref("QueryResultsLocation")]),
-                                        ),
-                                    ]),
-                                ),
-                            ]),
-                        ),
-                    ]),
-                ),
-            )]),
-        ]),
-    );
-    let mut bucket_arns: Vec<Yaml> = buckets.iter().map(|b| s3_bucket(b)).collect();
-    bucket_arns.push(results_bucket.clone());
-    out.push(statement(
-        "LocateBuckets",
-        &["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
-        bucket_arns,
-    ));
-    out.push(statement(
-        "ListResults",
-        &["s3:ListBucket"],
-        vec![results_bucket],
-    ));
 
-    let mut source_tables = vec![glue("catalog", "")];
-    let databases: BTreeSet<&str> = sources.iter().map(|s| s.database.as_str()).collect();
-    for db in &databases {
-        source_tables.push(glue("database/", &sub_literal(db)));
+    let sources = sources_read(plan);
+    let read: BTreeSet<S3Prefix> = sources
+        .iter()
+        .filter_map(|s| {
+            let location = s.location.as_deref()?;
+            folder(location, source_owner(s), &mut problems)
+        })
+        .collect();
+    if !read.is_empty() {
+        let objects = read.iter().map(s3_objects).collect();
+        out.push(statement("ReadSourceObjects", &["s3:GetObject"], objects));
+        out.extend(list_statements("ListSourceFolders", &read));
     }
-    for source in &sources {
-        source_tables.push(glue(
-            "table/",
-            &format!(
-                "{}/{}",
-                sub_literal(&source.database),
-                sub_literal(&source.table)
-            ),
+    let written = folder(&plan.settings.location, Owner::Target, &mut problems);
+    if let Some(kpis) = &written {
+        out.push(statement(
+            "WriteKpiObjects",
+            &WRITE_OBJECTS,
+            vec![s3_objects(kpis)],
+        ));
+        out.extend(list_statements(
+            "ListKpiFolder",
+            &BTreeSet::from([kpis.clone()]),
         ));
     }
     out.push(statement(
-        "ReadSourceTables",
-        &[
-            "glue:GetDatabase",
-            "glue:GetTable",
-            "glue:GetPartition",
-            "glue:GetPartitions",
-            "glue:BatchGetPartition",
-        ],
-        source_tables,
+        "WriteQueryResults",
+        &WRITE_OBJECTS,
+        vec![results_objects()],
     ));
-    let mut kpi_tables = vec![glue("catalog", ""), glue("database/", "${Database}")];
-    for kpi in &plan.kpis {
-        for table in [kpi.name.clone(), format!("{}__attempts", kpi.name)] {
-            kpi_tables.push(glue(
-                "table/",
-                &format!("${{Database}}/{}", sub_literal(&table)),
-            ));
-        }
-    }
+    out.push(map([
+        ("Sid", s("ListQueryResults")),
+        ("Effect", s("Allow")),
+        ("Action", strs(["s3:ListBucket"])),
+        ("Resource", results_bucket()),
+        (
+            "Condition",
+            map([(
+                "StringLike",
+                map([("s3:prefix", seq([sub("${QueryResultsPrefix}*")]))]),
+            )]),
+        ),
+    ]));
+    let buckets: BTreeSet<&str> = read
+        .iter()
+        .chain(written.iter())
+        .map(|f| f.bucket.as_str())
+        .collect();
+    let mut locate: Vec<Yaml> = buckets.into_iter().map(s3_bucket).collect();
+    locate.push(results_bucket());
     out.push(statement(
-        "WriteKpiTables",
+        "LocateBuckets",
+        &["s3:GetBucketLocation"],
+        locate,
+    ));
+    // Uploads are listed bucket-wide (the action takes no `s3:prefix`): only where Athena writes.
+    let mut uploads: Vec<Yaml> = written.iter().map(|f| s3_bucket(&f.bucket)).collect();
+    uploads.push(results_bucket());
+    out.push(statement(
+        "ListUploadsWhereWritten",
+        &["s3:ListBucketMultipartUploads"],
+        uploads,
+    ));
+
+    let sources_arns = source_tables(&sources, &mut problems);
+    if !sources_arns.is_empty() {
+        out.push(statement(
+            "QuerySourceTables",
+            &[
+                "glue:GetDatabase",
+                "glue:GetTable",
+                "glue:GetPartition",
+                "glue:GetPartitions",
+                "glue:BatchGetPartition",
+            ],
+            sources_arns.clone(),
+        ));
+    }
+    let kpi_table = |name: &str| glue("table/", &format!("${{Database}}/{}", sub_literal(name)));
+    let kpi_database = || vec![glue("catalog", ""), glue("database/", "${Database}")];
+    let mut queried = kpi_database();
+    for kpi in &plan.kpis {
+        queried.push(kpi_table(&kpi.name));
+        queried.push(kpi_table(&format!("{}__attempts", kpi.name)));
+    }
+    // Athena's DDL and DML on the KPI tables and their attempts tables.
+    out.push(statement(
+        "QueryKpiTables",
         &[
             "glue:GetDatabase",
             "glue:GetTable",
@@ -266,8 +336,23 @@ pub fn statements(plan: &Plan, distributed: bool) -> Vec<Yaml> {
             "glue:BatchCreatePartition",
             "glue:UpdatePartition",
         ],
-        kpi_tables,
+        queried,
     ));
+    // Glue wants the table, its database and the catalog for every call on a table.
+    let mut published = kpi_database();
+    published.extend(plan.kpis.iter().map(|k| kpi_table(&k.name)));
+    out.push(statement(
+        "PublishKpiPartitions",
+        &PUBLISH_PARTITIONS,
+        published,
+    ));
+    if !sources_arns.is_empty() {
+        out.push(statement(
+            "FindSourcePartitions",
+            &FIND_PARTITIONS,
+            sources_arns,
+        ));
+    }
     out.push(statement(
         "DeliverLogs",
         &[
@@ -309,5 +394,5 @@ pub fn statements(plan: &Plan, distributed: bool) -> Vec<Yaml> {
             )],
         ));
     }
-    out
+    (out, problems)
 }

@@ -59,8 +59,11 @@ impl VirtualClock {
 
 impl Clock for VirtualClock {
     fn now(&self) -> DateTime<Utc> {
-        let w = self.waited();
-        self.start + chrono::Duration::from_std(w).unwrap_or(chrono::Duration::MAX)
+        // A wait of years on end saturates at the latest representable time.
+        chrono::Duration::from_std(self.waited())
+            .ok()
+            .and_then(|w| self.start.checked_add_signed(w))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     fn sleep(&self, d: Duration) {

@@ -8,8 +8,18 @@ use serde_json::{Map, Value};
 pub struct Failure {
     pub error: Option<String>,
     pub cause: Option<String>,
-    /// The cause still needs AWS's "An error occurred while executing the state ..." prefix.
-    pub(crate) needs_prefix: bool,
+    /// What the state that failed still adds to the cause.
+    pub(crate) pending: Pending,
+}
+
+/// The part of a cause only the failing state knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pending {
+    Nothing,
+    /// AWS's "An error occurred while executing the state ..." prefix.
+    Prefix,
+    /// The whole cause of a result past the payload limit, which names the state.
+    ResultTooLarge,
 }
 
 impl Failure {
@@ -18,14 +28,24 @@ impl Failure {
         Failure {
             error: Some(error.into()),
             cause: Some(cause.into()),
-            needs_prefix: false,
+            pending: Pending::Nothing,
+        }
+    }
+
+    /// `States.DataLimitExceeded` for a result past 256 KiB, found before the state is known
+    /// (while a template or an intrinsic builds it).
+    pub(crate) fn result_too_large() -> Failure {
+        Failure {
+            error: Some("States.DataLimitExceeded".into()),
+            cause: None,
+            pending: Pending::ResultTooLarge,
         }
     }
 
     /// A `States.Runtime` error raised by the data flow of the current state.
     pub fn runtime(cause: impl Into<String>) -> Failure {
         Failure {
-            needs_prefix: true,
+            pending: Pending::Prefix,
             ..Failure::new("States.Runtime", cause)
         }
     }
@@ -33,7 +53,7 @@ impl Failure {
     /// A `States.QueryEvaluationError` raised by a JSONata field of the current state.
     pub fn query(cause: impl Into<String>) -> Failure {
         Failure {
-            needs_prefix: true,
+            pending: Pending::Prefix,
             ..Failure::new("States.QueryEvaluationError", cause)
         }
     }
@@ -43,15 +63,23 @@ impl Failure {
         self.error.as_deref().unwrap_or("")
     }
 
-    /// Adds the state prefix if this failure still needs it.
+    /// Completes the cause with what only the failing state knows.
     pub(crate) fn in_state(mut self, state: &str, entered_id: u64) -> Failure {
-        if self.needs_prefix {
-            let cause = self.cause.take().unwrap_or_default();
-            self.cause = Some(format!(
-                "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {cause}"
-            ));
-            self.needs_prefix = false;
+        match self.pending {
+            Pending::Nothing => {}
+            Pending::Prefix => {
+                let cause = self.cause.take().unwrap_or_default();
+                self.cause = Some(format!(
+                    "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {cause}"
+                ));
+            }
+            Pending::ResultTooLarge => {
+                self.cause = Some(format!(
+                    "The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."
+                ));
+            }
         }
+        self.pending = Pending::Nothing;
         self
     }
 

@@ -1,134 +1,31 @@
-//! Map and Parallel states: their items or branches, run in order, into the array of results,
-//! with Map's concurrency and tolerated-failure settings and their AWS error wording.
+//! Map and Parallel states: their items or branches, run in order or on worker threads, into
+//! the array of results, with the events and budgets of inline and distributed iterations.
 
 use super::definition::{MapState, ParallelState, StateMachine};
 use super::error::Failure;
 use super::history::History;
-use super::interp::{Frame, Run};
+use super::interp::{Frame, Run, history_full, map_item};
+use super::limits::{self, Measure};
+use super::map_settings::Tolerance;
 use super::template::{Scope, resolve, template};
 use serde_json::{Value, json};
 
-/// How many failed items a Map tolerates.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Tolerance {
-    pub count: Option<u64>,
-    pub percentage: Option<f64>,
+/// What became of one Map item run on a worker thread: its result and the events it
+/// recorded, or its value and input when it never started.
+enum Iteration {
+    Done(Result<Value, Failure>, History),
+    NotStarted,
 }
 
-fn quoted(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("\"{s}\""),
-        other => format!("\"{other}\""),
-    }
+/// How a Map runs its items: the processor, inline or as child executions, under a name.
+#[derive(Clone, Copy)]
+pub(crate) struct Items<'m> {
+    pub name: &'m str,
+    pub processor: &'m StateMachine,
+    pub distributed: bool,
 }
-
-fn as_int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn as_float(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// Reads the literal or `...Path` form of an integer Map setting.
-fn int_setting(
-    lit: Option<&Value>,
-    path: Option<&str>,
-    field: &str,
-    scope: Scope<'_>,
-) -> Result<Option<i64>, Failure> {
-    if let Some(p) = path {
-        let v = resolve(p, scope)?;
-        return as_int(&v).map(Some).ok_or_else(|| {
-            Failure::runtime(format!(
-                "The {field}Path field refers to value {} which is not a valid integer: {p}",
-                quoted(&v)
-            ))
-        });
-    }
-    match lit {
-        None => Ok(None),
-        Some(v) => as_int(v)
-            .map(Some)
-            .ok_or_else(|| Failure::runtime(format!("{field} must be an integer"))),
-    }
-}
-
-/// A Map item (its value and its input) and, when it ran on another thread, its result and
-/// the events it recorded.
-type Iteration = ((Value, Value), Option<(Result<Value, Failure>, History)>);
 
 impl Run<'_> {
-    /// The Map settings that JSONPath mode reads from the state input.
-    pub(crate) fn map_settings(
-        &self,
-        m: &MapState,
-        scope: Scope<'_>,
-    ) -> Result<(Option<i64>, Tolerance), Failure> {
-        let conc = int_setting(
-            m.max_concurrency.as_ref(),
-            m.max_concurrency_path.as_deref(),
-            "MaxConcurrency",
-            scope,
-        )?;
-        if conc.is_some_and(|c| c < 0) {
-            return Err(Failure::runtime("MaxConcurrency cannot be negative."));
-        }
-        let count = int_setting(
-            m.tolerated_failure_count.as_ref(),
-            m.tolerated_failure_count_path.as_deref(),
-            "ToleratedFailureCount",
-            scope,
-        )?;
-        if count.is_some_and(|c| c < 0) {
-            return Err(Failure::runtime(
-                "ToleratedFailureCount cannot be negative.",
-            ));
-        }
-        let percentage = match (
-            &m.tolerated_failure_percentage_path,
-            &m.tolerated_failure_percentage,
-        ) {
-            (Some(p), _) => {
-                let v = resolve(p, scope)?;
-                Some(as_float(&v).ok_or_else(|| {
-                    Failure::runtime(format!(
-                        "The ToleratedFailurePercentagePath field refers to value {} which is not a valid float: {p}",
-                        quoted(&v)
-                    ))
-                })?)
-            }
-            (None, Some(v)) => {
-                Some(as_float(v).ok_or_else(|| {
-                    Failure::runtime("ToleratedFailurePercentage must be a number")
-                })?)
-            }
-            (None, None) => None,
-        };
-        if percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
-            return Err(Failure::runtime(
-                "ToleratedFailurePercentage must be between 0 and 100.",
-            ));
-        }
-        Ok((
-            conc,
-            Tolerance {
-                count: count.map(|c| c as u64),
-                percentage,
-            },
-        ))
-    }
-
     /// A JSONPath Map: items, selector, iterations; returns the array of results.
     pub(crate) fn map_jsonpath(
         &mut self,
@@ -163,7 +60,7 @@ impl Run<'_> {
                 Some(sel) => {
                     let mut c = ctx.clone();
                     if let Value::Object(o) = &mut c {
-                        o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
+                        o.insert("Map".into(), map_item(i, item.clone()));
                     }
                     template(
                         sel,
@@ -178,16 +75,25 @@ impl Run<'_> {
             };
             inputs.push((item.clone(), item_input));
         }
-        self.iterate(&m.processor, inputs, tolerance, concurrency, frame)
+        let map = Items {
+            name: ctx
+                .pointer("/State/Name")
+                .and_then(Value::as_str)
+                .unwrap_or("Map"),
+            processor: &m.processor,
+            distributed: m.distributed,
+        };
+        self.iterate(map, inputs, tolerance, concurrency, frame)
     }
 
     /// Runs each item through the processor: in order, or on up to `Options::map_workers`
     /// threads (never more than the state's MaxConcurrency). Either way the history holds
-    /// each iteration's events together, in item order, and the first failing item (by index)
-    /// fails the Map.
+    /// each inline iteration's events together, in item order, and the first failing item
+    /// (by index) fails the Map. A distributed Map's items are child executions: their events
+    /// are theirs, and the parent records only the Map Run.
     pub(crate) fn iterate(
         &mut self,
-        processor: &StateMachine,
+        map: Items<'_>,
         inputs: Vec<(Value, Value)>,
         tolerance: Tolerance,
         concurrency: Option<i64>,
@@ -198,63 +104,88 @@ impl Run<'_> {
             "MapStateStarted",
             Some(("mapStateStartedEventDetails", json!({"length": total}))),
         );
+        if map.distributed {
+            let arn = format!(
+                "arn:aws:states:us-east-1:000000000000:mapRun:{}/{}:{}",
+                self.opts.state_machine_name, map.name, self.opts.execution_name
+            );
+            self.event(
+                "MapRunStarted",
+                Some(("mapRunStartedEventDetails", json!({"mapRunArn": arn}))),
+            );
+        }
+        let result = self.items(map, inputs, tolerance, concurrency, frame);
+        let outcome = if result.is_ok() {
+            "Succeeded"
+        } else {
+            "Failed"
+        };
+        if map.distributed {
+            self.event(&format!("MapRun{outcome}"), None);
+        }
+        self.event(&format!("MapState{outcome}"), None);
+        result
+    }
+
+    fn items(
+        &mut self,
+        map: Items<'_>,
+        inputs: Vec<(Value, Value)>,
+        tolerance: Tolerance,
+        concurrency: Option<i64>,
+        frame: &Frame,
+    ) -> Result<Value, Failure> {
+        let total = inputs.len();
         let tolerant = tolerance.count.is_some() || tolerance.percentage.is_some();
         let workers = match concurrency {
             Some(c) if c > 0 => (c as usize).min(self.opts.map_workers),
             _ => self.opts.map_workers,
         }
         .clamp(1, total.max(1));
-        let mut out = Vec::with_capacity(total);
-        let mut failed = 0u64;
-        let outcomes = if workers > 1 {
-            self.run_items_concurrently(processor, inputs, frame, workers, tolerant)
+        let mut done: Vec<Option<Iteration>> = if workers > 1 {
+            self.run_items_concurrently(map, &inputs, frame, workers, tolerant)
         } else {
-            inputs.into_iter().map(|x| Some((x, None))).collect()
+            Vec::new()
         };
-        for (i, outcome) in outcomes.into_iter().enumerate() {
-            let Some(((item, input), done)) = outcome else {
-                continue;
-            };
-            let details = json!({"name": "Map", "index": i});
-            self.event(
-                "MapIterationStarted",
-                Some(("mapIterationStartedEventDetails", details.clone())),
-            );
-            let result = match done {
-                // Run on another thread: its events join the history here.
-                Some((result, history)) => {
+        let mut out = Vec::with_capacity(total);
+        let mut bytes = 2usize;
+        let mut failed = 0u64;
+        for (i, (item, input)) in inputs.into_iter().enumerate() {
+            let result = match done.get_mut(i).and_then(Option::take) {
+                Some(Iteration::Done(result, history)) => {
                     self.history.absorb(history);
                     result
                 }
-                None => {
-                    let mut f = Frame {
-                        vars: frame.vars.clone(),
-                        map_item: Some((i, item)),
-                    };
-                    self.machine(processor, input, &mut f)
+                Some(Iteration::NotStarted) => continue,
+                None if self.halted() => Err(history_full()),
+                None => self.iteration(map, i, item, input, frame),
+            };
+            if self.halted() {
+                // Every event recorded on a worker counted: the history keeps them all.
+                for d in done.iter_mut().filter_map(Option::take) {
+                    if let Iteration::Done(_, history) = d {
+                        self.history.absorb(history);
+                    }
+                }
+                return Err(history_full());
+            }
+            let value = match result {
+                Ok(v) => v,
+                Err(e) if !tolerant => return Err(e),
+                Err(e) => {
+                    failed += 1;
+                    e.output()
                 }
             };
-            match result {
-                Ok(v) => {
-                    self.event(
-                        "MapIterationSucceeded",
-                        Some(("mapIterationSucceededEventDetails", details)),
-                    );
-                    out.push(v);
-                }
-                Err(e) => {
-                    self.event(
-                        "MapIterationFailed",
-                        Some(("mapIterationFailedEventDetails", details)),
-                    );
-                    if !tolerant {
-                        self.event("MapStateFailed", None);
-                        return Err(e);
-                    }
-                    failed += 1;
-                    out.push(e.output());
-                }
+            // The results array is a payload too: stop as soon as it passes the limit.
+            bytes += 1 + match limits::payload(&value) {
+                Measure::Within { bytes, .. } => bytes,
+                _ => limits::MAX_PAYLOAD_BYTES,
+            };
+            if bytes > limits::MAX_PAYLOAD_BYTES {
+                return Err(Failure::result_too_large());
             }
+            out.push(value);
         }
         if tolerant {
             let over_count = tolerance.count.is_some_and(|c| failed > c);
@@ -262,62 +193,88 @@ impl Run<'_> {
                 .percentage
                 .is_some_and(|p| total > 0 && (failed as f64) * 100.0 / (total as f64) > p);
             if over_count || over_pct {
-                self.event("MapStateFailed", None);
                 return Err(Failure::new(
                     "States.ExceedToleratedFailureThreshold",
                     "The specified tolerance threshold was exceeded.",
                 ));
             }
         }
-        self.event("MapStateSucceeded", None);
         Ok(Value::Array(out))
     }
 
+    /// One item: inline, with its iteration events in this history; distributed, as a child
+    /// execution with a history and an event budget of its own.
+    fn iteration(
+        &mut self,
+        map: Items<'_>,
+        i: usize,
+        item: Value,
+        input: Value,
+        frame: &Frame,
+    ) -> Result<Value, Failure> {
+        let mut f = Frame {
+            vars: frame.vars.clone(),
+            map_item: Some((i, item)),
+        };
+        if map.distributed {
+            let mut child = self.child(true);
+            let result = child.machine(map.processor, input, &mut f);
+            return if child.halted() {
+                Err(history_full())
+            } else {
+                result
+            };
+        }
+        let details = json!({"name": map.name, "index": i});
+        self.event(
+            "MapIterationStarted",
+            Some(("mapIterationStartedEventDetails", details.clone())),
+        );
+        let result = self.machine(map.processor, input, &mut f);
+        let (kind, key) = match result {
+            Ok(_) => ("MapIterationSucceeded", "mapIterationSucceededEventDetails"),
+            Err(_) => ("MapIterationFailed", "mapIterationFailedEventDetails"),
+        };
+        self.event(kind, Some((key, details)));
+        result
+    }
+
     /// Items taken in index order by `workers` threads, each iteration recording its own
-    /// history. After a failure (when none is tolerated) no further item starts; the items
-    /// never started are `None`.
+    /// history (inline ones drawing on this execution's event budget). After a failure (when
+    /// none is tolerated), or once the history is full, no further item starts.
     fn run_items_concurrently(
         &self,
-        processor: &StateMachine,
-        inputs: Vec<(Value, Value)>,
+        map: Items<'_>,
+        inputs: &[(Value, Value)],
         frame: &Frame,
         workers: usize,
         tolerant: bool,
     ) -> Vec<Option<Iteration>> {
         use std::sync::Mutex;
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-        let total = inputs.len();
-        let slots: Vec<Mutex<Option<(Value, Value)>>> =
-            inputs.into_iter().map(|x| Mutex::new(Some(x))).collect();
-        let results: Vec<Mutex<Option<Iteration>>> = (0..total).map(|_| Mutex::new(None)).collect();
+        let results: Vec<Mutex<Option<Iteration>>> = (0..inputs.len())
+            .map(|_| Mutex::new(Some(Iteration::NotStarted)))
+            .collect();
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
                     loop {
-                        if stop.load(Ordering::SeqCst) {
+                        if stop.load(Ordering::SeqCst) || self.halted() {
                             break;
                         }
                         let i = next.fetch_add(1, Ordering::SeqCst);
-                        if i >= total {
+                        let Some((item, input)) = inputs.get(i) else {
                             break;
-                        }
-                        let Some((item, input)) = slots[i].lock().ok().and_then(|mut s| s.take())
-                        else {
-                            continue;
                         };
-                        let mut child = self.child();
-                        let mut f = Frame {
-                            vars: frame.vars.clone(),
-                            map_item: Some((i, item.clone())),
-                        };
-                        let result = child.machine(processor, input.clone(), &mut f);
+                        let mut child = self.child(false);
+                        let result = child.iteration(map, i, item.clone(), input.clone(), frame);
                         if result.is_err() && !tolerant {
                             stop.store(true, Ordering::SeqCst);
                         }
                         if let Ok(mut r) = results[i].lock() {
-                            *r = Some(((item, input), Some((result, child.history))));
+                            *r = Some(Iteration::Done(result, child.history));
                         }
                     }
                 });
@@ -338,12 +295,23 @@ impl Run<'_> {
     ) -> Result<Value, Failure> {
         self.event("ParallelStateStarted", None);
         let mut out = Vec::with_capacity(p.branches.len());
+        let mut bytes = 2usize;
         for b in &p.branches {
             let mut f = Frame {
                 vars: frame.vars.clone(),
                 map_item: None,
             };
-            match self.machine(b, input.clone(), &mut f) {
+            let result = self.machine(b, input.clone(), &mut f).and_then(|v| {
+                bytes += 1 + match limits::payload(&v) {
+                    Measure::Within { bytes, .. } => bytes,
+                    _ => limits::MAX_PAYLOAD_BYTES,
+                };
+                if bytes > limits::MAX_PAYLOAD_BYTES {
+                    return Err(Failure::result_too_large());
+                }
+                Ok(v)
+            });
+            match result {
                 Ok(v) => out.push(v),
                 Err(e) => {
                     self.event(

@@ -3,15 +3,14 @@
 
 use super::definition::*;
 use super::error::{Failure, matches};
-use super::history::{History, text};
+use super::history::{Budget, History, text};
+use super::limits::{self, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, MAX_NESTING, Measure};
 use super::states::{apply_result_path, assign_values};
 use super::template::Scope;
 use super::{Execution, Options, Status, jsonata_fields};
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// The payload limit (`States.DataLimitExceeded`).
-pub(crate) const MAX_PAYLOAD: usize = 262_144;
 
 /// One execution in progress.
 pub(crate) struct Run<'o> {
@@ -19,6 +18,7 @@ pub(crate) struct Run<'o> {
     pub history: History,
     execution_ctx: Value,
     machine_ctx: Value,
+    budget: Arc<Budget>,
 }
 
 /// The variables and Map item visible to a branch of the execution.
@@ -39,6 +39,40 @@ pub(crate) fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A duration in seconds as the clock takes it: negative is none, past `Duration::MAX` is
+/// `Duration::MAX` (a wait or back-off computed as 1e300 seconds must not panic).
+pub(crate) fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
+}
+
+/// `$$.Map` of item `i`: `{"Item": {"Index": i, "Value": v}}`.
+pub(crate) fn map_item(i: usize, v: Value) -> Value {
+    let mut item = Map::new();
+    item.insert("Index".into(), json!(i));
+    item.insert("Value".into(), v);
+    json!({ "Item": Value::Object(item) })
+}
+
+/// The failure of an execution whose history is full.
+pub(crate) fn history_full() -> Failure {
+    Failure::new(HISTORY_LIMIT_ERROR, HISTORY_LIMIT_CAUSE)
+}
+
+/// `States.DataLimitExceeded` for a value that is too large (`what` names it) or too deep.
+pub(crate) fn data_limit(what: &str, m: Measure) -> Option<Failure> {
+    match m {
+        Measure::Within { .. } => None,
+        Measure::TooLarge => Some(Failure::new(
+            "States.DataLimitExceeded",
+            format!("{what} with a size exceeding the maximum number of bytes service limit."),
+        )),
+        Measure::TooDeep => Some(Failure::new(
+            "States.DataLimitExceeded",
+            format!("{what} nested deeper than the maximum of {MAX_NESTING} levels."),
+        )),
+    }
+}
+
 pub(crate) fn execute(machine: &StateMachine, input: Value, opts: &Options<'_>) -> Execution {
     let start = iso(opts.clock.now());
     let arn =
@@ -46,87 +80,140 @@ pub(crate) fn execute(machine: &StateMachine, input: Value, opts: &Options<'_>) 
     let mut run = Run {
         opts,
         history: History::default(),
-        execution_ctx: json!({
-            "Id": arn("execution", &format!("{}:{}", opts.state_machine_name, opts.execution_name)),
-            "Input": input,
-            "Name": opts.execution_name,
-            "RoleArn": opts.role_arn,
-            "StartTime": start,
-        }),
+        execution_ctx: Value::Null,
         machine_ctx: json!({
             "Id": arn("stateMachine", opts.state_machine_name),
             "Name": opts.state_machine_name,
         }),
+        budget: Arc::default(),
+    };
+    let refused = match limits::payload(&input) {
+        Measure::TooLarge => Some(Failure::new(
+            "States.DataLimitExceeded",
+            "The execution input exceeds the maximum number of bytes service limit.",
+        )),
+        Measure::TooDeep => Some(Failure::new(
+            "States.DataLimitExceeded",
+            format!(
+                "The execution input is nested deeper than the maximum of {MAX_NESTING} levels."
+            ),
+        )),
+        Measure::Within { .. } => None,
+    };
+    let started = match &refused {
+        // Refused input is never printed or copied: it may nest past what recursion survives.
+        Some(_) => json!({"inputDetails": {"truncated": true}, "roleArn": opts.role_arn}),
+        None => json!({"input": text(&input), "roleArn": opts.role_arn}),
     };
     run.event(
         "ExecutionStarted",
-        Some((
-            "executionStartedEventDetails",
-            json!({"input": text(&input), "roleArn": opts.role_arn}),
-        )),
+        Some(("executionStartedEventDetails", started)),
     );
-    let mut frame = Frame::default();
-    let result = if input.to_string().len() > MAX_PAYLOAD {
-        Err(Failure::new(
-            "States.DataLimitExceeded",
-            "The execution input exceeds the maximum number of bytes service limit.",
-        ))
-    } else {
-        run.machine(machine, input, &mut frame)
+    let result = match refused {
+        Some(f) => {
+            limits::dismantle(input);
+            Err(f)
+        }
+        None => {
+            let mut ctx = json!({
+                "Id": arn("execution", &format!("{}:{}", opts.state_machine_name, opts.execution_name)),
+                "Name": opts.execution_name,
+                "RedriveCount": opts.redrive_count,
+                "RoleArn": opts.role_arn,
+                "StartTime": start,
+            });
+            ctx["Input"] = input.clone();
+            run.execution_ctx = ctx;
+            let mut frame = Frame::default();
+            let result = run.machine(machine, input, &mut frame);
+            // An event refused past 24,999 ends the execution, whatever the machine did next.
+            if run.budget.exhausted() {
+                Err(history_full())
+            } else {
+                result
+            }
+        }
     };
-    match result {
-        Ok(output) => {
-            run.event(
-                "ExecutionSucceeded",
-                Some((
-                    "executionSucceededEventDetails",
-                    json!({"output": text(&output)}),
-                )),
-            );
-            Execution {
-                status: Status::Succeeded,
-                output: Some(output),
-                error: None,
-                cause: None,
-                history: run.history,
-            }
-        }
-        Err(f) => {
-            let mut d = Map::new();
-            if let Some(e) = &f.error {
-                d.insert("error".into(), json!(e));
-            }
-            if let Some(c) = &f.cause {
-                d.insert("cause".into(), json!(c));
-            }
-            run.event(
-                "ExecutionFailed",
-                Some(("executionFailedEventDetails", Value::Object(d))),
-            );
-            Execution {
-                status: Status::Failed,
-                output: None,
-                error: f.error,
-                cause: f.cause,
-                history: run.history,
-            }
-        }
-    }
+    run.conclude(result)
 }
 
 impl<'o> Run<'o> {
-    /// A run of the same execution with a history of its own, for one Map iteration.
-    pub(crate) fn child(&self) -> Run<'o> {
+    /// The last event and the outcome.
+    fn conclude(mut self, result: Result<Value, Failure>) -> Execution {
+        match result {
+            Ok(output) => {
+                self.event(
+                    "ExecutionSucceeded",
+                    Some((
+                        "executionSucceededEventDetails",
+                        json!({"output": text(&output)}),
+                    )),
+                );
+                Execution {
+                    status: Status::Succeeded,
+                    output: Some(output),
+                    error: None,
+                    cause: None,
+                    history: self.history,
+                }
+            }
+            Err(f) => {
+                let mut d = Map::new();
+                if let Some(e) = &f.error {
+                    d.insert("error".into(), json!(e));
+                }
+                if let Some(c) = &f.cause {
+                    d.insert("cause".into(), json!(c));
+                }
+                self.event(
+                    "ExecutionFailed",
+                    Some(("executionFailedEventDetails", Value::Object(d))),
+                );
+                Execution {
+                    status: Status::Failed,
+                    output: None,
+                    error: f.error,
+                    cause: f.cause,
+                    history: self.history,
+                }
+            }
+        }
+    }
+
+    /// A run of the same execution with a history of its own, for one Map iteration: inline,
+    /// it draws on this execution's budget; as a distributed Map's child execution, on its own.
+    pub(crate) fn child(&self, own_budget: bool) -> Run<'o> {
         Run {
             opts: self.opts,
             history: History::default(),
             execution_ctx: self.execution_ctx.clone(),
             machine_ctx: self.machine_ctx.clone(),
+            budget: if own_budget {
+                Arc::default()
+            } else {
+                self.budget.clone()
+            },
         }
     }
 
+    /// A payload as event data: its text, or nothing once the history keeps no more data.
+    pub(crate) fn data(&self, v: &Value) -> Value {
+        self.budget.text(v)
+    }
+
+    /// Whether the history is full: the execution must stop.
+    pub(crate) fn halted(&self) -> bool {
+        self.budget.exhausted()
+    }
+
+    /// Records an event, unless the history is full (then only the last event is recorded).
     pub(crate) fn event(&mut self, kind: &str, details: Option<(&str, Value)>) -> u64 {
+        let last = matches!(kind, "ExecutionSucceeded" | "ExecutionFailed");
+        if !last && !self.budget.take_event() {
+            return self.history.last_id();
+        }
         let now = iso(self.opts.clock.now());
+        let details = details.map(|(k, v)| (k, self.budget.details(v)));
         self.history.push(now, kind, details)
     }
 
@@ -140,6 +227,9 @@ impl<'o> Run<'o> {
         let mut name = sm.start_at.clone();
         let mut input = input;
         loop {
+            if self.halted() {
+                return Err(history_full());
+            }
             let Some(state) = sm.states.get(&name) else {
                 return Err(Failure::new(
                     "States.Runtime",
@@ -158,15 +248,18 @@ impl<'o> Run<'o> {
     }
 
     fn context(&self, state: &State, entered: &str, retry: u64, frame: &Frame) -> Value {
-        let mut c = json!({
-            "Execution": self.execution_ctx,
-            "State": {"EnteredTime": entered, "Name": state.name, "RetryCount": retry},
-            "StateMachine": self.machine_ctx,
-        });
-        if let (Some((i, v)), Value::Object(m)) = (&frame.map_item, &mut c) {
-            m.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
+        // Values are cloned in, not interpolated through json!, which would print them.
+        let mut m = Map::new();
+        m.insert("Execution".into(), self.execution_ctx.clone());
+        m.insert(
+            "State".into(),
+            json!({"EnteredTime": entered, "Name": state.name, "RetryCount": retry}),
+        );
+        m.insert("StateMachine".into(), self.machine_ctx.clone());
+        if let Some((i, v)) = &frame.map_item {
+            m.insert("Map".into(), map_item(*i, v.clone()));
         }
-        c
+        Value::Object(m)
     }
 
     /// Runs one state visit with its retriers and catchers; returns the output and next state.
@@ -182,7 +275,7 @@ impl<'o> Run<'o> {
             &format!("{ty}StateEntered"),
             Some((
                 "stateEnteredEventDetails",
-                json!({"name": state.name, "input": text(&raw)}),
+                json!({"name": state.name, "input": self.budget.text(&raw)}),
             )),
         );
         let (retriers, catchers): (&[Retrier], &[Catcher]) = match &state.kind {
@@ -195,15 +288,9 @@ impl<'o> Run<'o> {
         loop {
             let retry_total: u64 = counts.iter().sum();
             let ctx = self.context(state, &entered, retry_total, frame);
-            let attempt = self.attempt(state, &raw, &ctx, frame).and_then(|step| {
-                if step.output.to_string().len() > MAX_PAYLOAD {
-                    return Err(Failure::new(
-                        "States.DataLimitExceeded",
-                        format!("The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.", state.name),
-                    ));
-                }
-                Ok(step)
-            });
+            let attempt = self
+                .attempt(state, &raw, &ctx, frame)
+                .and_then(|step| checked(state, step.output).map(|output| Step { output, ..step }));
             let failure = match attempt {
                 Ok(step) => {
                     self.exit(state, &step.output);
@@ -229,12 +316,13 @@ impl<'o> Run<'o> {
                         delay = delay.min(max);
                     }
                     if r.jitter_full {
-                        delay *= super::intrinsic_eval::random_unit();
+                        delay *= super::intrinsic_values::random_unit();
                     }
                     counts[i] += 1;
-                    self.opts
-                        .clock
-                        .sleep(Duration::from_secs_f64(delay.max(0.0)));
+                    self.opts.clock.sleep(seconds(delay));
+                    if self.halted() {
+                        return Err(history_full());
+                    }
                     continue;
                 }
             }
@@ -257,6 +345,7 @@ impl<'o> Run<'o> {
                     assign,
                 )
             };
+            let output = checked(state, output)?;
             self.exit(state, &output);
             if let Some(a) = assign {
                 frame.vars.extend(a);
@@ -274,8 +363,20 @@ impl<'o> Run<'o> {
             &format!("{ty}StateExited"),
             Some((
                 "stateExitedEventDetails",
-                json!({"name": state.name, "output": text(output)}),
+                json!({"name": state.name, "output": self.budget.text(output)}),
             )),
         );
+    }
+}
+
+/// A state's output, if it fits a payload; a failure naming the state otherwise.
+fn checked(state: &State, output: Value) -> Result<Value, Failure> {
+    let what = format!("The state/task '{}' returned a result", state.name);
+    match data_limit(&what, limits::payload(&output)) {
+        None => Ok(output),
+        Some(f) => {
+            limits::dismantle(output);
+            Err(f)
+        }
     }
 }

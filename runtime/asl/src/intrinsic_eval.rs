@@ -3,6 +3,8 @@
 
 use super::error::Failure;
 use super::intrinsic::{Arg, Call, Piece};
+use super::intrinsic_values::{hash, java_text, uuid_v4, value_hash};
+use super::limits::MAX_PAYLOAD_BYTES;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
@@ -58,13 +60,6 @@ fn arity(name: &str, v: &[Value], n: std::ops::RangeInclusive<usize>) -> Result<
     }
 }
 
-fn stringify(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 fn format(args: Vec<Ev>) -> Result<Value, Failure> {
     let mut it = args.into_iter();
     let pieces = match it.next() {
@@ -94,20 +89,36 @@ fn format(args: Vec<Ev>) -> Result<Value, Failure> {
     for p in pieces {
         match p {
             Piece::Text(t) => out.push_str(&t),
-            Piece::Hole => out.push_str(&vals.next().map(stringify).unwrap_or_default()),
+            Piece::Hole => {
+                if let Some(v) = vals.next() {
+                    java_text(v, &mut out);
+                }
+            }
+        }
+        if out.len() > MAX_PAYLOAD_BYTES {
+            return Err(Failure::result_too_large());
         }
     }
     Ok(Value::String(out))
 }
 
+/// The bounds of a 64-bit integer as floats: `f as i64` would saturate silently past them.
+const I64_LOW: f64 = -9_223_372_036_854_775_808.0;
+const I64_HIGH: f64 = 9_223_372_036_854_775_808.0;
+
+/// A whole number as a 64-bit integer (a Java long); anything else, or anything outside that
+/// range, is an intrinsic failure, never a saturated or wrapped value.
 fn int(v: &Value, what: &str) -> Result<i64, Failure> {
+    let whole = |f: f64| (I64_LOW..I64_HIGH).contains(&f) && f.fract() == 0.0;
     match v {
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Ok(i),
-            None => match n.as_f64() {
-                Some(f) if f.fract() == 0.0 => Ok(f as i64),
-                _ => fail(format!("{what} must be an integer")),
-            },
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(i),
+            (None, Some(f)) if !n.is_u64() && whole(f) => Ok(f as i64),
+            _ => fail(format!(
+                "{what} must be an integer between {} and {}",
+                i64::MIN,
+                i64::MAX
+            )),
         },
         _ => fail(format!("{what} must be an integer")),
     }
@@ -176,16 +187,22 @@ fn apply(name: &str, v: &[Value]) -> Result<Value, Failure> {
             if s == 0 {
                 return fail("the step must not be 0");
             }
-            let mut out = Vec::new();
-            let mut i = a;
-            while (s > 0 && i <= b) || (s < 0 && i >= b) {
-                out.push(Value::from(i));
-                if out.len() > 1000 {
-                    return fail("States.ArrayRange produces at most 1000 items");
-                }
-                i += s;
+            // Counted in 128 bits before anything is allocated: no step can wrap around.
+            let (a, b, s) = (i128::from(a), i128::from(b), i128::from(s));
+            let count = if (s > 0 && a <= b) || (s < 0 && a >= b) {
+                (b - a) / s + 1
+            } else {
+                0
+            };
+            if count > 1000 {
+                return fail("States.ArrayRange produces at most 1000 items");
             }
-            Ok(Value::Array(out))
+            Ok(Value::Array(
+                (0..count)
+                    .filter_map(|k| i64::try_from(a + k * s).ok())
+                    .map(Value::from)
+                    .collect(),
+            ))
         }
         "States.ArrayGetItem" => {
             arity(name, v, 2..=2)?;
@@ -208,9 +225,13 @@ fn apply(name: &str, v: &[Value]) -> Result<Value, Failure> {
         }
         "States.ArrayUnique" => {
             arity(name, v, 1..=1)?;
+            // Hashed first, so 100,000 items take 100,000 steps, not 10^10.
+            let mut seen: std::collections::HashMap<u64, Vec<usize>> = Default::default();
             let mut out: Vec<Value> = Vec::new();
             for x in array(&v[0], name)? {
-                if !out.contains(x) {
+                let same = seen.entry(value_hash(x)).or_default();
+                if !same.iter().any(|&i| out[i] == *x) {
+                    same.push(out.len());
                     out.push(x.clone());
                 }
             }
@@ -265,19 +286,35 @@ fn apply(name: &str, v: &[Value]) -> Result<Value, Failure> {
             use rand::{Rng, SeedableRng};
             let mut rng = match v.get(2) {
                 Some(s) => rand::rngs::SmallRng::seed_from_u64(int(s, "the seed")? as u64),
-                None => rand::rngs::SmallRng::seed_from_u64(entropy()),
+                None => rand::rngs::SmallRng::seed_from_u64(super::intrinsic_values::entropy()),
             };
             Ok(Value::from(rng.random_range(a..b)))
         }
         "States.MathAdd" => {
             arity(name, v, 2..=2)?;
+            // A fraction rounds half up, as Java's Math.round does (the corpus pins -1.5 to -1
+            // and 2.5 to 3); the operands and the sum must fit a Java long. The corpus has no
+            // case past that range and AWS documents none: a sum that does not fit fails
+            // rather than wrapping into a wrong number, and so does an operand that does not.
             let num = |x: &Value| -> Result<i64, Failure> {
-                match x.as_f64() {
-                    Some(f) if x.is_number() => Ok((f + 0.5).floor() as i64),
+                match x {
+                    Value::Number(n) if n.is_f64() => {
+                        let r = (n.as_f64().unwrap_or(f64::NAN) + 0.5).floor();
+                        int(&serde_json::json!(r), name)
+                    }
+                    Value::Number(_) => int(x, name),
                     _ => fail(format!("{name} takes numbers")),
                 }
             };
-            Ok(Value::from(num(&v[0])? + num(&v[1])?))
+            let (a, b) = (num(&v[0])?, num(&v[1])?);
+            a.checked_add(b).map(Value::from).ok_or_else(|| {
+                Failure::new(
+                    "States.IntrinsicFailure",
+                    format!(
+                        "{name}: the sum of {a} and {b} is outside the range of a 64-bit integer"
+                    ),
+                )
+            })
         }
         "States.StringSplit" => {
             arity(name, v, 2..=2)?;
@@ -303,59 +340,4 @@ fn limited<'a>(s: &'a str, name: &str) -> Result<&'a str, Failure> {
         return fail(format!("{name}: the input is longer than 10000 characters"));
     }
     Ok(s)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hash(data: &str, alg: &str) -> Result<String, Failure> {
-    use sha2::Digest;
-    let d = data.as_bytes();
-    Ok(match alg {
-        "MD5" => hex(&md5::Md5::digest(d)),
-        "SHA-1" => hex(&sha1::Sha1::digest(d)),
-        "SHA-256" => hex(&sha2::Sha256::digest(d)),
-        "SHA-384" => hex(&sha2::Sha384::digest(d)),
-        "SHA-512" => hex(&sha2::Sha512::digest(d)),
-        other => return fail(format!("unsupported hash algorithm '{other}'")),
-    })
-}
-
-/// A random version-4 UUID.
-pub fn uuid_v4() -> String {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(entropy());
-    let b: [u8; 16] = rng.random();
-    let h = hex(&b);
-    let variant = ["8", "9", "a", "b"][usize::from(b[8] >> 6)];
-    format!(
-        "{}-{}-4{}-{}{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        variant,
-        &h[17..20],
-        &h[20..32]
-    )
-}
-
-/// A seed from the time and a process-wide counter.
-fn entropy() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    nanos
-        ^ COUNTER
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-            .rotate_left(17)
-}
-
-/// A random number in [0, 1).
-pub fn random_unit() -> f64 {
-    use rand::{Rng, SeedableRng};
-    rand::rngs::SmallRng::seed_from_u64(entropy()).random::<f64>()
 }

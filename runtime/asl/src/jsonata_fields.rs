@@ -3,12 +3,13 @@
 //! Without an engine every expression fails with "JSONata is not available".
 
 use super::definition::*;
-use super::error::Failure;
-use super::flow::Tolerance;
+use super::error::{Failure, Pending};
+use super::flow::Items;
 use super::interp::{Frame, Run, Step};
-use super::states::wait_seconds;
-use serde_json::{Map, Value, json};
-use std::time::Duration;
+use super::interp::{map_item, seconds};
+use super::map_settings::Tolerance;
+use super::states::{shown, wait_seconds};
+use serde_json::{Map, Value};
 
 fn expr_of(s: &str) -> Option<&str> {
     // Only a string that is exactly `{% … %}` is an expression; surrounding spaces make it text.
@@ -33,16 +34,21 @@ pub(crate) fn eval(
                     )));
                 };
                 engine.evaluate(expr, b).map_err(|e| {
-                    // A function is not a JSON value: AWS words that as a result type.
-                    if e.starts_with("function:") {
-                        Failure::query(format!(
-                            "The JSONata expression '{expr}' specified for the field '{field}' returned an unsupported result type."
-                        ))
-                    } else {
-                        Failure::query(format!(
-                            "The JSONata expression '{expr}' specified for the field '{field}' threw an error during evaluation. {e}"
-                        ))
-                    }
+                    let what = format!(
+                        "The JSONata expression '{expr}' specified for the field '{field}'"
+                    );
+                    Failure::query(match e.split_once(": ") {
+                        // A function is not a JSON value: AWS words that as a result type.
+                        Some(("function", _)) => {
+                            format!("{what} returned an unsupported result type.")
+                        }
+                        Some(("undefined", _)) => format!("{what} returned nothing (undefined)."),
+                        // The evaluation bounds carry no code, and AWS puts a colon before them.
+                        Some(("bound", message)) => {
+                            format!("{what} threw an error during evaluation: {message}")
+                        }
+                        _ => format!("{what} threw an error during evaluation. {e}"),
+                    })
                 })
             }
             None => Ok(v.clone()),
@@ -163,20 +169,28 @@ pub(crate) fn attempt(
             Err(Failure {
                 error,
                 cause,
-                needs_prefix: false,
+                pending: Pending::Nothing,
             })
         }
         StateKind::Wait(w) => {
             let secs = match w {
                 WaitSpec::Seconds(v) => wait_seconds(&eval(run, v, "Seconds", &b)?, "Seconds")?,
-                WaitSpec::Timestamp(v) => run.until(&eval(run, v, "Timestamp", &b)?)?,
+                WaitSpec::Timestamp(v) => {
+                    let at = eval(run, v, "Timestamp", &b)?;
+                    run.until(&at).ok_or_else(|| {
+                        Failure::new(
+                            "States.QueryEvaluationError",
+                            format!("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}", shown(&at)),
+                        )
+                    })?
+                }
                 _ => {
                     return Err(Failure::runtime(
                         "SecondsPath/TimestampPath are not allowed in JSONata states",
                     ));
                 }
             };
-            run.opts.clock.sleep(Duration::from_secs_f64(secs));
+            run.opts.clock.sleep(seconds(secs));
             finish(run, state, raw, None, ctx, frame, next)
         }
         StateKind::Choice(c) => {
@@ -205,7 +219,7 @@ pub(crate) fn attempt(
             match &c.default {
                 Some(d) => finish(run, state, raw, None, ctx, frame, Some(d.clone())),
                 None => Err(Failure {
-                    needs_prefix: true,
+                    pending: Pending::Prefix,
                     ..Failure::new(
                         "States.NoChoiceMatched",
                         "No Choice rule matched and there is no Default.",
@@ -286,7 +300,7 @@ fn map(
             Some(sel) => {
                 let mut c = ctx.clone();
                 if let Value::Object(o) = &mut c {
-                    o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
+                    o.insert("Map".into(), map_item(i, item.clone()));
                 }
                 eval(run, sel, "ItemSelector", &bindings(raw, &c, frame, &[]))?
             }
@@ -294,7 +308,15 @@ fn map(
         };
         inputs.push((item.clone(), input));
     }
-    run.iterate(&m.processor, inputs, tolerance, concurrency, frame)
+    let map = Items {
+        name: ctx
+            .pointer("/State/Name")
+            .and_then(Value::as_str)
+            .unwrap_or("Map"),
+        processor: &m.processor,
+        distributed: m.distributed,
+    };
+    run.iterate(map, inputs, tolerance, concurrency, frame)
 }
 
 /// A matched catcher in a JSONata state: its Output (default: the error output) and Assign.

@@ -46,6 +46,7 @@ impl JsonPath {
             s: tail.as_bytes(),
             i: 0,
             text: tail,
+            depth: 0,
         };
         let segs = p.segments(false)?;
         if p.i != p.s.len() {
@@ -103,16 +104,18 @@ pub enum PathKey {
     Index(i64),
 }
 
+/// Every node `segs` selects from `cur`, segment by segment (no recursion per segment: a
+/// path may have thousands).
 fn collect<'a>(segs: &[Seg], root: &'a Value, cur: &'a Value, out: &mut Vec<&'a Value>) {
-    let Some((first, rest)) = segs.split_first() else {
-        out.push(cur);
-        return;
-    };
-    let mut next = Vec::new();
-    step(first, root, cur, &mut next);
-    for v in next {
-        collect(rest, root, v, out);
+    let mut level = vec![cur];
+    for seg in segs {
+        let mut next = Vec::new();
+        for v in level {
+            step(seg, root, v, &mut next);
+        }
+        level = next;
     }
+    out.extend(level);
 }
 
 fn step<'a>(seg: &Seg, root: &'a Value, cur: &'a Value, out: &mut Vec<&'a Value>) {

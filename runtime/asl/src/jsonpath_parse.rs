@@ -8,7 +8,13 @@ pub(crate) struct Parser<'a> {
     pub s: &'a [u8],
     pub i: usize,
     pub text: &'a str,
+    /// Filters, `!`s and parentheses open around the current position.
+    pub depth: usize,
 }
+
+/// How deeply filters may nest (`!`, `(`, and filters in filters): parsing and evaluating
+/// recurse once per level. Jayway documents no limit; real paths nest a few levels.
+const MAX_FILTER_DEPTH: usize = 64;
 
 impl Parser<'_> {
     fn peek(&self) -> Option<u8> {
@@ -201,6 +207,18 @@ impl Parser<'_> {
     }
 
     fn filter_atom(&mut self) -> Result<Filter, String> {
+        self.depth += 1;
+        let atom = self.filter_atom_within();
+        self.depth -= 1;
+        atom
+    }
+
+    fn filter_atom_within(&mut self) -> Result<Filter, String> {
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(format!(
+                "filters nest deeper than {MAX_FILTER_DEPTH} levels"
+            ));
+        }
         self.ws();
         if self.eat("!") {
             return Ok(Filter::Not(Box::new(self.filter_atom()?)));

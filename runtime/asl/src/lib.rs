@@ -6,6 +6,7 @@
 //! through a [`TaskHandler`]. Time comes from a [`Clock`] (real, or virtual for tests).
 
 pub mod jsonata;
+pub mod limits;
 
 mod choice;
 mod clock;
@@ -16,9 +17,11 @@ mod history;
 mod interp;
 mod intrinsic;
 mod intrinsic_eval;
+mod intrinsic_values;
 mod jsonata_fields;
 mod jsonpath;
 mod jsonpath_parse;
+mod map_settings;
 mod parse;
 mod parse_rules;
 mod states;
@@ -82,6 +85,9 @@ pub struct Options<'a> {
     /// How many Map iterations may run at once (each within the state's MaxConcurrency).
     /// 1, the default, runs them one after another, in order, as the history shows them.
     pub map_workers: usize,
+    /// How many times this execution has been redriven (`$$.Execution.RedriveCount`): 0 for
+    /// a first run; a caller running a redrive passes the count Step Functions would.
+    pub redrive_count: u64,
 }
 
 impl<'a> Options<'a> {
@@ -95,6 +101,7 @@ impl<'a> Options<'a> {
             state_machine_name: "local-state-machine",
             role_arn: "arn:aws:iam::000000000000:role/local",
             map_workers: 1,
+            redrive_count: 0,
         }
     }
 }

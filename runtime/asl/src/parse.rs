@@ -2,6 +2,7 @@
 //! definitions with an error that names the path (`States.Pass.Next: no state named X`).
 
 use super::definition::*;
+use super::limits::{self, MAX_NESTING, Measure};
 use super::parse_rules::{catchers, choice_rule, retriers};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -114,6 +115,13 @@ fn query_language(v: Option<String>, path: &str, inherited: QueryLanguage) -> R<
 
 /// Parses a whole ASL document.
 pub fn parse_definition(doc: &Value) -> Result<StateMachine, DefinitionError> {
+    // Parsing recurses along the document and copies its templates: measure its depth first,
+    // without recursion. (Step Functions takes definitions of up to 1 MB of text.)
+    if let Measure::TooDeep = limits::measure(doc, usize::MAX, MAX_NESTING) {
+        return Err(DefinitionError(format!(
+            "the definition is nested deeper than {MAX_NESTING} levels"
+        )));
+    }
     let mut f = Fields::new(doc, "")?;
     let _ = f.value("Comment");
     let _ = f.value("Version");

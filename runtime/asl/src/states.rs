@@ -1,16 +1,15 @@
 //! The JSONPath data flow of each state type (InputPath → Parameters → work → ResultSelector →
 //! ResultPath → OutputPath), Task calls and Wait timing, plus the path helpers they share.
 
-use super::TaskContext;
 use super::choice;
 use super::definition::*;
-use super::error::Failure;
-use super::history::text;
-use super::interp::{Frame, Run, Step};
+use super::error::{Failure, Pending};
+use super::interp::{Frame, Run, Step, data_limit, seconds};
 use super::jsonata_fields;
-use super::template::{Scope, dollar_value, resolve, template, write_result};
+use super::limits;
+use super::template::{Scope, dollar_value, resolve, select, template, write_result};
+use super::{TaskContext, TaskError};
 use serde_json::{Map, Value, json};
-use std::time::Duration;
 
 impl Run<'_> {
     pub(crate) fn attempt(
@@ -72,7 +71,7 @@ impl Run<'_> {
                 Err(Failure {
                     error,
                     cause,
-                    needs_prefix: false,
+                    pending: Pending::Nothing,
                 })
             }
             StateKind::Choice(c) => {
@@ -87,7 +86,7 @@ impl Run<'_> {
                     Some(t) => t,
                     None => {
                         return Err(Failure {
-                            needs_prefix: true,
+                            pending: Pending::Prefix,
                             ..Failure::new(
                                 "States.NoChoiceMatched",
                                 "No Choice rule matched and there is no Default.",
@@ -104,17 +103,19 @@ impl Run<'_> {
                 })
             }
             StateKind::Wait(w) => {
+                let scope = mk(&input, ctx, frame);
                 let secs = match w {
                     WaitSpec::Seconds(v) => wait_seconds(v, "Seconds")?,
-                    WaitSpec::SecondsPath(p) => {
-                        wait_seconds(&resolve(p, mk(&input, ctx, frame))?, "SecondsPath")?
-                    }
-                    WaitSpec::Timestamp(v) => self.until(v)?,
-                    WaitSpec::TimestampPath(p) => {
-                        self.until(&resolve(p, mk(&input, ctx, frame))?)?
-                    }
+                    WaitSpec::SecondsPath(p) => seconds_path(p, scope)?,
+                    WaitSpec::Timestamp(v) => self.until(v).ok_or_else(|| {
+                        Failure::new(
+                            "States.Runtime",
+                            format!("The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: {}", shown(v)),
+                        )
+                    })?,
+                    WaitSpec::TimestampPath(p) => self.timestamp_path(p, scope)?,
                 };
-                self.opts.clock.sleep(Duration::from_secs_f64(secs));
+                self.opts.clock.sleep(seconds(secs));
                 let assign = assign_values(state.assign.as_ref(), mk(&input, ctx, frame))?;
                 let output = apply_path(&input, &state.output_path, mk(&input, ctx, frame))?;
                 Ok(Step {
@@ -193,7 +194,7 @@ impl Run<'_> {
             "TaskScheduled",
             Some((
                 "taskScheduledEventDetails",
-                json!({"resource": resource, "parameters": text(params)}),
+                json!({"resource": resource, "parameters": self.data(params)}),
             )),
         );
         self.event(
@@ -208,13 +209,26 @@ impl Run<'_> {
                 .and_then(Value::as_u64)
                 .unwrap_or(0),
         };
-        match handler.call(resource, params, &tc) {
+        let result = handler.call(resource, params, &tc).and_then(|v| {
+            let what = format!("The state/task '{resource}' returned a result");
+            match data_limit(&what, limits::payload(&v)) {
+                None => Ok(v),
+                Some(f) => {
+                    limits::dismantle(v);
+                    Err(TaskError {
+                        error: f.error.unwrap_or_default(),
+                        cause: f.cause.unwrap_or_default(),
+                    })
+                }
+            }
+        });
+        match result {
             Ok(v) => {
                 self.event(
                     "TaskSucceeded",
                     Some((
                         "taskSucceededEventDetails",
-                        json!({"resource": resource, "output": text(&v)}),
+                        json!({"resource": resource, "output": self.data(&v)}),
                     )),
                 );
                 Ok(v)
@@ -232,17 +246,61 @@ impl Run<'_> {
         }
     }
 
-    pub(crate) fn until(&self, v: &Value) -> Result<f64, Failure> {
-        let ts = v.as_str().and_then(choice::timestamp).ok_or_else(|| {
-            Failure::runtime(format!(
-                "The Timestamp value {v} is not a valid ISO-8601 timestamp"
-            ))
-        })?;
+    /// Seconds from now until the timestamp `v`, if it is one (0 when it is past).
+    pub(crate) fn until(&self, v: &Value) -> Option<f64> {
+        let ts = v.as_str().and_then(choice::timestamp)?;
         let now = self.opts.clock.now();
-        Ok((ts.with_timezone(&chrono::Utc) - now)
-            .num_milliseconds()
-            .max(0) as f64
-            / 1000.0)
+        Some(
+            (ts.with_timezone(&chrono::Utc) - now)
+                .num_milliseconds()
+                .max(0) as f64
+                / 1000.0,
+        )
+    }
+
+    /// A `TimestampPath` wait, with AWS's causes.
+    fn timestamp_path(&self, p: &str, scope: Scope<'_>) -> Result<f64, Failure> {
+        let Some(v) = select(p, scope)? else {
+            return Err(Failure::new(
+                "States.Runtime",
+                format!("The TimestampPath parameter does not reference an input value: {p}"),
+            ));
+        };
+        self.until(&v).ok_or_else(|| {
+            Failure::new(
+                "States.Runtime",
+                format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {}", shown(&v)),
+            )
+        })
+    }
+}
+
+/// A value as AWS shows it in a cause: a string as it is, anything else as JSON.
+pub(crate) fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A `SecondsPath` wait: a whole number of seconds (a Java long), not negative; the causes
+/// are AWS's ("The SecondsPath parameter cannot be parsed as a long value: $.w == 1.5").
+fn seconds_path(p: &str, scope: Scope<'_>) -> Result<f64, Failure> {
+    let fail = |cause: String| Err(Failure::new("States.Runtime", cause));
+    let Some(v) = select(p, scope)? else {
+        return fail(format!(
+            "The SecondsPath parameter does not reference an input value: {p}"
+        ));
+    };
+    match v.as_i64() {
+        Some(n) if n < 0 => fail(format!(
+            "The SecondsPath parameter references a negative value: {p} == {n}"
+        )),
+        Some(n) => Ok(n as f64),
+        None => fail(format!(
+            "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
+            shown(&v)
+        )),
     }
 }
 

@@ -5,6 +5,7 @@ use super::error::Failure;
 use super::intrinsic::{self, looks_like_call};
 use super::intrinsic_eval;
 use super::jsonpath::{JsonPath, PathKey};
+use super::limits::{self, MAX_NESTING, MAX_PAYLOAD_BYTES, Measure};
 use serde_json::{Map, Value};
 
 /// What a JSONPath-mode expression can see.
@@ -115,12 +116,22 @@ pub fn dollar_value(field: &str, expr: &str, scope: Scope<'_>) -> Result<Value, 
     }
 }
 
-/// Evaluates a payload template (Parameters, ResultSelector, ItemSelector, Assign).
+/// Evaluates a payload template (Parameters, ResultSelector, ItemSelector, Assign). The
+/// result is measured while it is built: a template copying a large input many times fails at
+/// the payload limit instead of first building gigabytes.
 pub fn template(t: &Value, scope: Scope<'_>) -> Result<Value, Failure> {
+    let mut room = MAX_PAYLOAD_BYTES;
+    build(t, scope, &mut room)
+}
+
+fn build(t: &Value, scope: Scope<'_>, room: &mut usize) -> Result<Value, Failure> {
     match t {
         Value::Object(m) => {
             let mut out = Map::new();
             for (k, v) in m {
+                *room = room
+                    .checked_sub(k.len() + 4)
+                    .ok_or_else(Failure::result_too_large)?;
                 match k.strip_suffix(".$") {
                     Some(key) => {
                         let Value::String(expr) = v else {
@@ -128,10 +139,24 @@ pub fn template(t: &Value, scope: Scope<'_>) -> Result<Value, Failure> {
                                 "The value of the field '{k}' must be a path or an intrinsic function"
                             )));
                         };
-                        out.insert(key.to_string(), dollar_value(k, expr, scope)?);
+                        let value = dollar_value(k, expr, scope)?;
+                        match limits::measure(&value, *room, MAX_NESTING) {
+                            Measure::Within { bytes, .. } => *room -= bytes,
+                            Measure::TooLarge => return Err(Failure::result_too_large()),
+                            Measure::TooDeep => {
+                                limits::dismantle(value);
+                                return Err(Failure::new(
+                                    "States.DataLimitExceeded",
+                                    format!(
+                                        "The value of the field '{k}' is nested deeper than the maximum of {MAX_NESTING} levels."
+                                    ),
+                                ));
+                            }
+                        }
+                        out.insert(key.to_string(), value);
                     }
                     None => {
-                        out.insert(k.clone(), template(v, scope)?);
+                        out.insert(k.clone(), build(v, scope, room)?);
                     }
                 }
             }
@@ -139,7 +164,7 @@ pub fn template(t: &Value, scope: Scope<'_>) -> Result<Value, Failure> {
         }
         Value::Array(a) => Ok(Value::Array(
             a.iter()
-                .map(|x| template(x, scope))
+                .map(|x| build(x, scope, room))
                 .collect::<Result<_, _>>()?,
         )),
         other => Ok(other.clone()),
@@ -168,6 +193,14 @@ pub fn write_result(input: &Value, path: &str, result: Value) -> Result<Value, F
         })?;
     if keys.is_empty() {
         return Ok(result);
+    }
+    if keys.len() > MAX_NESTING {
+        return Err(Failure::new(
+            "States.DataLimitExceeded",
+            format!(
+                "The ResultPath would nest the result deeper than the maximum of {MAX_NESTING} levels."
+            ),
+        ));
     }
     let mut doc = input.clone();
     let mut cur = &mut doc;

@@ -283,3 +283,27 @@ fn a_failing_iteration_fails_the_map_as_the_first_failure_by_index() {
         );
     }
 }
+
+#[test]
+fn the_context_object_counts_redrives() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Parameters": {"path.$": "$$.Execution.RedriveCount"}, "Next": "J"},
+        "J": {"Type": "Pass", "QueryLanguage": "JSONata",
+            "Output": "{% $merge([$states.input, {'jsonata': $states.context.Execution.RedriveCount}]) %}",
+            "End": true}}});
+    let machine = parse_definition(&def).unwrap();
+    let clock = VirtualClock::starting_now();
+    let engine = jsonata::Engine;
+    for redrives in [0, 3] {
+        let opts = Options {
+            jsonata: Some(&engine),
+            redrive_count: redrives,
+            ..Options::new(&clock)
+        };
+        let exec = execute(&machine, json!({}), &opts);
+        assert_eq!(
+            exec.output,
+            Some(json!({"path": redrives, "jsonata": redrives}))
+        );
+    }
+}

@@ -3,6 +3,8 @@
 //!
 //! - `lake`: the lake directory, its lock and its local catalog of partitions.
 //! - `engine`: the DuckDB database: views over the sources and the published KPI partitions.
+//! - `sources`, `staging`: the views over the sources' files; JSON lines staged as Parquet.
+//! - `convert`, `scalars`: JSON values read as the catalog's types, as Athena's SerDe reads them.
 //! - `reads`: what DuckDB read for each query, from its own file system log.
 //! - `inputs`: the source files a KPI-day reads, their digest, missing partitions.
 //! - `health`: whether those files are whole.
@@ -13,6 +15,7 @@
 //! - `run`: one local run, start to end.
 //! - `report`: what a run did, as text, JSON or HTML.
 
+pub mod convert;
 pub mod cost;
 pub mod engine;
 pub mod health;
@@ -23,6 +26,9 @@ pub mod query;
 pub mod reads;
 pub mod report;
 pub mod run;
+pub mod scalars;
+pub mod sources;
+pub mod staging;
 pub mod tasks;
 
 /// The build manifest, as the compiler writes it.

@@ -1,9 +1,10 @@
 //! The population and a day → that day's application events, in time order: sessions of
 //! logins, views, posts, comments, reactions, thanks and profile updates, with comments and
 //! reactions threaded onto earlier posts of the same company (today's or yesterday's) and
-//! thanks and profile views aimed at colleagues.
+//! thanks and profile views aimed at colleagues. Each session's server writes its times in
+//! its own way: every shape of timestamp Athena's JSON SerDe reads turns up.
 
-use super::dist::{Rng, cumulative};
+use super::dist::{Rng, cumulative, mix};
 use super::world::{Client, World, weekday};
 use chrono::Weekday;
 
@@ -32,6 +33,42 @@ impl Kind {
     }
 }
 
+/// How the server that logged a session wrote its times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeShape {
+    /// `2024-01-04T00:38:29.642Z`: the web servers.
+    UtcMillis,
+    /// `2024-01-04T09:38:29.642+09:00`: the iOS API, in the company's local time.
+    LocalMillis,
+    /// `2024-01-04T09:38:29+0900`: the Android API, local time to the second.
+    LocalSeconds,
+    /// `2024-01-04 00:38:29.642`: the batch gateway, UTC with no zone.
+    SpaceMillis,
+    /// `2024-01-04T00:38:29`: the old Android API, UTC to the second with no zone.
+    PlainSeconds,
+}
+
+impl TimeShape {
+    /// The shape of a session's times: mostly by client, some through other paths.
+    fn of(client: Client, session: u64) -> TimeShape {
+        let roll = mix(session ^ 0x7153) % 20;
+        match client {
+            Client::Web if roll < 17 => TimeShape::UtcMillis,
+            Client::Web => TimeShape::SpaceMillis,
+            Client::Ios if roll < 14 => TimeShape::LocalMillis,
+            Client::Ios => TimeShape::UtcMillis,
+            Client::Android if roll < 12 => TimeShape::LocalSeconds,
+            Client::Android if roll < 17 => TimeShape::PlainSeconds,
+            Client::Android => TimeShape::UtcMillis,
+        }
+    }
+
+    /// Whether the shape drops the milliseconds (the event's time is then a whole second).
+    pub fn whole_seconds(self) -> bool {
+        matches!(self, TimeShape::LocalSeconds | TimeShape::PlainSeconds)
+    }
+}
+
 /// One event before serialisation. `key` is unique over the lake; the event id is a scrambled
 /// form of it.
 #[derive(Debug, Clone)]
@@ -44,6 +81,7 @@ pub struct Event {
     pub kind: Kind,
     pub client: Client,
     pub session: u64,
+    pub time_shape: TimeShape,
     /// The key of the post commented on or reacted to.
     pub target_post: Option<u64>,
     /// Index into `World::members` of the member thanked or viewed.
@@ -163,14 +201,20 @@ impl<'w> DayGenerator<'w> {
                         [Client::Web, Client::Ios, Client::Android][rng.index(3)]
                     };
                     let session = rng.next_u64();
+                    let time_shape = TimeShape::of(client, session);
                     let mut push = |kind: Kind, ms: f64| {
+                        let mut ms = ms.min(DAY_MS - 1.0) as u32;
+                        if time_shape.whole_seconds() {
+                            ms -= ms % 1000;
+                        }
                         events.push(Event {
                             key: 0,
-                            ms: ms.min(DAY_MS - 1.0) as u32,
+                            ms,
                             member: i,
                             kind,
                             client,
                             session,
+                            time_shape,
                             target_post: None,
                             target_member: None,
                         });

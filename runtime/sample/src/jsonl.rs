@@ -3,7 +3,7 @@
 //! a pool of worker threads while the next day is being generated.
 
 use super::dist::{Rng, mix};
-use super::events::{DayGenerator, Event, Kind, event_id};
+use super::events::{DayGenerator, Event, Kind, TimeShape, event_id};
 use super::world::{Client, World, day_number};
 use super::{SampleError, io_error, partition_dir, tmp_path};
 use chrono::NaiveDate;
@@ -113,7 +113,6 @@ fn write_day(
 
     let path = partition_dir(dir, date).join("part-0.json.gz");
     let tmp = tmp_path(&path);
-    let day = date.format("%Y-%m-%d").to_string();
     let result = (|| -> std::io::Result<()> {
         let file = std::fs::File::create(&tmp)?;
         let mut gz = GzEncoder::new(std::io::BufWriter::new(file), Compression::fast());
@@ -121,11 +120,11 @@ fn write_day(
         let mut next = positions.iter().peekable();
         for i in 0..=events.len() {
             while next.next_if(|&&p| p == i).is_some() {
-                malformed_line(&mut buf, &mut rng, world, events, &day, seed)?;
+                malformed_line(&mut buf, &mut rng, world, events, date, seed)?;
                 buf.push(b'\n');
             }
             if let Some(event) = events.get(i) {
-                write_event(&mut buf, world, event, &day, seed)?;
+                write_event(&mut buf, world, event, date, seed)?;
                 buf.push(b'\n');
             }
             if buf.len() >= 1 << 19 {
@@ -149,7 +148,7 @@ fn malformed_line(
     rng: &mut Rng,
     world: &World,
     events: &[Event],
-    day: &str,
+    date: NaiveDate,
     seed: u64,
 ) -> std::io::Result<()> {
     if events.is_empty() || rng.chance(0.4) {
@@ -157,7 +156,7 @@ fn malformed_line(
         return Ok(());
     }
     let start = buf.len();
-    write_event(buf, world, &events[rng.index(events.len())], day, seed)?;
+    write_event(buf, world, &events[rng.index(events.len())], date, seed)?;
     // An object without its closing brace is never valid JSON.
     let length = buf.len() - start;
     let keep = 8 + rng.index(length.saturating_sub(10).max(1));
@@ -165,23 +164,63 @@ fn malformed_line(
     Ok(())
 }
 
+/// An event's time (milliseconds into the UTC day `date`) in its session's shape; local
+/// shapes are in the company's time, `offset` hours ahead of UTC.
+fn write_time(
+    buf: &mut Vec<u8>,
+    date: NaiveDate,
+    ms: u32,
+    shape: TimeShape,
+    offset: i32,
+) -> std::io::Result<()> {
+    const DAY: i64 = 86_400_000;
+    let local = matches!(shape, TimeShape::LocalMillis | TimeShape::LocalSeconds);
+    let mut at = i64::from(ms);
+    if local {
+        at += i64::from(offset) * 3_600_000;
+    }
+    let date = match at.div_euclid(DAY) {
+        0 => date,
+        days => date + chrono::Duration::days(days),
+    };
+    let at = at.rem_euclid(DAY);
+    let (h, m, s, milli) = (at / 3_600_000, at / 60_000 % 60, at / 1000 % 60, at % 1000);
+    let sep = if shape == TimeShape::SpaceMillis {
+        ' '
+    } else {
+        'T'
+    };
+    write!(buf, "{date}{sep}{h:02}:{m:02}:{s:02}")?;
+    let sign = if offset < 0 { '-' } else { '+' };
+    let hours = offset.unsigned_abs();
+    match shape {
+        TimeShape::UtcMillis => write!(buf, ".{milli:03}Z"),
+        TimeShape::LocalMillis => write!(buf, ".{milli:03}{sign}{hours:02}:00"),
+        TimeShape::LocalSeconds => write!(buf, "{sign}{hours:02}00"),
+        TimeShape::SpaceMillis => write!(buf, ".{milli:03}"),
+        TimeShape::PlainSeconds => Ok(()),
+    }
+}
+
 /// One event as a JSON object on one line, fields in the order the servers log them.
 pub fn write_event(
     buf: &mut Vec<u8>,
     world: &World,
     e: &Event,
-    day: &str,
+    date: NaiveDate,
     seed: u64,
 ) -> std::io::Result<()> {
     let member = &world.members[e.member as usize];
     let company = &world.companies[member.company as usize];
-    let ms = e.ms;
-    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
     write!(
         buf,
-        "{{\"event_id\":\"{:016x}\",\"ts\":\"{day}T{h:02}:{m:02}:{s:02}.{milli:03}Z\",\
-         \"member_id\":{},\"company_id\":{},\"kind\":\"{}\",\"target_post_id\":",
-        event_id(e.key, seed),
+        "{{\"event_id\":\"{:016x}\",\"ts\":\"",
+        event_id(e.key, seed)
+    )?;
+    write_time(buf, date, e.ms, e.time_shape, company.utc_offset)?;
+    write!(
+        buf,
+        "\",\"member_id\":{},\"company_id\":{},\"kind\":\"{}\",\"target_post_id\":",
         member.id,
         company.id,
         e.kind.as_str(),

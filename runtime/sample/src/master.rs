@@ -1,5 +1,5 @@
 //! The population → daily Parquet snapshots of `master.companies`, `master.departments` and
-//! `master.members`, written by an in-memory DuckDB on one thread (so every file is
+//! `master.members` (each member in their department of that day), written by an in-memory DuckDB on one thread (so every file is
 //! byte-identical from run to run), each to `*.tmp` and then renamed into its partition.
 
 use super::world::{World, day_number};
@@ -20,8 +20,11 @@ CREATE TABLE companies (
 );
 CREATE TABLE departments (department_id BIGINT, company_id BIGINT, name VARCHAR);
 CREATE TABLE members (
-    member_id BIGINT, company_id BIGINT, department_id BIGINT, role VARCHAR,
-    joined INTEGER, left_day INTEGER
+    member_id BIGINT, company_id BIGINT, role VARCHAR, joined INTEGER, left_day INTEGER
+);
+-- A member's department from day `since` (included) to day `until` (excluded, NULL: open).
+CREATE TABLE placements (
+    member_id BIGINT, department_id BIGINT, since INTEGER, until INTEGER
 );
 ";
 
@@ -66,10 +69,12 @@ pub fn write_snapshots(
     for &date in days {
         let day = day_number(date);
         let query = format!(
-            "SELECT member_id, company_id, department_id, role, \
-             DATE '1970-01-01' + joined AS joined_on, \
-             CASE WHEN left_day <= {day} THEN DATE '1970-01-01' + left_day END AS left_on \
-             FROM members WHERE joined <= {day} ORDER BY member_id"
+            "SELECT m.member_id, m.company_id, p.department_id, m.role, \
+             DATE '1970-01-01' + m.joined AS joined_on, \
+             CASE WHEN m.left_day <= {day} THEN DATE '1970-01-01' + m.left_day END AS left_on \
+             FROM members m JOIN placements p ON p.member_id = m.member_id \
+             AND p.since <= {day} AND (p.until IS NULL OR {day} < p.until) \
+             WHERE m.joined <= {day} ORDER BY m.member_id"
         );
         let path = partition_dir(&master_dir.join("members"), date).join("part-0.parquet");
         bytes += copy(&conn, &query, &path)?;
@@ -87,7 +92,8 @@ fn copy(conn: &Connection, query: &str, path: &Path) -> Result<u64, SampleError>
     Ok(std::fs::metadata(path).map_err(io_error(path))?.len())
 }
 
-/// Appends the companies, departments and members (with day numbers for dates).
+/// Appends the companies, departments, members and their placements (with day numbers for
+/// dates).
 fn load(conn: &Connection, world: &World) -> duckdb::Result<()> {
     let mut companies = conn.appender("companies")?;
     for c in &world.companies {
@@ -108,12 +114,25 @@ fn load(conn: &Connection, world: &World) -> duckdb::Result<()> {
         members.append_row(params![
             m.id,
             world.companies[m.company as usize].id,
-            world.departments[m.department as usize].id,
             m.role.as_str(),
             m.joined,
             m.left,
         ])?;
     }
     members.flush()?;
+    drop(members);
+    let mut placements = conn.appender("placements")?;
+    for m in &world.members {
+        let mut since = m.joined;
+        let mut department = m.department;
+        for &(day, next) in &m.moves {
+            let id = world.departments[department as usize].id;
+            placements.append_row(params![m.id, id, since, Some(day)])?;
+            (since, department) = (day, next);
+        }
+        let id = world.departments[department as usize].id;
+        placements.append_row(params![m.id, id, since, Option::<i32>::None])?;
+    }
+    placements.flush()?;
     Ok(())
 }

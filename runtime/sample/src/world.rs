@@ -1,6 +1,6 @@
 //! Sample options → the simulated population: companies (heavy-tailed sizes), their
-//! departments, and members who join and leave over time, each with a role, a preferred
-//! client and an activity level (a few very active, many quiet).
+//! departments, and members who join, move between departments and leave over time, each
+//! with a role, a preferred client and an activity level (a few very active, many quiet).
 
 use super::SampleOptions;
 use super::dist::{Rng, cumulative};
@@ -87,7 +87,11 @@ pub struct Department {
 pub struct Member {
     pub id: i64,
     pub company: u32,
+    /// Index into `World::departments` of the department the member joined.
     pub department: u32,
+    /// Moves to another department of the company: (first day there, department), in day
+    /// order.
+    pub moves: Vec<(i32, u32)>,
     pub role: Role,
     /// Day number of the first day as a member.
     pub joined: i32,
@@ -162,6 +166,9 @@ const LURKERS: f64 = 0.3;
 const LEAVE_RATE: f64 = 0.0007;
 /// Daily joins per member on a working day (about 10% a month).
 const JOIN_RATE: f64 = 0.0045;
+/// Daily probability that a member moves to another department of the company (about 3% a
+/// month).
+const MOVE_RATE: f64 = 0.001;
 
 impl World {
     pub fn build(options: &SampleOptions) -> World {
@@ -212,7 +219,37 @@ impl World {
         for (i, member) in world.members.iter_mut().enumerate() {
             member.id = 100_001 + i as i64;
         }
+        world.draw_moves(options.seed);
         world
+    }
+
+    /// Department moves within the generated days, from their own stream, so that adding
+    /// them shifted no other draw. A move takes effect from its day's snapshot on.
+    fn draw_moves(&mut self, seed: u64) {
+        let mut rng = Rng::new(seed, 2);
+        let end = self.first_day + self.days as i32;
+        for member in &mut self.members {
+            let departments = self.companies[member.company as usize].departments.clone();
+            if departments.len() < 2 {
+                continue;
+            }
+            let last = member.left.unwrap_or(end).min(end);
+            let mut day = member.joined.max(self.first_day);
+            let mut current = member.department;
+            loop {
+                day += 1 + rng.exponential(1.0 / MOVE_RATE) as i32;
+                if day >= last {
+                    break;
+                }
+                // Any other department of the company, uniformly.
+                let mut next = departments.start + rng.index(departments.len() - 1);
+                if next as u32 >= current {
+                    next += 1;
+                }
+                current = next as u32;
+                member.moves.push((day, current));
+            }
+        }
     }
 
     fn new_company(&mut self, rng: &mut Rng, c: usize, size: usize, offsets: &[f64]) -> Company {
@@ -299,6 +336,7 @@ impl World {
             id: 0,
             company: c as u32,
             department: department as u32,
+            moves: Vec::new(),
             role,
             joined,
             left,
@@ -330,4 +368,38 @@ fn company_sizes(rng: &mut Rng, n: usize, large: bool) -> Vec<usize> {
         sizes.swap(i, j);
     }
     sizes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_move_within_their_company_on_generated_days_only() {
+        let options = SampleOptions {
+            days: 60,
+            ..SampleOptions::default()
+        };
+        let world = World::build(&options);
+        let end = world.first_day + world.days as i32;
+        let mut moved = 0;
+        for m in &world.members {
+            let mut previous = (m.joined.max(world.first_day), m.department);
+            for &(day, department) in &m.moves {
+                assert!(day > previous.0 && day < end, "{m:?}");
+                assert!(m.left.is_none_or(|left| day < left), "{m:?}");
+                assert_ne!(department, previous.1, "{m:?}");
+                assert_eq!(world.departments[department as usize].company, m.company);
+                previous = (day, department);
+            }
+            moved += usize::from(!m.moves.is_empty());
+        }
+        // About 3% a month over two months, of members present at some point.
+        let share = moved as f64 / world.members.len() as f64;
+        assert!(
+            share > 0.02 && share < 0.1,
+            "{moved} of {}",
+            world.members.len()
+        );
+    }
 }

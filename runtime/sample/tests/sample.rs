@@ -101,6 +101,28 @@ fn bad_options_are_refused() {
     );
 }
 
+/// An event time in any shape the servers write (`Z`, `+09:00`, `+0900`, no zone, with or
+/// without milliseconds) → the UTC instant as `2024-01-04T00:38:29.642Z`.
+fn utc(text: &str) -> String {
+    let zoned = [
+        "%Y-%m-%dT%H:%M:%S%.fZ",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%z",
+    ]
+    .iter()
+    .find_map(|f| {
+        chrono::DateTime::parse_from_str(&text.replace('Z', "+00:00"), &f.replace('Z', "%:z")).ok()
+    })
+    .map(|t| t.naive_utc());
+    let naive = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok());
+    let at = zoned
+        .or(naive)
+        .unwrap_or_else(|| panic!("unreadable time {text}"));
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 /// One parsed event line.
 #[derive(Debug, Clone)]
 struct Ev {
@@ -152,7 +174,7 @@ fn lake() -> &'static Lake {
                 events.push(Ev {
                     dt: dt.clone(),
                     id: v["event_id"].as_str().unwrap().to_string(),
-                    ts: v["ts"].as_str().unwrap().to_string(),
+                    ts: utc(v["ts"].as_str().unwrap()),
                     member: v["member_id"].as_i64().unwrap(),
                     company: v["company_id"].as_i64().unwrap(),
                     kind: v["kind"].as_str().unwrap().to_string(),

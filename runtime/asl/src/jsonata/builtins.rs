@@ -108,7 +108,23 @@ struct Param {
     variadic: bool,
 }
 
-fn params(sig: &str) -> Vec<Param> {
+/// The parameters of a signature of `TABLE` (or the catch-all `<x*>`), parsed once: a
+/// builtin called 100,000 times from `$map` would otherwise parse its signature each time.
+fn params(sig: &str) -> &'static [Param] {
+    use std::collections::HashMap;
+    use std::sync::LazyLock;
+    static PARSED: LazyLock<HashMap<&'static str, Vec<Param>>> = LazyLock::new(|| {
+        TABLE
+            .iter()
+            .map(|(_, s)| *s)
+            .chain(["<x*>"])
+            .map(|s| (s, parse_params(s)))
+            .collect()
+    });
+    PARSED.get(sig).map_or(&[], Vec::as_slice)
+}
+
+fn parse_params(sig: &str) -> Vec<Param> {
     let mut out: Vec<Param> = Vec::new();
     let mut it = sig.trim_start_matches('<').chars().peekable();
     while let Some(c) = it.next() {

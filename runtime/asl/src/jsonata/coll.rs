@@ -2,6 +2,7 @@
 //! which results are sequences, what undefined inputs give, which errors are raised).
 
 use super::Ctx;
+use super::bounds;
 use super::builtins::append;
 use super::eval::{R, apply, arity, err, obj_set};
 use super::value::{Func, Obj, Val, deep_equal, items, js_cmp, truthy};
@@ -115,15 +116,15 @@ pub(crate) fn call(name: &str, a0: Option<Val>, a1: Option<Val>, a2: Option<Val>
                 Some(Val::Str(s)) => s.to_string(),
                 _ => String::new(),
             };
-            let parts: Vec<String> = list(&a0)
+            let items = list(&a0);
+            let strings = items.iter().map(|x| match x {
+                Val::Str(s) => s.len(),
+                _ => 0,
+            });
+            bounds::room(strings.sum::<usize>() + sep.len() * items.len())?;
+            let parts: Vec<&str> = items
                 .iter()
-                .map(|x| {
-                    if let Val::Str(s) = x {
-                        s.to_string()
-                    } else {
-                        String::new()
-                    }
-                })
+                .map(|x| if let Val::Str(s) = x { &**s } else { "" })
                 .collect();
             Ok(Some(Val::str(&parts.join(&sep))))
         }
@@ -219,9 +220,10 @@ pub(crate) fn call(name: &str, a0: Option<Val>, a1: Option<Val>, a2: Option<Val>
         }
         "keys" => {
             let mut out: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             let mut add = |o: &Obj| {
                 for (k, _) in o.iter() {
-                    if !out.contains(k) {
+                    if seen.insert(k.clone()) {
                         out.push(k.clone());
                     }
                 }
@@ -249,6 +251,7 @@ pub(crate) fn call(name: &str, a0: Option<Val>, a1: Option<Val>, a2: Option<Val>
             for x in list(&a0) {
                 if let Val::Obj(o) = x {
                     for (k, v) in o.iter() {
+                        cx.deadline.tick()?;
                         obj_set(&mut out, k.clone(), v.clone());
                     }
                 }
@@ -272,6 +275,7 @@ pub(crate) fn call(name: &str, a0: Option<Val>, a1: Option<Val>, a2: Option<Val>
             }
             let mut out: Vec<Val> = Vec::new();
             for v in &a.items {
+                cx.deadline.tick()?;
                 if !out.iter().any(|x| deep_equal(x, v)) {
                     out.push(v.clone());
                 }

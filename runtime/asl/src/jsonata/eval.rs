@@ -1,7 +1,9 @@
 //! The evaluator: a port of jsonata-js 2.0.6's `evaluate` for the constructs the parser accepts
 //! (paths with sequence flattening, predicates, constructors, operators, blocks, lambdas).
 
+use super::bounds::{self, MAX_EVAL_DEPTH};
 use super::builtins;
+pub(crate) use super::calls::apply;
 use super::ops::{binary, object, range};
 pub(crate) use super::ops::{obj_set, to_string};
 use super::parser::{Lambda, Node, Step};
@@ -21,17 +23,33 @@ pub(crate) fn err(code: &str, message: impl Into<String>, position: usize) -> Js
 }
 
 /// Evaluates `node` against the context `input`, then normalises sequences as JSONata does:
-/// an empty one is undefined, a singleton is its item.
+/// an empty one is undefined, a singleton is its item. Every evaluation counts against the
+/// bounds: nesting depth, the deadline, and the size of what it gives.
 pub(crate) fn eval(node: &Node, input: &Option<Val>, env: &Env, cx: &Ctx) -> R {
-    let result = eval_inner(node, input, env, cx)?;
-    Ok(match result {
+    let depth = cx.depth.get();
+    if depth >= MAX_EVAL_DEPTH {
+        return Err(bounds::too_deep());
+    }
+    cx.deadline.tick()?;
+    cx.depth.set(depth + 1);
+    let result = eval_inner(node, input, env, cx);
+    cx.depth.set(depth);
+    let result = normalise(result?);
+    if let Some(v) = &result {
+        bounds::check(v)?;
+    }
+    Ok(result)
+}
+
+pub(crate) fn normalise(result: Option<Val>) -> Option<Val> {
+    match result {
         Some(Val::Arr(a)) if a.seq => match a.items.len() {
             0 => None,
             1 if !a.keep => Some(a.items[0].clone()),
             _ => Some(Val::Arr(a)),
         },
         other => other,
-    })
+    }
 }
 
 fn eval_inner(node: &Node, input: &Option<Val>, env: &Env, cx: &Ctx) -> R {
@@ -152,7 +170,7 @@ fn variable(name: &str, input: &Option<Val>, env: &Env, cx: &Ctx) -> Option<Val>
     }
 }
 
-fn call(
+pub(crate) fn call(
     proc: Option<Val>,
     f: &Node,
     args: Vec<Option<Val>>,
@@ -176,41 +194,6 @@ fn call(
             }
             Err(err("T1006", "Attempted to invoke a non-function", pos))
         }
-    }
-}
-
-/// Calls a function value with already-evaluated arguments.
-pub(crate) fn apply(func: &Rc<Func>, args: Vec<Option<Val>>, input: &Option<Val>, cx: &Ctx) -> R {
-    match &**func {
-        Func::Lambda {
-            def,
-            env,
-            input: captured,
-        } => {
-            let depth = cx.depth.get();
-            if depth > 2000 {
-                return Err(err(
-                    "U1001",
-                    "Stack overflow error: check for non-terminating recursive function",
-                    0,
-                ));
-            }
-            cx.depth.set(depth + 1);
-            let frame = Frame::child(env);
-            let mut args = args.into_iter();
-            for p in &def.params {
-                frame.bind(p, args.next().flatten());
-            }
-            let result = eval(&def.body, captured, &frame, cx);
-            cx.depth.set(depth);
-            result
-        }
-        Func::Builtin(name) => builtins::call(name, args, input, cx),
-        Func::Regex(_) => Err(err(
-            "unsupported",
-            "invoking a regular expression as a function",
-            0,
-        )),
     }
 }
 

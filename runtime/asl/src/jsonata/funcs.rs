@@ -1,6 +1,7 @@
 //! String, number and regular-expression functions, as jsonata-js 2.0.6 defines them
 //! (strings are measured in code points; regex positions in UTF-16 units).
 
+use super::bounds;
 use super::eval::{R, apply, err, to_string};
 use super::regex::{Rx, map_utf16, unmap};
 use super::value::{Func, Val, js_num, precision15, truthy};
@@ -151,6 +152,9 @@ pub(crate) fn call(
             if missing <= 0.0 {
                 return text(&x);
             }
+            bounds::room(
+                (x.len() as f64 + missing * ch.len() as f64).min(usize::MAX as f64) as usize,
+            )?;
             let padding: String = ch.chars().cycle().take(missing as usize).collect();
             text(&if width > 0.0 {
                 x + &padding
@@ -186,6 +190,8 @@ pub(crate) fn call(
                 ));
             };
             let ms = rx.matches(&x, limit.map(|l| l.ceil() as usize))?;
+            // Each match is an object of three fields: about 40 bytes beyond its text.
+            bounds::room(ms.iter().map(|m| 2 * (m.end - m.start) + 40).sum())?;
             let out = ms
                 .iter()
                 .map(|m| {
@@ -224,6 +230,12 @@ pub(crate) fn call(
                 ));
             }
             let limit = limit.map(|l| l.trunc() as usize);
+            // Every part costs its text, and never less than a byte.
+            let parts = x.split(match &a1 {
+                Some(Val::Str(sep)) if !sep.is_empty() => &**sep,
+                _ => "",
+            });
+            bounds::room(x.len() + parts.take(limit.unwrap_or(usize::MAX)).count())?;
             let parts: Vec<String> = match (&a1, regex_of(&a1)) {
                 (Some(Val::Str(sep)), _) if sep.is_empty() => x.chars().map(String::from).collect(),
                 (Some(Val::Str(sep)), _) => x.split(&**sep).map(String::from).collect(),
@@ -245,7 +257,9 @@ pub(crate) fn call(
             Ok(Some(Val::arr(parts.map(|p| Val::str(&p)).collect())))
         }
         "base64encode" => {
-            text(&base64::engine::general_purpose::STANDARD.encode(s(a0).unwrap_or_default()))
+            let x = s(a0).unwrap_or_default();
+            bounds::room(x.len().div_ceil(3) * 4)?;
+            text(&base64::engine::general_purpose::STANDARD.encode(x))
         }
         "base64decode" => {
             let bytes = base64::engine::general_purpose::STANDARD
@@ -299,6 +313,7 @@ fn replace(x: String, pat: Option<Val>, rep: Option<Val>, limit: Option<Val>, cx
             if limit.is_some_and(|l| count >= l) {
                 break;
             }
+            bounds::room(out.len() + i + r.len())?;
             out.push_str(&rest[..i]);
             out.push_str(r);
             rest = &rest[i + p.len()..];
@@ -315,6 +330,8 @@ fn replace(x: String, pat: Option<Val>, rep: Option<Val>, limit: Option<Val>, cx
     let mut out = String::new();
     let mut pos = 0;
     for mm in &ms {
+        bounds::room(out.len())?;
+        cx.deadline.tick()?;
         out.push_str(&m[pos..mm.start]);
         let groups: Vec<Option<&str>> =
             mm.groups.iter().map(|g| g.map(|(a, b)| &m[a..b])).collect();

@@ -7,7 +7,9 @@
 //! parents, partial application, signatures, `$zip`, some formatting functions) are rejected
 //! with an error naming them (code `unsupported`), never answered wrongly.
 
+mod bounds;
 mod builtins;
+mod calls;
 mod coll;
 mod datetime;
 mod eval;
@@ -24,6 +26,9 @@ use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
+use std::time::Duration;
+
+pub use bounds::DEFAULT_TIMEOUT;
 use value::{Arr, Frame, Val};
 
 /// A JSONata error: its code (`T2002`, `D3110`, …; `undefined` when a required result is
@@ -43,20 +48,18 @@ impl fmt::Display for JsonataError {
 
 impl std::error::Error for JsonataError {}
 
-/// What one evaluation shares: the clock, the random source and the call depth.
+/// What one evaluation shares: the clock, the random source, the nesting depth and the
+/// deadline.
 pub(crate) struct Ctx {
     pub now_millis: f64,
     pub rng: RefCell<rand::rngs::SmallRng>,
     pub depth: Cell<usize>,
+    pub deadline: bounds::Clock,
 }
 
 /// Evaluates `expr`; an undefined result is an error with code `undefined`.
 pub fn evaluate(expr: &str, bindings: &Map<String, Value>) -> Result<Value, JsonataError> {
-    evaluate_opt(expr, bindings)?.ok_or_else(|| JsonataError {
-        code: "undefined".into(),
-        message: "the expression evaluated to undefined (no value)".into(),
-        position: 0,
-    })
+    evaluate_opt(expr, bindings)?.ok_or_else(undefined)
 }
 
 /// Evaluates `expr` with `bindings` as variables (`states` → `$states`, …); the context `$` is
@@ -67,6 +70,16 @@ pub fn evaluate_opt(
     expr: &str,
     bindings: &Map<String, Value>,
 ) -> Result<Option<Value>, JsonataError> {
+    evaluate_within(expr, bindings, DEFAULT_TIMEOUT)
+}
+
+/// [`evaluate_opt`] that gives up after `timeout` ("Expression evaluation timeout").
+pub fn evaluate_within(
+    expr: &str,
+    bindings: &Map<String, Value>,
+    timeout: Duration,
+) -> Result<Option<Value>, JsonataError> {
+    let deadline = bounds::Clock::new(timeout);
     let ast = parser::parse(expr)?;
     let now_millis = bindings
         .get("__now_millis")
@@ -90,6 +103,7 @@ pub fn evaluate_opt(
         now_millis,
         rng: RefCell::new(rand::rngs::SmallRng::seed_from_u64(seed)),
         depth: Cell::new(0),
+        deadline,
     };
     let root = Rc::new(Frame::default());
     for (k, v) in bindings {
@@ -132,6 +146,26 @@ pub struct Engine;
 
 impl crate::JsonataEngine for Engine {
     fn evaluate(&self, expr: &str, bindings: &Map<String, Value>) -> Result<Value, String> {
-        evaluate(expr, bindings).map_err(|e| format!("{}: {}", e.code, e.message))
+        TimedEngine(DEFAULT_TIMEOUT).evaluate(expr, bindings)
+    }
+}
+
+/// [`Engine`] with another time limit per expression.
+#[derive(Clone, Copy, Debug)]
+pub struct TimedEngine(pub Duration);
+
+impl crate::JsonataEngine for TimedEngine {
+    fn evaluate(&self, expr: &str, bindings: &Map<String, Value>) -> Result<Value, String> {
+        evaluate_within(expr, bindings, self.0)
+            .and_then(|v| v.ok_or_else(undefined))
+            .map_err(|e| format!("{}: {}", e.code, e.message))
+    }
+}
+
+fn undefined() -> JsonataError {
+    JsonataError {
+        code: "undefined".into(),
+        message: "the expression evaluated to undefined (no value)".into(),
+        position: 0,
     }
 }

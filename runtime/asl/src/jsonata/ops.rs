@@ -1,6 +1,7 @@
 //! Operators and constructors: arithmetic, comparison, `&`, `in`, ranges and object
 //! construction (with JavaScript's key order), as jsonata-js 2.0.6 evaluates them.
 
+use super::bounds;
 use super::eval::{R, err, eval};
 use super::parser::{Node, Op};
 use super::value::{Env, Obj, Val, deep_equal, items, js_cmp, strict_equal, stringify, truthy};
@@ -31,6 +32,7 @@ pub(crate) fn range(lo: Option<Val>, hi: Option<Val>, pos: usize) -> R {
             pos,
         ));
     }
+    bounds::room((b - a + 1.0) as usize * 8)?;
     Ok(Some(Val::seq(
         (0..=(b - a) as i64)
             .map(|i| Val::Num(a + i as f64))
@@ -83,6 +85,7 @@ pub(crate) fn object(
     let mut groups: Vec<(String, Option<Val>, usize)> = Vec::new();
     for item in &list {
         for (pi, (k, _)) in pairs.iter().enumerate() {
+            cx.deadline.tick()?;
             match eval(k, item, env, cx)? {
                 None => {}
                 Some(Val::Str(key)) => match groups.iter_mut().find(|g| *g.0 == *key) {
@@ -214,7 +217,9 @@ pub(crate) fn binary(
                     Some(x) => to_string(x).map_err(|e| JsonataError { position: pos, ..e }),
                 }
             };
-            Some(Val::str(&(s(&lhs)? + &s(&rhs)?)))
+            let (a, b) = (s(&lhs)?, s(&rhs)?);
+            bounds::room(a.len() + b.len())?;
+            Some(Val::str(&(a + &b)))
         }
         Op::In => match (&lhs, &rhs) {
             (Some(a), Some(b)) => Some(Val::Bool(items(b).iter().any(|x| strict_equal(x, a)))),

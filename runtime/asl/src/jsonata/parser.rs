@@ -2,6 +2,7 @@
 //! steps, a predicate on a step is one of its stages, a predicate on anything else filters it.
 
 use super::JsonataError;
+use super::bounds::{self, MAX_PARSE_DEPTH};
 use super::lexer::{Tok, Token, tokenize};
 use std::rc::Rc;
 
@@ -67,6 +68,9 @@ pub(crate) enum Node {
 struct Parser {
     toks: Vec<Token>,
     i: usize,
+    /// How deep the tree being built nests here: one per enclosing expression and per
+    /// operator applied to a left operand (a `+` chain nests as deep as it is long).
+    level: usize,
 }
 
 fn lbp(t: &Tok) -> u8 {
@@ -129,13 +133,31 @@ impl Parser {
     }
 
     fn expression(&mut self, rbp: u8) -> Result<Node, JsonataError> {
+        let base = self.level;
+        self.deeper()?;
         let t = self.next();
         let mut left = self.nud(t)?;
         while rbp < lbp(&self.peek().tok) {
+            // A path step or a predicate joins the path it follows; anything else wraps it.
+            if !matches!(self.peek().tok, Tok::Op("." | "[")) {
+                self.deeper()?;
+            }
             let t = self.next();
             left = self.led(t, left)?;
         }
+        self.level = base;
         Ok(left)
+    }
+
+    fn deeper(&mut self) -> Result<(), JsonataError> {
+        self.level += 1;
+        if self.level > MAX_PARSE_DEPTH {
+            return Err(JsonataError {
+                position: self.peek().pos,
+                ..bounds::too_deep()
+            });
+        }
+        Ok(())
     }
 
     fn list(&mut self, close: &str, range: bool) -> Result<Vec<Node>, JsonataError> {
@@ -401,7 +423,11 @@ fn add_predicate(left: Node, pred: Node) -> Node {
 /// Parses a whole expression.
 pub(crate) fn parse(src: &str) -> Result<Node, JsonataError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, i: 0 };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        level: 0,
+    };
     let node = p.expression(0)?;
     let t = p.peek();
     if t.tok != Tok::End {

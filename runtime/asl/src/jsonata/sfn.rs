@@ -56,7 +56,8 @@ pub(crate) fn call(name: &str, a0: Option<Val>, a1: Option<Val>, a2: Option<Val>
                 out.push(Val::Num(x));
                 x += step;
             }
-            Ok(Some(Val::arr(out)))
+            // A sequence, as jsonata's functions give: one item is that item.
+            Ok(Some(Val::seq(out)))
         }
         "hash" => {
             let Some(Val::Str(s)) = a0 else {

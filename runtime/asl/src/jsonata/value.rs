@@ -1,10 +1,11 @@
 //! JSONata values: JSON plus functions, with the array flags JSONata's sequence semantics need
 //! (sequence, constructed array, keep-singleton, outer wrapper), and JavaScript's number printing.
 
+use super::bounds::Size;
 use super::parser::Lambda;
 use super::regex::Rx;
 use serde_json::Value;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -15,9 +16,26 @@ pub(crate) struct Arr {
     pub cons: bool,
     pub keep: bool,
     pub outer: bool,
+    /// Measured once, when first checked against the bounds.
+    pub size: OnceCell<Size>,
 }
 
+/// An object's entries, in JavaScript's key order.
 pub(crate) type Obj = Vec<(String, Val)>;
+
+/// An object value: its entries and, once measured, its size.
+#[derive(Default, Debug)]
+pub(crate) struct ObjVal {
+    pub entries: Obj,
+    pub size: OnceCell<Size>,
+}
+
+impl std::ops::Deref for ObjVal {
+    type Target = Obj;
+    fn deref(&self) -> &Obj {
+        &self.entries
+    }
+}
 
 #[derive(Debug)]
 pub(crate) enum Func {
@@ -37,7 +55,7 @@ pub(crate) enum Val {
     Num(f64),
     Str(Rc<str>),
     Arr(Rc<Arr>),
-    Obj(Rc<Obj>),
+    Obj(Rc<ObjVal>),
     Func(Rc<Func>),
 }
 
@@ -89,7 +107,10 @@ impl Val {
         }))
     }
     pub fn obj(o: Obj) -> Val {
-        Val::Obj(Rc::new(o))
+        Val::Obj(Rc::new(ObjVal {
+            entries: o,
+            size: OnceCell::new(),
+        }))
     }
     /// A finite number (JSONata's `isNumeric`).
     pub fn num(&self) -> Option<f64> {
