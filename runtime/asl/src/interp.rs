@@ -52,6 +52,8 @@ pub(crate) fn execute(machine: &StateMachine, input: Value, opts: &Options<'_>) 
             "Name": opts.execution_name,
             "RoleArn": opts.role_arn,
             "StartTime": start,
+            // A local execution is never redriven.
+            "RedriveCount": 0,
         }),
         machine_ctx: json!({
             "Id": arn("stateMachine", opts.state_machine_name),
