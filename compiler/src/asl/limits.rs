@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::lower::Settings;
 pub use kpi_contract::limits::{
     MAX_CHUNK_DAYS, MAX_DEFINITION_CHARS, MAX_GLUE_BATCH_GET, MAX_GLUE_BATCH_WRITE,
-    MAX_HISTORY_EVENTS, MAX_NAME_CHARS, MAX_PAYLOAD_BYTES, MAX_QUERY_BYTES,
+    MAX_HISTORY_EVENTS, MAX_NAME_CHARS, MAX_PAYLOAD_BYTES, MAX_QUERY_BYTES, max_runs,
 };
 
 /// Kept free in every payload estimate, for what the model leaves out (field order, numbers
@@ -168,12 +168,6 @@ pub fn items_per_kpi(days: u32, runs: u32, chunk_days: u32) -> u64 {
     let chunk = u64::from(chunk_days.max(1));
     let days = u64::from(days.max(1));
     (u64::from(runs.max(1)) - 1 + days.div_ceil(chunk)).min(days)
-}
-
-/// The runs of consecutive days one execution accepts: as many as it has chunks at most, so
-/// a scattered list of days costs at most twice the items of a range.
-pub fn max_runs(max_days: u32, chunk_days: u32) -> u32 {
-    max_days.div_ceil(chunk_days.max(1)).max(1)
 }
 
 pub fn json_len(text: &str) -> u64 {
@@ -399,7 +393,9 @@ mod tests {
         assert_eq!(items_per_kpi(366, 4, 100), 7);
         assert_eq!(items_per_kpi(366, 366, 1), 366);
         assert_eq!(items_per_kpi(1, 1, 100), 1);
-        assert_eq!(max_runs(7, 100), 1);
+        assert_eq!(max_runs(30, 100), 4);
+        assert_eq!(max_runs(2, 100), 2);
+        assert_eq!(items_per_kpi(30, 4, 100), 4);
     }
 
     #[test]
