@@ -213,8 +213,8 @@ fn column(name: &str) -> String {
 
 /// An expression over the execution's state: its body with the helpers it needs.
 fn state_expression(body: &str, values: &[(&str, String)], history_start: i64) -> String {
-    let mut all = constants(history_start);
-    all.extend(values.iter().cloned());
+    let mut all: Vec<(&str, String)> = values.to_vec();
+    all.extend(constants(history_start));
     let body = fill(body, &all);
     let helpers = fill(&needed(HELPERS, &body), &all);
     one_line(&body.replace("@HELPERS@", &helpers))
@@ -238,8 +238,7 @@ pub fn prepare(
             ("NAMES", json!(kpis).to_string()),
             ("MAX_DAYS", max_days.to_string()),
             ("MAX_RUNS", max_runs.to_string()),
-            ("HISTORY_START", history_start.to_string()),
-            ("ENTRY_BUDGET", super::limits::ENTRY_BUDGET.to_string()),
+            ("START_DATE", history_start.to_string()),
             ("ZONE", Value::Array(zone).to_string()),
         ],
         0,
