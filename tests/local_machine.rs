@@ -40,6 +40,26 @@ fn weekly(chunk_days: u32) -> Built {
     ])
 }
 
+/// A KPI with 150 measures: a hundred of its partitions do not fit one Glue request.
+fn wide() -> Built {
+    let root = common::root();
+    let yaml = std::fs::read_to_string(root.join("tests/project.yaml")).unwrap();
+    let measures: String = (0..150)
+        .map(|i| format!("  measure m{i} = count(*) + {i}\n"))
+        .collect();
+    build_files(&[
+        ("kpi.yaml".into(), format!("catalog: catalog/\n{yaml}")),
+        (
+            "catalog/lake.yaml".into(),
+            std::fs::read_to_string(root.join("tests/catalog/lake.yaml")).unwrap(),
+        ),
+        (
+            "wide.kpi".into(),
+            format!("kpi wide {{\n  from events e\n  group by e.company_id\n{measures}}}\n"),
+        ),
+    ])
+}
+
 /// The (first, last) of each write of a KPI, in order.
 fn chunks(aws: &Aws, kpi: &str, statement: &str) -> Vec<(String, String)> {
     aws.calls_to(ATHENA_SYNC)
@@ -390,6 +410,54 @@ fn existing_partitions_are_updated_and_new_ones_created() {
             .as_str()
             .unwrap()
             .contains("/dt=2024-03-02/attempt=")
+    );
+}
+
+#[test]
+fn a_wide_table_is_published_in_as_many_glue_calls_as_it_needs() {
+    let b = wide();
+    let aws = Aws::new(&b, "2024-01-01", "2024-12-31");
+    for d in 0..60 {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(d);
+        aws.publish_before("wide", &day.format("%Y-%m-%d").to_string());
+    }
+    let exec = b.run(json!({"from": "2024-01-01", "to": "2024-04-09"}), &aws);
+    assert_eq!(exec.status, Status::Succeeded, "{}", exec.result_json());
+    let days_of = |c: &Call, list: &str, values: &str| -> Vec<String> {
+        c.parameters[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e[values][0].as_str().unwrap().to_string())
+            .collect()
+    };
+    let creates = aws.calls_to(CREATE);
+    let updates = aws.calls_to(UPDATE);
+    assert!(creates.len() >= 2, "{} creates", creates.len());
+    assert!(updates.len() >= 2, "{} updates", updates.len());
+    let mut offered: Vec<String> = creates
+        .iter()
+        .flat_map(|c| days_of(c, "PartitionInputList", "Values"))
+        .collect();
+    assert_eq!(offered.len(), 100, "every day offered once");
+    offered.dedup();
+    assert_eq!(offered.len(), 100);
+    let updated: Vec<String> = updates
+        .iter()
+        .flat_map(|c| days_of(c, "Entries", "PartitionValueList"))
+        .collect();
+    assert_eq!(updated.len(), 60);
+    assert_eq!(updated[0], "2024-01-01");
+    for c in creates.iter().chain(&updates) {
+        let bytes = c.parameters.to_string().len();
+        assert!(bytes < 200_000, "a Glue request of {bytes} bytes");
+    }
+    assert_eq!(aws.published("wide").len(), 100);
+    let p = aws.partition("wide", "2024-01-15").unwrap();
+    assert_ne!(p["Parameters"]["kpi.attempt"], "old");
+    assert_eq!(
+        p["StorageDescriptor"]["Columns"].as_array().unwrap().len(),
+        151
     );
 }
 
