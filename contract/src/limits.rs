@@ -19,6 +19,9 @@ pub const MAX_NAME_CHARS: usize = 80;
 pub const MAX_GLUE_BATCH_WRITE: usize = 100;
 /// Glue: partitions one `BatchGetPartition` call asks for.
 pub const MAX_GLUE_BATCH_GET: usize = 1000;
+/// The longest `failure` text a check statement's row holds, in characters: the check trims
+/// it to this, so a chunk's rows stay well within what the state machine may read back.
+pub const MAX_CHECK_FAILURE_CHARS: usize = 256;
 /// Athena: rows one `GetQueryResults` call returns (the header row included).
 pub const MAX_RESULT_ROWS: usize = 1000;
 

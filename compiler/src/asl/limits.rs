@@ -19,9 +19,9 @@ pub use kpi_contract::limits::{
 pub const PAYLOAD_MARGIN: u64 = 4_096;
 /// What a `.sync` result holds besides the query text (ids, status, statistics, context).
 pub const SYNC_RESULT_OVERHEAD: u64 = 8_192;
-/// The longest `failure` text a check's row may hold, in characters. The check statement
-/// trims its failure text to this (the machine trims it again to [`MAX_CAUSE_CHARS`]).
-pub const MAX_CHECK_FAILURE_CHARS: u64 = 256;
+/// The longest `failure` text a check's row may hold, in characters (the machine trims it
+/// again to [`MAX_CAUSE_CHARS`]).
+pub const MAX_CHECK_FAILURE_CHARS: u64 = kpi_contract::limits::MAX_CHECK_FAILURE_CHARS as u64;
 /// `GetQueryResults` besides its rows: column metadata, `NextToken`, `UpdateCount`.
 pub const RESULT_METADATA_BYTES: u64 = 2_048;
 /// A Glue StorageDescriptor besides its columns and location: formats, SerDe, flags, lists.
