@@ -60,6 +60,17 @@ fn wide() -> Built {
     ])
 }
 
+fn days_between(first: &str, last: &str) -> Vec<String> {
+    let mut d = chrono::NaiveDate::parse_from_str(first, "%Y-%m-%d").unwrap();
+    let end = chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").unwrap();
+    let mut out = Vec::new();
+    while d <= end {
+        out.push(d.format("%Y-%m-%d").to_string());
+        d = d.succ_opt().unwrap();
+    }
+    out
+}
+
 /// The (first, last) of each write of a KPI, in order.
 fn chunks(aws: &Aws, kpi: &str, statement: &str) -> Vec<(String, String)> {
     aws.calls_to(ATHENA_SYNC)
@@ -192,6 +203,23 @@ fn a_year_long_backfill_writes_and_checks_each_chunk_once_in_level_order() {
             json!({"kpi.fingerprint": mam.fingerprint, "kpi.attempt": attempt,
                    "kpi.rows": (10 + offset).to_string(), "kpi.partial": partial})
         );
+    }
+    // Every partition of every KPI: its day, the prefix of the attempt that wrote its chunk,
+    // the KPI's fingerprint.
+    for kpi in &b.plan.kpis {
+        for c in writes.iter().filter(|c| c.kpi() == kpi.name) {
+            for day in days_between(c.first(), c.last()) {
+                let p = aws.partition(&kpi.name, &day).unwrap();
+                assert_eq!(p["Values"], json!([day]));
+                assert_eq!(
+                    p["StorageDescriptor"]["Location"],
+                    format!("{}dt={day}/attempt={}/", kpi.attempts_location, c.attempt())
+                );
+                assert_eq!(p["Parameters"]["kpi.fingerprint"], kpi.fingerprint.as_str());
+                assert_eq!(p["Parameters"]["kpi.attempt"], c.attempt());
+                assert_eq!(p["Parameters"].as_object().unwrap().len(), 4);
+            }
+        }
     }
     // A KPI reading one day only is never partial.
     let p = aws.partition("daily_active_members", "2024-01-01").unwrap();
