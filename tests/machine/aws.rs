@@ -6,6 +6,7 @@
 use super::Built;
 use kpi_asl::{TaskContext, TaskError, TaskHandler};
 use serde_json::{Value, json};
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
@@ -263,12 +264,12 @@ impl Aws {
         if call.resource == CREATE {
             for input in p["PartitionInputList"].as_array().unwrap() {
                 let day = input["Values"][0].as_str().unwrap().to_string();
-                let key = (kpi.clone(), day.clone());
-                if rec.partitions.contains_key(&key) {
-                    errors.push(json!({"PartitionValues": [day], "ErrorDetail": {
-                        "ErrorCode": "AlreadyExistsException", "ErrorMessage": "Partition already exists."}}));
-                } else {
-                    rec.partitions.insert(key, input.clone());
+                match rec.partitions.entry((kpi.clone(), day.clone())) {
+                    Entry::Occupied(_) => errors.push(json!({"PartitionValues": [day], "ErrorDetail": {
+                        "ErrorCode": "AlreadyExistsException", "ErrorMessage": "Partition already exists."}})),
+                    Entry::Vacant(v) => {
+                        v.insert(input.clone());
+                    }
                 }
             }
         } else {
@@ -276,12 +277,10 @@ impl Aws {
             for entry in p["Entries"].as_array().unwrap() {
                 let day = entry["PartitionValueList"][0].as_str().unwrap().to_string();
                 assert_eq!(entry["PartitionInput"]["Values"][0], day.as_str());
-                let key = (kpi.clone(), day.clone());
-                if rec.partitions.contains_key(&key) {
-                    rec.partitions.insert(key, entry["PartitionInput"].clone());
-                } else {
-                    errors.push(json!({"PartitionValueList": [day], "ErrorDetail": {
-                        "ErrorCode": "EntityNotFoundException", "ErrorMessage": "Partition not found."}}));
+                match rec.partitions.get_mut(&(kpi.clone(), day.clone())) {
+                    Some(held) => *held = entry["PartitionInput"].clone(),
+                    None => errors.push(json!({"PartitionValueList": [day], "ErrorDetail": {
+                        "ErrorCode": "EntityNotFoundException", "ErrorMessage": "Partition not found."}})),
                 }
             }
         }
