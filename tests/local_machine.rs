@@ -13,62 +13,34 @@ mod machine;
 
 use kpi_asl::Status;
 use machine::aws::{ATHENA_SYNC, CREATE, GET_PARTITIONS, UPDATE};
-use machine::{Aws, Built, Call, build_dir, build_files};
+use machine::{Aws, Built, Call, build_dir, days_between, test_project};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-fn pipelines() -> &'static Built {
-    static BUILT: OnceLock<Built> = OnceLock::new();
-    BUILT.get_or_init(|| build_dir(&common::root().join("pipelines")))
-}
-
-/// A KPI reading another over 7 days, on the test catalog, `chunk_days` days per chunk.
+/// A KPI reading another over 7 days, `chunk_days` days per chunk.
 fn weekly(chunk_days: u32) -> Built {
-    let root = common::root();
-    let yaml = std::fs::read_to_string(root.join("tests/project.yaml")).unwrap();
-    let yaml = format!("catalog: catalog/\n{yaml}  chunk_days: {chunk_days}\n");
-    let kpis = "kpi daily {\n  from events e\n  group by e.company_id\n  measure n = count(*)\n  check n > 0\n}\n\n\
-                kpi weekly {\n  from daily d over 7 days\n  group by d.company_id\n  measure n = sum(d.n)\n}\n";
-    build_files(&[
-        ("kpi.yaml".into(), yaml),
-        (
-            "catalog/lake.yaml".into(),
-            std::fs::read_to_string(root.join("tests/catalog/lake.yaml")).unwrap(),
-        ),
-        ("weekly.kpi".into(), kpis.into()),
-    ])
+    test_project(
+        &format!("  chunk_days: {chunk_days}\n"),
+        "kpi daily {\n  from events e\n  group by e.company_id\n  measure n = count(*)\n  check n > 0\n}\n\n\
+         kpi weekly {\n  from daily d over 7 days\n  group by d.company_id\n  measure n = sum(d.n)\n}\n",
+    )
 }
 
 /// A KPI with 150 measures: a hundred of its partitions do not fit one Glue request.
 fn wide() -> Built {
-    let root = common::root();
-    let yaml = std::fs::read_to_string(root.join("tests/project.yaml")).unwrap();
     let measures: String = (0..150)
         .map(|i| format!("  measure m{i} = count(*) + {i}\n"))
         .collect();
-    build_files(&[
-        ("kpi.yaml".into(), format!("catalog: catalog/\n{yaml}")),
-        (
-            "catalog/lake.yaml".into(),
-            std::fs::read_to_string(root.join("tests/catalog/lake.yaml")).unwrap(),
-        ),
-        (
-            "wide.kpi".into(),
-            format!("kpi wide {{\n  from events e\n  group by e.company_id\n{measures}}}\n"),
-        ),
-    ])
+    test_project(
+        "",
+        &format!("kpi wide {{\n  from events e\n  group by e.company_id\n{measures}}}\n"),
+    )
 }
 
-fn days_between(first: &str, last: &str) -> Vec<String> {
-    let mut d = chrono::NaiveDate::parse_from_str(first, "%Y-%m-%d").unwrap();
-    let end = chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").unwrap();
-    let mut out = Vec::new();
-    while d <= end {
-        out.push(d.format("%Y-%m-%d").to_string());
-        d = d.succ_opt().unwrap();
-    }
-    out
+fn pipelines() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| build_dir(&common::root().join("pipelines")))
 }
 
 /// The (first, last) of each write of a KPI, in order.

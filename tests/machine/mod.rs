@@ -167,3 +167,32 @@ impl Built {
         })
     }
 }
+
+/// A project of the test catalog (`tests/catalog/`, `tests/project.yaml` plus `target_extra`
+/// under `target:`) with one `.kpi` file.
+pub fn test_project(target_extra: &str, kpis: &str) -> Built {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let yaml = std::fs::read_to_string(root.join("tests/project.yaml")).unwrap();
+    build_files(&[
+        (
+            "kpi.yaml".into(),
+            format!("catalog: catalog/\n{yaml}{target_extra}"),
+        ),
+        (
+            "catalog/lake.yaml".into(),
+            std::fs::read_to_string(root.join("tests/catalog/lake.yaml")).unwrap(),
+        ),
+        ("project.kpi".into(), kpis.into()),
+    ])
+}
+
+pub fn days_between(first: &str, last: &str) -> Vec<String> {
+    let mut d = chrono::NaiveDate::parse_from_str(first, "%Y-%m-%d").unwrap();
+    let end = chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").unwrap();
+    let mut out = Vec::new();
+    while d <= end {
+        out.push(d.format("%Y-%m-%d").to_string());
+        d = d.succ_opt().unwrap();
+    }
+    out
+}

@@ -28,6 +28,7 @@ mod items;
 mod jsonata;
 mod limits;
 mod machine;
+mod phases;
 mod setup;
 mod tasks;
 mod types;

@@ -10,6 +10,8 @@ use serde_json::{Map, Value, json};
 /// them, on the project's KPIs.
 #[path = "jsonata/compiler.rs"]
 mod compiler;
+#[path = "jsonata/items.rs"]
+mod items;
 
 fn bind(input: Value) -> Map<String, Value> {
     let mut m = Map::new();
