@@ -86,6 +86,19 @@ fn definition_sizes_grow_with_the_kpis() {
     let (m, d) = emit_asl(&starter().plan, &starter().sql);
     assert!(d.is_empty(), "{d:?}");
     report("pipelines (16 KPIs)", &m.stats);
+    for s in kpi_compiler::asl::input_sources(&starter().plan) {
+        println!(
+            "  source {}: {} partitions per BatchGetPartition, {} readers",
+            s.name,
+            s.block,
+            s.reads.len()
+        );
+        assert!(s.block >= 1 && s.block <= 1000);
+    }
+    for days in [1, 366] {
+        let e = kpi_compiler::asl::history_estimate(&starter().plan, &starter().sql, days);
+        println!("  {days} consecutive days: {e:?}");
+    }
     assert!(!m.stats.distributed);
     let mut last = m.stats.substituted_definition_chars;
     for n in [50, 200, 280] {
