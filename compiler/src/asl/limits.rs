@@ -163,7 +163,10 @@ pub fn distributed_child_events(phases: &[PhaseLoad]) -> u64 {
 }
 
 /// Items of one KPI in one execution: at most `runs` runs of requested days, `days` days in
-/// all, each run cut at `chunk_days`; every run but one may end in a shorter chunk.
+/// all, each run cut at `chunk_days`; every run but one may end in a shorter chunk. Days left
+/// out for a failed upstream day or a missing input can split a run further; those
+/// sub-chunks are not counted (an inline machine whose upstream days fail one in two could
+/// pass the estimate).
 pub fn items_per_kpi(days: u32, runs: u32, chunk_days: u32) -> u64 {
     let chunk = u64::from(chunk_days.max(1));
     let days = u64::from(days.max(1));
