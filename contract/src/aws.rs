@@ -40,6 +40,9 @@ pub mod partition {
     pub const ROWS: &str = "kpi.rows";
     /// A digest of the source files the day read, when the runtime knows it.
     pub const INPUTS: &str = "kpi.inputs";
+    /// `"true"` when the day's window reaches before `history_start` (computed from fewer
+    /// days than it reads), else `"false"`.
+    pub const PARTIAL: &str = "kpi.partial";
 }
 
 /// The columns of a check statement's result: one row per day of the chunk, oldest first.

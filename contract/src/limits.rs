@@ -19,5 +19,19 @@ pub const MAX_NAME_CHARS: usize = 80;
 pub const MAX_GLUE_BATCH_WRITE: usize = 100;
 /// Glue: partitions one `BatchGetPartition` call asks for.
 pub const MAX_GLUE_BATCH_GET: usize = 1000;
+/// The longest `failure` text a check statement's row holds, in characters: the check trims
+/// it to this, so a chunk's rows stay well within what the state machine may read back.
+pub const MAX_CHECK_FAILURE_CHARS: usize = 256;
 /// Athena: rows one `GetQueryResults` call returns (the header row included).
 pub const MAX_RESULT_ROWS: usize = 1000;
+
+/// Runs of consecutive days one execution accepts (an execution's `dates` beyond that are
+/// refused as invalid input, so a planner cuts its executions there): as many as its longest
+/// span has chunks, and at least a few, for a day and some late data. So a scattered list of
+/// days costs the state machine at most a few more items than a range.
+pub fn max_runs(max_days: u32, chunk_days: u32) -> u32 {
+    max_days
+        .div_ceil(chunk_days.max(1))
+        .max(4)
+        .min(max_days.max(1))
+}
