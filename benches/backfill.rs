@@ -127,7 +127,7 @@ fn runtime(
     days: &[Day],
     concurrency: usize,
 ) -> (f64, Rows) {
-    let machine = kpi_asl::parse_definition_text(machine).unwrap();
+    let machine = kpi_asl::parse_definition_text(&manifest.substitute(machine)).unwrap();
     let options = RunOptions {
         days: days.to_vec(),
         command: "bench".into(),

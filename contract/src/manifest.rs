@@ -21,6 +21,9 @@ pub struct Manifest {
     pub kpis: Vec<Kpi>,
     /// Every Athena Task state of the state machine and the statement it runs.
     pub states: Vec<TaskBinding>,
+    /// What deploying substitutes for each `${Name}` of the definition (the SAM template's
+    /// `DefinitionSubstitutions` at their defaults): a local run substitutes the same.
+    pub substitutions: std::collections::BTreeMap<String, String>,
 }
 
 /// The project's target settings.
@@ -244,6 +247,21 @@ impl Manifest {
 
     pub fn kpi(&self, name: &str) -> Option<&Kpi> {
         self.kpis.iter().find(|k| k.name == name)
+    }
+
+    /// A state machine definition as deploying it makes it: each `${Name}` of
+    /// [`Manifest::substitutions`] replaced by its value (JSON-escaped: the placeholders stand
+    /// inside JSON strings).
+    pub fn substitute(&self, definition: &str) -> String {
+        let mut text = definition.to_string();
+        for (name, value) in &self.substitutions {
+            let escaped = serde_json::to_string(value).unwrap_or_default();
+            let inner = escaped
+                .get(1..escaped.len().saturating_sub(1))
+                .unwrap_or("");
+            text = text.replace(&format!("${{{name}}}"), inner);
+        }
+        text
     }
 
     pub fn source(&self, name: &str) -> Option<&Source> {

@@ -67,14 +67,16 @@ pub fn run(args: Args) -> Result<ExitCode, LoadError> {
         return Ok(ExitCode::from(1));
     };
     let text = |name: &str| artifacts.files.get(name).map_or("", String::as_str);
-    let machine = match kpi_asl::parse_definition_text(text(STATE_MACHINE_FILE)) {
-        Ok(m) => m,
-        Err(e) => return usage(format!("the built state machine does not parse: {e}")),
-    };
     let manifest = match Manifest::parse(text("manifest.json")) {
         Ok(m) => m,
         Err(e) => return usage(e),
     };
+    // Run what would be deployed: the definition with the template's substitutions.
+    let machine =
+        match kpi_asl::parse_definition_text(&manifest.substitute(text(STATE_MACHINE_FILE))) {
+            Ok(m) => m,
+            Err(e) => return usage(format!("the built state machine does not parse: {e}")),
+        };
     let lake = match lake_dir(&dir, args.lake.clone()) {
         Ok(l) => l,
         Err(e) => return usage(e),

@@ -37,7 +37,14 @@ pub fn run(
     history: bool,
     lake: Option<PathBuf>,
 ) -> Result<ExitCode, LoadError> {
-    let text = read(&definition)?;
+    let mut text = read(&definition)?;
+    // A built state machine (its manifest beside it) runs as deploying it would make it.
+    let manifest_path = definition.with_file_name("manifest.json");
+    if manifest_path.is_file()
+        && let Ok(manifest) = Manifest::read(&manifest_path)
+    {
+        text = manifest.substitute(&text);
+    }
     let machine = match asl::parse_definition_text(&text) {
         Ok(m) => m,
         Err(e) => {

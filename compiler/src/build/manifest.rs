@@ -104,6 +104,18 @@ pub fn manifest(plan: &Plan, sql: &SqlBundle, states: &[TaskBinding]) -> Manifes
                 .unwrap_or_default(),
         })
         .collect();
+    let settings = &plan.settings;
+    let substitutions = [
+        ("WorkGroup", settings.workgroup.clone()),
+        ("Database", settings.database.clone()),
+        (
+            "QueryResultsLocation",
+            format!("{}_athena_results/", settings.location),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
     Manifest {
         version: manifest::VERSION,
         generated_by: "kpi — do not edit".into(),
@@ -111,5 +123,6 @@ pub fn manifest(plan: &Plan, sql: &SqlBundle, states: &[TaskBinding]) -> Manifes
         sources,
         kpis,
         states: states.to_vec(),
+        substitutions,
     }
 }

@@ -139,9 +139,17 @@ pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
     } else {
         let mut args = vec![Expr::str("; ")];
         args.extend(messages);
+        // Trimmed, so a chunk's verdicts stay small for the state machine to read back.
         Expr::call(
-            Func::Plain("nullif"),
-            vec![Expr::call(Func::ConcatWs, args), Expr::str("")],
+            Func::Plain("substr"),
+            vec![
+                Expr::call(
+                    Func::Plain("nullif"),
+                    vec![Expr::call(Func::ConcatWs, args), Expr::str("")],
+                ),
+                Expr::int(1),
+                Expr::int(kpi_contract::limits::MAX_CHECK_FAILURE_CHARS as i128),
+            ],
         )
     };
     Select {

@@ -10,8 +10,8 @@
 //! Booleans are true for `true` in any case and false for anything else, as Athena reads them.
 
 use super::scalars;
-use serde::de::{Deserializer, MapAccess, Visitor};
 use kpi_contract::hive::HiveType;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;

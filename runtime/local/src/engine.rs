@@ -5,9 +5,9 @@
 
 use super::lake::{Lake, LocalCatalog};
 use super::sources::{cast_columns, empty_select, file_list};
+use duckdb::Connection;
 use kpi_contract::hive::{Column, HiveType};
 use kpi_contract::manifest::{Kpi, Manifest};
-use duckdb::Connection;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

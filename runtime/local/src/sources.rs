@@ -7,10 +7,10 @@
 
 use super::engine::{Engine, EngineError, ident, literal};
 use super::lake::Lake;
-use kpi_contract::hive::{Column, HiveType};
-use kpi_contract::manifest::{Source, SourceFormat};
 use super::staging;
 use duckdb::Connection;
+use kpi_contract::hive::{Column, HiveType};
+use kpi_contract::manifest::{Source, SourceFormat};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -16,10 +16,10 @@
 use super::convert::{Hive, Lost, Row};
 use super::engine::{EngineError, ident, literal};
 use super::lake::Lake;
-use kpi_contract::hive::HiveType;
-use kpi_contract::manifest::Source;
 use super::sources::{ColumnLoss, SourceError, duckdb_type, file_stamp, sql_path};
 use duckdb::Connection;
+use kpi_contract::hive::HiveType;
+use kpi_contract::manifest::Source;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Component, Path, PathBuf};

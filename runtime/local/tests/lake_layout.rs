@@ -103,7 +103,12 @@ fn a_dt_directory_above_the_lake_changes_no_value() {
         partial: false,
         files: lake.partition_files(location).unwrap(),
     };
-    catalog.switch("kpi_test", "k", kpi_contract::Day::parse("2024-01-02").unwrap(), partition);
+    catalog.switch(
+        "kpi_test",
+        "k",
+        kpi_contract::Day::parse("2024-01-02").unwrap(),
+        partition,
+    );
     let kpis = Engine::open(&lake, &manifest).unwrap();
     kpis.refresh_kpi_view(&lake, &manifest.kpis[0], &catalog)
         .unwrap();

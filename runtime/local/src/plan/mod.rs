@@ -261,7 +261,8 @@ pub fn plan(
 }
 
 /// Groups the due KPI-days into executions and orders them so that every KPI runs after the
-/// executions that compute what it reads; each execution spans at most `max_backfill_days`.
+/// executions that compute what it reads; each execution spans at most `max_backfill_days`
+/// and holds at most the machine's `max_runs` runs of consecutive days.
 fn group(manifest: &Manifest, due: &BTreeMap<String, BTreeSet<Day>>) -> Vec<PlannedExecution> {
     let level = |k: &str| manifest.kpi(k).map_or(0, |k| k.level);
     let upstream = |k: &str| {
@@ -312,20 +313,28 @@ fn group(manifest: &Manifest, due: &BTreeMap<String, BTreeSet<Day>>) -> Vec<Plan
             (0..groups.len()).collect()
         }
     };
-    let span = i64::from(manifest.project.max_backfill_days.max(1));
+    let settings = &manifest.project;
+    let span = i64::from(settings.max_backfill_days.max(1));
+    let runs = kpi_contract::limits::max_runs(settings.max_backfill_days, settings.chunk_days);
     let mut out = Vec::new();
     for i in sequence {
         let (kpis, days) = &groups[i];
         let mut current: Vec<Day> = Vec::new();
+        let mut current_runs = 0;
         for &day in days {
-            if current
+            let new_run = current.last().is_none_or(|last| day.since(*last) > 1);
+            let too_long = current
                 .first()
-                .is_some_and(|first| day.since(*first) >= span)
-            {
+                .is_some_and(|first| day.since(*first) >= span);
+            if !current.is_empty() && (too_long || (new_run && current_runs == runs)) {
                 out.push(PlannedExecution {
                     kpis: kpis.clone(),
                     days: std::mem::take(&mut current),
                 });
+                current_runs = 0;
+            }
+            if current.last().is_none_or(|last| day.since(*last) > 1) {
+                current_runs += 1;
             }
             current.push(day);
         }

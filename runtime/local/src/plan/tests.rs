@@ -29,6 +29,7 @@ fn manifest(max_backfill_days: u32) -> Manifest {
                     "time_zone": "UTC", "chunk_days": 100, "max_backfill_days": max_backfill_days},
         "sources": [],
         "states": [],
+        "substitutions": {},
         "kpis": [
             kpi("a", 0, json!([read("source", "events", 1)])),
             kpi("b", 0, json!([read("source", "events", 1)])),
@@ -219,6 +220,28 @@ fn executions_are_cut_by_span_not_by_count() {
             .collect::<Vec<_>>(),
         [30, 30, 1]
     );
+}
+
+#[test]
+fn scattered_days_are_cut_at_the_runs_the_machine_accepts() {
+    // 366 days, chunks of 100: four runs per execution (and at least four).
+    let m = manifest(366);
+    let scattered: Vec<Day> = (0..10)
+        .map(|i| day("2024-01-01").add(i * 3).unwrap())
+        .collect();
+    let p = plan(
+        &m,
+        &LocalCatalog::default(),
+        None,
+        &scattered,
+        &select(&m, &["a".into()]).unwrap(),
+        false,
+    );
+    let sizes: Vec<usize> = p.executions.iter().map(|e| e.days.len()).collect();
+    assert_eq!(sizes, [4, 4, 2]);
+    for e in &p.executions {
+        assert!(DayRange::runs(&e.days).len() <= 4);
+    }
 }
 
 #[test]
