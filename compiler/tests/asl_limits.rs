@@ -147,16 +147,16 @@ fn a_backfill_too_long_for_the_state_is_refused() {
 
 #[test]
 fn too_many_map_runs_for_the_parent_history() {
-    // One day per chunk, 400 days and 300 KPIs: 120,000 items, in more Map runs than a
-    // parent's history holds.
-    let mut built = many(240);
+    // One day per chunk, 500 days and 225 KPIs (a definition that still fits): over 100,000
+    // items, in more Map runs than a parent's history holds.
+    let mut built = many(180);
     built.plan.settings.chunk_days = 1;
-    built.plan.settings.max_backfill_days = 400;
+    built.plan.settings.max_backfill_days = 500;
     let (m, d) = emit_asl(&built.plan, &built.sql);
     assert_eq!(codes(&d), ["E0705"], "{d:?}");
     assert!(m.stats.max_history_events > 25_000);
     assert!(
-        d[0].message.contains("400 days in 400 runs"),
+        d[0].message.contains("500 days in 500 runs"),
         "{}",
         d[0].message
     );

@@ -287,17 +287,26 @@ pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
             substituted_definition_chars: 0,
         },
         definition,
+        compact: false,
     };
-    let json = machine.to_json();
-    machine.stats.definition_bytes = json.len();
+    let substituted_size = |json: &str| {
+        let growth: usize = limits::substitutions(settings)
+            .iter()
+            .map(|(_, placeholder, longest)| {
+                json.matches(placeholder).count() * longest.saturating_sub(placeholder.len())
+            })
+            .sum();
+        json.chars().count() + growth
+    };
+    let pretty = machine.to_json();
+    machine.stats.definition_bytes = pretty.len();
     machine.stats.compact_definition_bytes = machine.to_json_compact().len();
-    let growth: usize = limits::substitutions(settings)
-        .iter()
-        .map(|(_, placeholder, longest)| {
-            json.matches(placeholder).count() * longest.saturating_sub(placeholder.len())
-        })
-        .sum();
-    let substituted = json.chars().count() + growth;
+    let mut substituted = substituted_size(&pretty);
+    if substituted > limits::MAX_DEFINITION_CHARS {
+        // Indentation alone would not fit: write the definition on one line instead.
+        machine.compact = true;
+        substituted = substituted_size(&machine.to_json());
+    }
     machine.stats.substituted_definition_chars = substituted;
     if substituted > limits::MAX_DEFINITION_CHARS {
         diagnostics.push(limits::definition_too_large(substituted));

@@ -80,12 +80,20 @@ pub struct MachineStats {
 pub struct StateMachine {
     pub definition: Definition,
     pub stats: MachineStats,
+    /// Written on one line: the pretty form would pass Step Functions' definition limit.
+    pub compact: bool,
 }
 
 impl StateMachine {
-    /// The definition as pretty JSON with a trailing newline (JSON has no comments, so no
-    /// "generated" header: the top-level `Comment` says it instead).
+    /// The definition as `kpi build` writes it: pretty JSON with a trailing newline, or, when
+    /// that would pass the 1 MB limit, on one line (JSON has no comments, so no "generated"
+    /// header: the top-level `Comment` says it instead).
     pub fn to_json(&self) -> String {
+        if self.compact {
+            let mut text = self.to_json_compact();
+            text.push('\n');
+            return text;
+        }
         let mut text = serde_json::to_string_pretty(&self.definition)
             .unwrap_or_else(|e| format!("{{\"Comment\": \"internal error: {e}\"}}"));
         text.push('\n');

@@ -44,7 +44,9 @@ pub enum PathPart {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Select {
     pub with: Vec<(String, Select)>,
-    /// Each column and its name; none means `SELECT *`.
+    /// `SELECT *` before the columns (alone when there are none).
+    pub star: bool,
+    /// Each column and its name.
     pub columns: Vec<(Expr, String)>,
     pub from: Option<From>,
     pub filter: Option<Expr>,
@@ -281,13 +283,6 @@ impl Expr {
         Expr::Case {
             whens,
             otherwise: otherwise.map(Box::new),
-        }
-    }
-
-    pub fn is_not_null(self) -> Expr {
-        Expr::IsNull {
-            operand: Box::new(self),
-            negated: true,
         }
     }
 }

@@ -5,6 +5,14 @@
 //! partition checks. The failure names the check (`file:line: text`) and, for a row check,
 //! how many rows fail and the first of them (its dimensions and the columns the condition
 //! reads), so the message says where to look.
+//!
+//! ```text
+//! WITH kpi_days AS (…),
+//!      kpi_rows AS (SELECT *, <whether the row fails each row check> FROM <the attempt's rows>),
+//!      kpi_verdict AS (SELECT dt, rows, <per check: failing rows and the first, or whether
+//!                      it fails> FROM kpi_days LEFT JOIN kpi_rows … GROUP BY dt)
+//! SELECT dt, rows, <the failures, as one text> AS failure FROM kpi_verdict ORDER BY dt
+//! ```
 
 use super::ast::{Agg, BinOp, Expr, From, Func, Join, JoinKind, Lit, Select, Table};
 use super::expr::Scope;
@@ -13,8 +21,18 @@ use crate::lower::KpiPlan;
 use crate::query::{ExprKind, Rule};
 use crate::types::Type;
 use kpi_contract::aws::check;
+use kpi_contract::limits::MAX_CHECK_FAILURE_CHARS;
 
 pub const ROWS: &str = "kpi_rows";
+const VERDICT: &str = "kpi_verdict";
+
+fn count_name(i: usize) -> String {
+    format!("kpi_c{}", i + 1)
+}
+
+fn fails_name(i: usize) -> String {
+    format!("kpi_fails_{}", i + 1)
+}
 
 /// `rows`: the attempt's rows of the chunk (a relation with the KPI's columns and `dt`).
 pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
@@ -26,7 +44,8 @@ pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
         zero_counts: false,
         rows: Some(ROWS),
     };
-    let real_row = Expr::col(ROWS, "dt").is_not_null();
+    // Each row check's verdict on a row, computed once, beside the row's columns.
+    let mut row_flags = Vec::new();
     let mut joins = vec![Join {
         kind: JoinKind::Left,
         table: Table::With {
@@ -35,19 +54,36 @@ pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
         },
         on: Some(Expr::col(ROWS, "dt").eq(Expr::col(DAYS, "dt"))),
     }];
+    let mut verdict_columns = vec![
+        (Expr::col(DAYS, "dt"), check::DAY.to_string()),
+        (
+            Expr::agg(Agg::Count, Some(Expr::col(ROWS, "dt"))),
+            check::ROWS.to_string(),
+        ),
+    ];
     let mut messages = Vec::new();
     for (i, c) in q.checks.iter().enumerate() {
         let label = Expr::str(&format!("check failed ({}): ", c.label));
+        let count = Expr::col(VERDICT, &count_name(i));
         match &c.rule {
             Rule::Row { condition } => {
-                let failing = real_row
-                    .clone()
-                    .and(Expr::Not(Box::new(holds(scope.sql(condition)))));
-                let count = Expr::agg(Agg::CountIf, Some(failing.clone()));
-                let example = Expr::agg(
-                    Agg::Min,
-                    Some(Expr::case(vec![(failing, row_text(kpi, condition))], None)),
-                );
+                let on_row = Scope {
+                    rows: Some("kpi_scan"),
+                    ..scope_for_rows()
+                };
+                row_flags.push((
+                    Expr::Not(Box::new(holds(on_row.sql(condition)))),
+                    fails_name(i),
+                ));
+                let fails = Expr::col(ROWS, &fails_name(i));
+                verdict_columns.push((Expr::agg(Agg::CountIf, Some(fails.clone())), count_name(i)));
+                verdict_columns.push((
+                    Expr::agg(
+                        Agg::Min,
+                        Some(Expr::case(vec![(fails, row_text(kpi, condition))], None)),
+                    ),
+                    format!("kpi_first_{}", i + 1),
+                ));
                 messages.push(Expr::case(
                     vec![(
                         Expr::bin(BinOp::Gt, count.clone(), Expr::int(0)),
@@ -60,15 +96,19 @@ pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
                                 )],
                                 Some(Expr::str(" rows, the first: ")),
                             ))
-                            .concat(example),
+                            .concat(Expr::col(VERDICT, &format!("kpi_first_{}", i + 1))),
                     )],
                     None,
                 ));
             }
             Rule::Partition { condition } => {
+                verdict_columns.push((
+                    Expr::Not(Box::new(holds(scope.sql(condition)))),
+                    count_name(i),
+                ));
                 messages.push(Expr::case(
                     vec![(
-                        Expr::Not(Box::new(holds(scope.sql(condition)))),
+                        count,
                         label.concat(Expr::str("it does not hold on the day's rows")),
                     )],
                     None,
@@ -76,54 +116,23 @@ pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
             }
             Rule::Unique { columns } => {
                 let alias = format!("kpi_unique_{}", i + 1);
-                let mut group_by = vec![Expr::col(ROWS, "dt")];
-                group_by.extend(columns.iter().map(|c| Expr::col(ROWS, c)));
-                let duplicates = Select {
-                    columns: vec![(Expr::col(ROWS, "dt"), "dt".into())],
-                    from: Some(From {
-                        first: Table::With {
-                            name: ROWS.into(),
-                            alias: ROWS.into(),
-                        },
-                        joins: Vec::new(),
-                    }),
-                    group_by,
-                    having: Some(Expr::bin(
-                        BinOp::Gt,
-                        Expr::agg(Agg::CountStar, None),
-                        Expr::int(1),
-                    )),
-                    ..Select::default()
-                };
-                let per_day = Select {
-                    columns: vec![
-                        (Expr::col("kpi_duplicate", "dt"), "dt".into()),
-                        (Expr::agg(Agg::CountStar, None), "n".into()),
-                    ],
-                    from: Some(From {
-                        first: Table::Subquery {
-                            query: Box::new(duplicates),
-                            alias: "kpi_duplicate".into(),
-                        },
-                        joins: Vec::new(),
-                    }),
-                    group_by: vec![Expr::col("kpi_duplicate", "dt")],
-                    ..Select::default()
-                };
                 joins.push(Join {
                     kind: JoinKind::Left,
                     table: Table::Subquery {
-                        query: Box::new(per_day),
+                        query: Box::new(duplicates_per_day(columns)),
                         alias: alias.clone(),
                     },
                     on: Some(Expr::col(&alias, "dt").eq(Expr::col(DAYS, "dt"))),
                 });
-                let n = Expr::agg(Agg::Max, Some(Expr::col(&alias, "n")));
+                verdict_columns.push((
+                    Expr::agg(Agg::Max, Some(Expr::col(&alias, "n"))),
+                    count_name(i),
+                ));
                 messages.push(Expr::case(
                     vec![(
-                        Expr::bin(BinOp::Gt, n.clone(), Expr::int(0)),
+                        Expr::bin(BinOp::Gt, count.clone(), Expr::int(0)),
                         label
-                            .concat(n.cast(Type::String))
+                            .concat(count.cast(Type::String))
                             .concat(Expr::str(&format!(
                                 " values of ({}) are on more than one row",
                                 columns.join(", ")
@@ -134,6 +143,23 @@ pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
             }
         }
     }
+    let flagged_rows = Select {
+        star: true,
+        columns: row_flags,
+        ..rows
+    };
+    let verdict = Select {
+        columns: verdict_columns,
+        from: Some(From {
+            first: Table::With {
+                name: DAYS.into(),
+                alias: DAYS.into(),
+            },
+            joins,
+        }),
+        group_by: vec![Expr::col(DAYS, "dt")],
+        ..Select::default()
+    };
     let failure = if messages.is_empty() {
         Expr::Lit(Lit::Null).cast(Type::String)
     } else {
@@ -148,29 +174,78 @@ pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
                     vec![Expr::call(Func::ConcatWs, args), Expr::str("")],
                 ),
                 Expr::int(1),
-                Expr::int(kpi_contract::limits::MAX_CHECK_FAILURE_CHARS as i128),
+                Expr::int(MAX_CHECK_FAILURE_CHARS as i128),
             ],
         )
     };
     Select {
-        with: vec![(DAYS.into(), days()), (ROWS.into(), rows)],
+        with: vec![
+            (DAYS.into(), days()),
+            (ROWS.into(), flagged_rows),
+            (VERDICT.into(), verdict),
+        ],
         columns: vec![
-            (Expr::col(DAYS, "dt"), check::DAY.into()),
-            (
-                Expr::agg(Agg::Count, Some(Expr::col(ROWS, "dt"))),
-                check::ROWS.into(),
-            ),
+            (Expr::col(VERDICT, check::DAY), check::DAY.into()),
+            (Expr::col(VERDICT, check::ROWS), check::ROWS.into()),
             (failure, check::FAILURE.into()),
         ],
         from: Some(From {
             first: Table::With {
-                name: DAYS.into(),
-                alias: DAYS.into(),
+                name: VERDICT.into(),
+                alias: VERDICT.into(),
             },
-            joins,
+            joins: Vec::new(),
         }),
-        group_by: vec![Expr::col(DAYS, "dt")],
-        order_by: vec![Expr::col(DAYS, "dt")],
+        order_by: vec![Expr::col(VERDICT, check::DAY)],
+        ..Select::default()
+    }
+}
+
+/// Scope of a row check's condition on one row of the attempt.
+fn scope_for_rows() -> Scope<'static> {
+    Scope {
+        relations: &[],
+        day: Expr::col(DAYS, "day"),
+        leaves: None,
+        zero_counts: false,
+        rows: Some("kpi_scan"),
+    }
+}
+
+/// Per day, how many values of `columns` are on more than one row.
+fn duplicates_per_day(columns: &[String]) -> Select {
+    let mut group_by = vec![Expr::col(ROWS, "dt")];
+    group_by.extend(columns.iter().map(|c| Expr::col(ROWS, c)));
+    let duplicates = Select {
+        columns: vec![(Expr::col(ROWS, "dt"), "dt".into())],
+        from: Some(From {
+            first: Table::With {
+                name: ROWS.into(),
+                alias: ROWS.into(),
+            },
+            joins: Vec::new(),
+        }),
+        group_by,
+        having: Some(Expr::bin(
+            BinOp::Gt,
+            Expr::agg(Agg::CountStar, None),
+            Expr::int(1),
+        )),
+        ..Select::default()
+    };
+    Select {
+        columns: vec![
+            (Expr::col("kpi_duplicate", "dt"), "dt".into()),
+            (Expr::agg(Agg::CountStar, None), "n".into()),
+        ],
+        from: Some(From {
+            first: Table::Subquery {
+                query: Box::new(duplicates),
+                alias: "kpi_duplicate".into(),
+            },
+            joins: Vec::new(),
+        }),
+        group_by: vec![Expr::col("kpi_duplicate", "dt")],
         ..Select::default()
     }
 }

@@ -18,11 +18,247 @@ pub type Shape = &'static [Piece];
 
 use Piece::{Arg, Text};
 
+/// Words that are keywords in Trino or DuckDB (reserved or not, and a few more that have a
+/// meaning somewhere in SQL): an identifier spelt as one of them is always quoted.
+const KEYWORDS: &[&str] = &[
+    "all",
+    "alter",
+    "analyse",
+    "analyze",
+    "and",
+    "anti",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asof",
+    "asymmetric",
+    "at",
+    "authorization",
+    "auto",
+    "between",
+    "bigint",
+    "binary",
+    "bit",
+    "boolean",
+    "both",
+    "by",
+    "case",
+    "cast",
+    "char",
+    "character",
+    "check",
+    "coalesce",
+    "collate",
+    "collation",
+    "column",
+    "columns",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "cube",
+    "current",
+    "current_catalog",
+    "current_date",
+    "current_path",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "date",
+    "day",
+    "deallocate",
+    "dec",
+    "decimal",
+    "default",
+    "deferrable",
+    "delete",
+    "desc",
+    "describe",
+    "distinct",
+    "do",
+    "double",
+    "drop",
+    "else",
+    "end",
+    "escape",
+    "except",
+    "execute",
+    "exists",
+    "extract",
+    "false",
+    "fetch",
+    "filter",
+    "first",
+    "float",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "generated",
+    "glob",
+    "group",
+    "grouping",
+    "grouping_id",
+    "having",
+    "hour",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "inout",
+    "insert",
+    "int",
+    "integer",
+    "intersect",
+    "interval",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "json_array",
+    "json_exists",
+    "json_object",
+    "json_query",
+    "json_table",
+    "json_value",
+    "lambda",
+    "last",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "listagg",
+    "localtime",
+    "localtimestamp",
+    "map",
+    "minute",
+    "month",
+    "national",
+    "natural",
+    "nchar",
+    "none",
+    "normalize",
+    "not",
+    "notnull",
+    "null",
+    "nullif",
+    "numeric",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "ordinality",
+    "out",
+    "outer",
+    "over",
+    "overlaps",
+    "overlay",
+    "partition",
+    "pivot",
+    "pivot_longer",
+    "pivot_wider",
+    "placing",
+    "position",
+    "positional",
+    "precision",
+    "prepare",
+    "primary",
+    "qualify",
+    "quarter",
+    "range",
+    "real",
+    "recursive",
+    "references",
+    "returning",
+    "right",
+    "rollup",
+    "row",
+    "rows",
+    "second",
+    "select",
+    "semi",
+    "setof",
+    "show",
+    "similar",
+    "skip",
+    "smallint",
+    "some",
+    "struct",
+    "substring",
+    "summarize",
+    "symmetric",
+    "table",
+    "tablesample",
+    "then",
+    "ties",
+    "time",
+    "timestamp",
+    "to",
+    "trailing",
+    "treat",
+    "trim",
+    "true",
+    "try_cast",
+    "uescape",
+    "union",
+    "unique",
+    "unnest",
+    "unpack",
+    "unpivot",
+    "using",
+    "values",
+    "varchar",
+    "variadic",
+    "verbose",
+    "week",
+    "when",
+    "where",
+    "window",
+    "with",
+    "xmlattributes",
+    "xmlconcat",
+    "xmlelement",
+    "xmlexists",
+    "xmlforest",
+    "xmlnamespaces",
+    "xmlparse",
+    "xmlpi",
+    "xmlroot",
+    "xmlserialize",
+    "xmltable",
+    "year",
+    "zone",
+];
+
+/// Whether a name can stand unquoted in both dialects: lower case letters, digits and `_`,
+/// not starting with a digit, and no keyword.
+pub fn is_plain_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && KEYWORDS.binary_search(&name).is_err()
+}
+
 pub trait Dialect {
     fn name(&self) -> &'static str;
 
+    /// An identifier: as it is when it is plain, else double-quoted with quotes doubled (the
+    /// one place identifiers are quoted). Plain names keep the query text short: it travels
+    /// in the state machine's definition, which Step Functions bounds.
     fn quote_ident(&self, name: &str) -> String {
-        format!("\"{}\"", name.replace('"', "\"\""))
+        if is_plain_identifier(name) {
+            name.to_string()
+        } else {
+            format!("\"{}\"", name.replace('"', "\"\""))
+        }
     }
 
     /// A string literal: the one place this dialect's literals are escaped. Control
@@ -251,5 +487,33 @@ pub fn hive_ddl_type(ty: &Type) -> String {
     match ty {
         Type::Null | Type::Unknown => "string".into(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_are_sorted_and_names_quoted_only_when_they_must_be() {
+        assert!(
+            KEYWORDS.windows(2).all(|w| w[0] < w[1]),
+            "sorted, for binary search"
+        );
+        for plain in ["company_id", "kpi_days", "e", "_x1"] {
+            assert_eq!(Athena.quote_ident(plain), plain);
+        }
+        for (name, quoted) in [
+            ("order", "\"order\""),
+            ("day", "\"day\""),
+            ("dt", "dt"),
+            ("Company", "\"Company\""),
+            ("1st", "\"1st\""),
+            ("a b", "\"a b\""),
+            ("a\"b", "\"a\"\"b\""),
+            ("", "\"\""),
+        ] {
+            assert_eq!(DuckDb.quote_ident(name), quoted, "{name}");
+        }
     }
 }

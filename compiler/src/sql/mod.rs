@@ -15,6 +15,7 @@ pub use dialect::{Athena, Dialect, DuckDb, hive_ddl_type};
 pub use statements::{hive_ident, hive_string};
 
 use crate::lower::Plan;
+use kpi_contract::SqlText;
 use kpi_contract::manifest::Statement;
 use serde::Serialize;
 
@@ -26,7 +27,10 @@ pub struct SqlBundle {
 #[derive(Clone, Debug, Serialize)]
 pub struct KpiSql {
     pub kpi: String,
+    /// As they run: the Athena text on one line, as the state machine sends it.
     pub statements: Vec<Statement>,
+    /// Each statement's Athena text laid out for reading (the `.sql` files), in order.
+    pub readable: Vec<SqlText>,
 }
 
 pub fn emit_sql(plan: &Plan) -> SqlBundle {
@@ -35,9 +39,15 @@ pub fn emit_sql(plan: &Plan) -> SqlBundle {
         kpis: plan
             .kpis
             .iter()
-            .map(|k| KpiSql {
-                kpi: k.name.clone(),
-                statements: statements::kpi_statements(plan, k, &env),
+            .map(|k| {
+                let (statements, readable) = statements::kpi_statements(plan, k, &env)
+                    .into_iter()
+                    .unzip();
+                KpiSql {
+                    kpi: k.name.clone(),
+                    statements,
+                    readable,
+                }
             })
             .collect(),
     }

@@ -15,15 +15,29 @@ pub fn print(stmt: &Stmt, dialect: &dyn Dialect, header: &str) -> SqlText {
     let mut p = Printer {
         d: dialect,
         out: SqlText::text(header),
+        compact: false,
     };
     p.stmt(stmt);
     p.text("\n");
     p.out
 }
 
+/// The same statement on one line, without indentation: the text the state machine sends,
+/// which travels in its definition (bounded to 1 MB by Step Functions).
+pub fn print_compact(stmt: &Stmt, dialect: &dyn Dialect) -> SqlText {
+    let mut p = Printer {
+        d: dialect,
+        out: SqlText::default(),
+        compact: true,
+    };
+    p.stmt(stmt);
+    p.out
+}
+
 struct Printer<'a> {
     d: &'a dyn Dialect,
     out: SqlText,
+    compact: bool,
 }
 
 /// How to print one argument of a dialect's [`Shape`].
@@ -33,11 +47,16 @@ enum ShapeArg<'e> {
     Path(&'e Path),
 }
 
-fn newline(indent: usize) -> String {
-    format!("\n{}", "  ".repeat(indent))
-}
-
 impl Printer<'_> {
+    /// A line break and the indentation of the next line (a space, compact).
+    fn newline(&self, indent: usize) -> String {
+        if self.compact {
+            " ".into()
+        } else {
+            format!("\n{}", "  ".repeat(indent))
+        }
+    }
+
     fn text(&mut self, s: &str) {
         self.out.push_text(s);
     }
@@ -92,7 +111,8 @@ impl Printer<'_> {
             Stmt::Insert { table, query } => {
                 self.text("INSERT INTO ");
                 self.name(table);
-                self.text("\n");
+                let nl = self.newline(0);
+                self.text(&nl);
                 self.select(query, 0);
             }
             Stmt::CopyPartitioned {
@@ -100,9 +120,12 @@ impl Printer<'_> {
                 dir,
                 partition_by,
             } => {
-                self.text("COPY (\n");
+                self.text("COPY (");
+                let nl = self.newline(0);
+                self.text(&nl);
                 self.select(query, 0);
-                self.text("\n) TO ");
+                self.text(&nl);
+                self.text(") TO ");
                 self.path(dir);
                 self.text(" (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (");
                 for (i, c) in partition_by.iter().enumerate() {
@@ -119,7 +142,7 @@ impl Printer<'_> {
     }
 
     fn select(&mut self, s: &Select, indent: usize) {
-        let nl = newline(indent);
+        let nl = self.newline(indent);
         if !s.with.is_empty() {
             self.text("WITH ");
             for (i, (name, query)) in s.with.iter().enumerate() {
@@ -129,23 +152,23 @@ impl Printer<'_> {
                 }
                 self.ident(name);
                 self.text(" AS (");
-                self.text(&newline(indent + 1));
+                self.text(&self.newline(indent + 1));
                 self.select(query, indent + 1);
                 self.text(&nl);
                 self.text(")");
             }
             self.text(&nl);
         }
-        self.text(if s.columns.is_empty() {
+        self.text(if s.star || s.columns.is_empty() {
             "SELECT *"
         } else {
             "SELECT"
         });
         for (i, (expr, alias)) in s.columns.iter().enumerate() {
-            if i > 0 {
+            if i > 0 || s.star {
                 self.text(",");
             }
-            self.text(&newline(indent + 1));
+            self.text(&self.newline(indent + 1));
             self.expr(expr);
             self.text(" AS ");
             self.ident(alias);
@@ -186,7 +209,7 @@ impl Printer<'_> {
         self.text("FROM ");
         self.table(&from.first, indent);
         for join in &from.joins {
-            self.text(&newline(indent));
+            self.text(&self.newline(indent));
             self.text(match join.kind {
                 JoinKind::Inner => "JOIN ",
                 JoinKind::Left => "LEFT JOIN ",
@@ -194,7 +217,7 @@ impl Printer<'_> {
             });
             self.table(&join.table, indent);
             if let Some(on) = &join.on {
-                self.text(&newline(indent + 1));
+                self.text(&self.newline(indent + 1));
                 self.text("ON ");
                 self.expr(on);
             }
@@ -217,9 +240,9 @@ impl Printer<'_> {
             }
             Table::Subquery { query, alias } => {
                 self.text("(");
-                self.text(&newline(indent + 1));
+                self.text(&self.newline(indent + 1));
                 self.select(query, indent + 1);
-                self.text(&newline(indent));
+                self.text(&self.newline(indent));
                 self.text(") AS ");
                 self.ident(alias);
             }
