@@ -68,7 +68,15 @@ fn cwd() -> Result<PathBuf, CliError> {
 /// `path` relative to the working directory, for messages; absolute when they share nothing
 /// but the file-system root.
 pub fn shown(path: &Path) -> PathBuf {
-    let (Ok(cwd), Ok(path)) = (cwd(), path.canonicalize()) else {
+    // A path that does not exist (yet) is shown by its parent's place.
+    let canonical = path.canonicalize().ok().or_else(|| {
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some(parent.canonicalize().ok()?.join(path.file_name()?))
+    });
+    let (Ok(cwd), Some(path)) = (cwd(), canonical) else {
         return path.to_path_buf();
     };
     relative(&path, &cwd).unwrap_or(path)

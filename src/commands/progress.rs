@@ -2,7 +2,7 @@
 //! per level of the KPI DAG and one for the whole run with its rate and ETA. Hidden when stderr
 //! is not a terminal, and with `--quiet`.
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use kpi_runtime::lake::Lake;
 use kpi_runtime::manifest::Manifest;
 use kpi_runtime::run::{Progress, RunOptions};
@@ -53,6 +53,12 @@ impl<'a> Bars<'a> {
         };
         ProgressStyle::with_template(&template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.1}/s", state.per_sec());
+                },
+            )
             .progress_chars("=> ")
     }
 
@@ -92,7 +98,7 @@ impl<'a> Bars<'a> {
             Progress::Planned { kpi_days, .. } => {
                 let total = self.multi.add(ProgressBar::new(kpi_days as u64));
                 total.set_style(self.style(
-                    "{elapsed_precise} [{bar:30}] {pos}/{len} KPI-days  {per_sec}  ETA {eta}  {msg}",
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} KPI-days  {rate}  ETA {eta}  {msg}",
                 ));
                 let mut levels = BTreeMap::new();
                 for (level, due) in self.due_per_level() {
