@@ -98,13 +98,18 @@ fn ast(args: Args) -> Result<ExitCode, CliError> {
 /// A file outside any project: parsed as it is, shown under the path given.
 fn lone_ast(path: &Path) -> Result<ExitCode, CliError> {
     let bytes = std::fs::read(path).map_err(CliError::io("read", path))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        CliError::usage(format!(
-            "{} is not valid UTF-8 (byte offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            // The user's input, as E0007 is in a project: exit 1.
+            output::error(format!(
+                "{} is not valid UTF-8 (byte offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ));
+            return Ok(ExitCode::from(1));
+        }
+    };
     let mut sources = Sources::new();
     let id = sources.add(path.to_string_lossy(), text);
     let (ast, errors) = kpi_compiler::syntax::parse(&sources, id);
