@@ -384,3 +384,28 @@ fn progress_bars_show_on_a_terminal_and_not_in_a_pipe() {
         "the report follows: {shown}"
     );
 }
+
+#[test]
+fn a_query_on_a_lake_no_run_has_touched_stages_nothing_in_it() {
+    let w = world();
+    let dir = tempfile::tempdir().unwrap();
+    let events = small_lake(dir.path());
+    let lake = dir.path().join("lake");
+    let before = snapshot(&lake);
+    let out = query(
+        &w.project,
+        &lake,
+        &[],
+        "SELECT count(*) AS n FROM app_logs.events",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout.lines().nth(2).unwrap().trim(),
+        events.to_string()
+    );
+    assert!(
+        !lake.join(".kpi").exists(),
+        "the JSON sources were staged outside the lake"
+    );
+    assert!(before == snapshot(&lake));
+}
