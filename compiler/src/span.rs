@@ -42,6 +42,21 @@ impl Span {
     }
 }
 
+/// Characters that no name may hold: controls (C0, DEL, C1), and the invisible format
+/// characters that hide or reorder text on screen (zero-width spaces, joiners, bidirectional
+/// overrides, the byte-order mark). A name that holds one cannot be read back as written.
+pub fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
 fn clamp_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -144,19 +144,7 @@ fn table(reader: &mut Reader<'_>, database: &str, key: &Key, node: &Node) -> Opt
             }
         },
     };
-    let location = field("location").and_then(|l| string(reader, l, "`location`"));
-    if let Some(l) = &location
-        && !l.starts_with("s3://")
-    {
-        let span = field("location").map_or(key.span, |n| n.span);
-        let help = "Write the table's S3 prefix, such as `s3://lake/app_logs/events/`.";
-        reader.diagnostics.push(errors::invalid_value(
-            span,
-            "invalid table location",
-            "not an `s3://` location",
-            help,
-        ));
-    }
+    let location = field("location").and_then(|l| reader.location(l));
     let description = field("description").and_then(|d| string(reader, d, "`description`"));
     let mut taken = Vec::new();
     let columns = match field("columns") {
@@ -207,6 +195,9 @@ fn column_map(
         return out;
     };
     for (key, value) in entries {
+        if !reader.visible_name(key.span, &key.name, "column") {
+            continue;
+        }
         let (ty, comment) = match &value.value {
             Value::Map(fields) => {
                 let section = format!("column `{}`", key.name);

@@ -6,6 +6,7 @@
 //! copies the whole line; a bounded excerpt keeps one long line (a one-line catalog snapshot,
 //! a generated `.kpi` file) readable and the renderer safe.
 
+use crate::span::is_hidden_char;
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 /// Lines longer than this (in bytes) are cut to windows around the labels.
@@ -187,13 +188,14 @@ impl Builder<'_> {
 }
 
 /// A character as it is safe to print on a terminal: C0 controls as their Unicode pictures,
-/// other controls and bidirectional overrides as U+FFFD. Tabs stay (miette expands them).
+/// other hidden characters (controls, bidirectional overrides, zero-width ones) as U+FFFD.
+/// Tabs stay (miette expands them).
 pub fn visible_char(c: char) -> char {
     match c {
         '\t' => c,
         '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
         '\u{7f}' => '\u{2421}',
-        '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+        c if is_hidden_char(c) => '\u{fffd}',
         _ => c,
     }
 }

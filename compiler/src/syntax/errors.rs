@@ -30,6 +30,11 @@ pub enum SyntaxError {
     UnterminatedString {
         span: Span,
     },
+    /// A backquoted name holding a character that cannot be seen (`span` is that character).
+    HiddenCharInName {
+        span: Span,
+        char: char,
+    },
 }
 
 impl SyntaxError {
@@ -69,6 +74,9 @@ impl SyntaxError {
             SyntaxError::UnterminatedString { span } => Diagnostic::error("E0006", "unterminated string")
                 .label(*span, "this string has no closing quote")
                 .help("Close the string with `'`; write a quote inside a string as `''`."),
+            SyntaxError::HiddenCharInName { span, char } => Diagnostic::error("E0007", "invisible character in a name")
+                .label(*span, format!("this is U+{:04X}, a control or formatting character", *char as u32))
+                .help("Remove the character from the name: names hold visible characters only."),
         }
     }
 }

@@ -3,7 +3,7 @@
 use super::ast::*;
 use super::errors::SyntaxError;
 use super::scan::{self, MAX_NESTING};
-use crate::span::{FileId, Sources, Span};
+use crate::span::{FileId, Sources, Span, is_hidden_char};
 use pest::Parser as _;
 use pest::iterators::Pair;
 
@@ -327,14 +327,25 @@ impl Builder {
         }
     }
 
-    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+    fn ident(&mut self, pair: Pair<'_, Rule>) -> Ident {
         let span = self.span(&pair);
         let text = pair.as_str();
+        // Only backquoted names can hold them; the first is reported, at its place.
+        if let Some((i, c)) = text.char_indices().find(|(_, c)| is_hidden_char(*c)) {
+            let at = span.start as usize + i;
+            self.errors.push(SyntaxError::HiddenCharInName {
+                span: Span::new(self.file, at, at + c.len_utf8()),
+                char: c,
+            });
+        }
         let name = match text.strip_prefix('`').and_then(|t| t.strip_suffix('`')) {
             // Hive names are case-insensitive; backquotes only allow other characters.
             Some(quoted) => quoted.to_ascii_lowercase(),
             None => text.to_ascii_lowercase(),
         };
+        // Checked without the hidden characters (already reported), so they never reach the
+        // IR nor cascade into an unknown name.
+        let name = name.chars().filter(|c| !is_hidden_char(*c)).collect();
         Ident { name, span }
     }
 
