@@ -6,7 +6,7 @@
 //! copies the whole line; a bounded excerpt keeps one long line (a one-line catalog snapshot,
 //! a generated `.kpi` file) readable and the renderer safe.
 
-use crate::span::is_hidden_char;
+use crate::span::{FileId, Sources, floor_char_boundary, is_hidden_char};
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 /// Lines longer than this (in bytes) are cut to windows around the labels.
@@ -32,35 +32,27 @@ pub struct Excerpt {
 }
 
 impl Excerpt {
-    /// The excerpt of `text` for byte ranges `spans` (all in this file), and each range as an
-    /// offset and length in the excerpt.
-    pub fn new(name: &str, text: &str, spans: &[(usize, usize)]) -> (Excerpt, Vec<SourceSpan>) {
+    /// The excerpt of `file` for byte ranges `spans` (all in this file), and each range as an
+    /// offset and length in the excerpt. Lines are found through the file's line index, so the
+    /// cost is that of the lines drawn, not of the file.
+    pub fn new(
+        sources: &Sources,
+        file: FileId,
+        spans: &[(usize, usize)],
+    ) -> (Excerpt, Vec<SourceSpan>) {
+        let text = sources.text(file);
         let spans: Vec<(usize, usize)> = spans
             .iter()
             .map(|&(start, end)| {
-                let start = floor_boundary(text, start.min(text.len()));
+                let start = floor_char_boundary(text, start);
                 (start, ceil_boundary(text, end.clamp(start, text.len())))
             })
             .collect();
         let low = spans.iter().map(|s| s.0).min().unwrap_or(0);
         let high = spans.iter().map(|s| s.1).max().unwrap_or(0);
-        let mut from = line_start(text, low);
-        let mut first_line = text[..from].matches('\n').count();
-        for _ in 0..CONTEXT_LINES {
-            if from == 0 {
-                break;
-            }
-            from = line_start(text, from - 1);
-            first_line -= 1;
-        }
-        let mut to = line_end(text, high);
+        let first_line = sources.line_of(file, low).saturating_sub(CONTEXT_LINES);
         // One line more than miette shows: where a label ends at a newline it reads one further.
-        for _ in 0..=CONTEXT_LINES {
-            if to >= text.len() {
-                break;
-            }
-            to = line_end(text, to + 1);
-        }
+        let last_line = sources.line_of(file, high) + CONTEXT_LINES + 1;
         let mut points: Vec<usize> = spans.iter().flat_map(|&(s, e)| [s, e]).collect();
         points.sort_unstable();
         points.dedup();
@@ -69,20 +61,16 @@ impl Excerpt {
             out: String::new(),
             mapped: Vec::new(),
         };
-        let mut line = from;
-        loop {
-            let end = line_end(text, line);
-            let on_line: Vec<usize> = points
-                .iter()
-                .copied()
-                .filter(|p| (line..=end).contains(p))
-                .collect();
-            builder.line(line, end, &on_line);
-            if end >= to {
+        for line in first_line..=last_line {
+            let Some((start, end)) = sources.line_range(file, line) else {
                 break;
+            };
+            if line > first_line {
+                builder.out.push('\n');
             }
-            builder.out.push('\n');
-            line = end + 1;
+            let from = points.partition_point(|&p| p < start);
+            let to = points.partition_point(|&p| p <= end);
+            builder.line(start, end, &points[from..to]);
         }
         let at = |offset: usize| {
             builder
@@ -100,10 +88,10 @@ impl Excerpt {
             .collect();
         let columns = spans
             .iter()
-            .map(|&(s, _)| (at(s), text[line_start(text, s)..s].chars().count()))
+            .map(|&(s, _)| (at(s), sources.line_col(file, s as u32).column - 1))
             .collect();
         let excerpt = Excerpt {
-            name: name.to_string(),
+            name: sources.name(file).to_string(),
             text: builder.out,
             first_line,
             columns,
@@ -141,7 +129,7 @@ impl Builder<'_> {
                 .collect()
         };
         for w in &mut windows {
-            w.0 = floor_boundary(self.text, w.0.max(start));
+            w.0 = floor_char_boundary(self.text, w.0.max(start));
             w.1 = ceil_boundary(self.text, w.1.min(end_of_text));
         }
         let mut merged: Vec<(usize, usize)> = Vec::new();
@@ -200,23 +188,8 @@ pub fn visible_char(c: char) -> char {
     }
 }
 
-fn line_start(text: &str, offset: usize) -> usize {
-    text[..offset].rfind('\n').map_or(0, |i| i + 1)
-}
-
-/// The offset of the `\n` ending the line that holds `offset`, or the end of the text.
-fn line_end(text: &str, offset: usize) -> usize {
-    text[offset..].find('\n').map_or(text.len(), |i| offset + i)
-}
-
-fn floor_boundary(text: &str, mut offset: usize) -> usize {
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
-}
-
 fn ceil_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset += 1;
     }
@@ -255,7 +228,9 @@ mod tests {
     use super::*;
 
     fn excerpt(text: &str, spans: &[(usize, usize)]) -> (Excerpt, Vec<SourceSpan>) {
-        Excerpt::new("f.kpi", text, spans)
+        let mut sources = Sources::new();
+        let file = sources.add("f.kpi", text);
+        Excerpt::new(&sources, file, spans)
     }
 
     #[test]

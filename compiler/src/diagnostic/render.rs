@@ -133,7 +133,7 @@ impl Report {
                 .iter()
                 .map(|l| (l.span.start as usize, l.span.end as usize))
                 .collect();
-            let (excerpt, spans) = Excerpt::new(sources.name(file), sources.text(file), &ranges);
+            let (excerpt, spans) = Excerpt::new(sources, file, &ranges);
             source = Some(excerpt);
             for (i, (label, span)) in drawn.iter().zip(spans).enumerate() {
                 let text = Some(shown(&label.message));
