@@ -263,13 +263,15 @@ impl CheckError {
                 }
             }
             OperandType { span, op, expected, found } => {
-                let help = if op == "+" && found.is_text() && !found.is_any() {
-                    "Join text with `||`.".to_string()
+                let (label, help) = if *expected == "conditions" {
+                    (format!("this is `{found}`, not a condition"), "Compare the value, for example `x > 0` or `x is not null`.".to_string())
+                } else if op == "+" && found.is_text() && !found.is_any() {
+                    (format!("this is `{found}`, expected {expected}"), "Join text with `||`.".to_string())
                 } else {
-                    format!("Give `{op}` {expected}.")
+                    (format!("this is `{found}`, expected {expected}"), format!("Give `{op}` {expected}."))
                 };
                 Diagnostic::error("E0301", format!("`{op}` cannot take a value of type `{found}`"))
-                    .label(*span, format!("this is `{found}`, expected {expected}"))
+                    .label(*span, label)
                     .help(help)
             }
             NotBoolean { span, context, found } => Diagnostic::error("E0302", format!("{context} must be a condition"))
@@ -289,7 +291,7 @@ impl CheckError {
                 .label(*span, format!("`{left}` is joined to `{right}`"))
                 .help(join_help(left, right)),
             Incomparable { span, left, right } => Diagnostic::error("E0306", format!("cannot compare `{left}` with `{right}`"))
-                .label(*span, "these values have incompatible types")
+                .label(*span, format!("a `{left}` is compared with a `{right}` here"))
                 .help(join_help(left, right)),
             MisplacedAggregate { span, function, context } => Diagnostic::error("E0401", format!("aggregate `{function}` in {context}"))
                 .label(*span, format!("{context} is evaluated row by row, before aggregation"))

@@ -60,3 +60,74 @@ fn visible_names_in_backquotes_stay_valid() {
         "kpi k {\n  from events e\n  where e.`kind é` = 'a\u{1}b'\n  measure n = count(*)\n}\n";
     assert_eq!(codes_and_places(text), []);
 }
+
+#[test]
+fn an_unclosed_kpi_is_reported_at_its_end_and_the_next_kpi_still_parses() {
+    let text = "kpi a {\n  from events e\n  measure n = count(*)\n\nkpi b {\n  from events e\n  measure n = count(*)\n}\n";
+    let mut sources = Sources::new();
+    let file = sources.add("a.kpi", text);
+    let (ast, errors) = parse(&sources, file);
+    let names: Vec<&str> = ast.kpis.iter().map(|k| k.name.name.as_str()).collect();
+    assert_eq!(names, ["b"]);
+    let d = errors[0].to_diagnostic();
+    assert_eq!(errors.len(), 1);
+    let at = |span: crate::span::Span| {
+        let at = sources.line_col(span.file, span.start);
+        (at.line, at.column)
+    };
+    assert_eq!(d.code.0, "E0008");
+    assert_eq!(at(d.primary.as_ref().unwrap().span), (3, 23));
+    assert_eq!(at(d.secondary[0].span), (1, 7));
+    assert!(d.help.unwrap().contains('}'));
+}
+
+#[test]
+fn an_error_at_the_end_of_the_file_points_after_the_last_token() {
+    let found = errors("kpi a {\n  from events e\n  where e.kind =\n\n");
+    assert_eq!(found.len(), 1);
+    let (code, line, column, label, _) = &found[0];
+    assert_eq!((code.as_str(), *line, *column), ("E0008", 3, 17));
+    assert_eq!(label, "expected `}` here, to close the KPI");
+    let found = errors("kpi a {\n  from events e\n  where (e.kind = 'a'\n}\n");
+    let (code, line, column, label, _) = &found[0];
+    assert_eq!((code.as_str(), *line, *column), ("E0001", 4, 1));
+    assert!(label.starts_with("expected `)`"), "{label}");
+}
+
+#[test]
+fn misspelt_keywords_are_suggested() {
+    let help = |text: &str| errors(text).remove(0).4;
+    let kpi = |body: &str| format!("kpi a {{\n  from events e\n  {body}\n}}\n");
+    assert_eq!(
+        help(&kpi("messure n = count(*)")),
+        "Did you mean `measure`?"
+    );
+    assert_eq!(
+        help(&kpi("grup by e.kind measure n = count(*)")),
+        "Did you mean `group`?"
+    );
+    assert_eq!(
+        help(&kpi("measure n = count(distnct e.member_id)")),
+        "Did you mean `distinct`?"
+    );
+    // A field that looks like a keyword is not taken for one.
+    let field = help(&kpi("measure n = sum(e.dayz x)"));
+    assert!(field.starts_with("Write `)`"), "{field}");
+}
+
+#[test]
+fn a_too_large_number_gets_the_help_of_its_place() {
+    let window = errors(
+        "kpi a {\n  from events e over 99999999999999999999 days\n  measure n = count(*)\n}\n",
+    );
+    assert_eq!(
+        window[0].4,
+        "Write a whole number of days up to 3660, such as `over 30 days`."
+    );
+    let literal =
+        errors("kpi a {\n  from events e\n  measure n = count(*) + 99999999999999999999\n}\n");
+    assert_eq!(
+        literal[0].4,
+        "Use a smaller number, or write it as a decimal: `99999999999999999999.0`."
+    );
+}
