@@ -46,7 +46,7 @@ fn table(reader: &mut Reader<'_>, node: &Node) -> Option<Table> {
     let qualified = format!("{database}.{name}");
     let storage = node.get("StorageDescriptor");
     let get = |key: &str| storage.and_then(|s| s.get(key));
-    let mut taken = Vec::new();
+    let mut taken = super::Taken::new();
     let columns = column_list(reader, &qualified, get("Columns"), &mut taken);
     let partition_keys = column_list(reader, &qualified, node.get("PartitionKeys"), &mut taken);
     let serde_library = get("SerdeInfo")
@@ -101,7 +101,7 @@ fn column_list(
     reader: &mut Reader<'_>,
     table: &str,
     list: Option<&Node>,
-    taken: &mut Vec<(String, crate::span::Span)>,
+    taken: &mut super::Taken,
 ) -> Vec<Column> {
     let mut out = Vec::new();
     let Some(list) = list else { return out };

@@ -140,6 +140,10 @@ fn insert(catalog: &mut Catalog, table: Table, diagnostics: &mut Vec<Diagnostic>
     catalog.tables.insert(key, table);
 }
 
+/// The column names of a table so far, and where each was named: a map, since a snapshot can
+/// hold tables of thousands of columns.
+type Taken = BTreeMap<String, Span>;
+
 /// What both snapshot formats share: reading columns and types, collecting diagnostics.
 struct Reader<'a> {
     sources: &'a Sources,
@@ -225,16 +229,16 @@ impl Reader<'_> {
     fn push_column(
         &mut self,
         table: &str,
-        taken: &mut Vec<(String, Span)>,
+        taken: &mut Taken,
         out: &mut Vec<Column>,
         column: Column,
     ) {
-        if let Some((_, first)) = taken.iter().find(|(n, _)| *n == column.name) {
+        if let Some(first) = taken.get(&column.name) {
             self.diagnostics
                 .push(errors::duplicate_column(table, &column, *first));
             return;
         }
-        taken.push((column.name.clone(), column.span));
+        taken.insert(column.name.clone(), column.span);
         out.push(column);
     }
 }

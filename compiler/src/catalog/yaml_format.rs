@@ -18,7 +18,6 @@
 use super::glue::string_map;
 use super::{Column, Reader, Table, TableFormat, errors};
 use crate::project::yaml::{Key, Node, Value};
-use crate::span::Span;
 
 const TABLE_FIELDS: [&str; 6] = [
     "description",
@@ -146,7 +145,7 @@ fn table(reader: &mut Reader<'_>, database: &str, key: &Key, node: &Node) -> Opt
     };
     let location = field("location").and_then(|l| reader.location(l));
     let description = field("description").and_then(|d| string(reader, d, "`description`"));
-    let mut taken = Vec::new();
+    let mut taken = super::Taken::new();
     let columns = match field("columns") {
         Some(c) => column_map(reader, &qualified, c, &mut taken),
         None => {
@@ -188,7 +187,7 @@ fn column_map(
     reader: &mut Reader<'_>,
     table: &str,
     node: &Node,
-    taken: &mut Vec<(String, Span)>,
+    taken: &mut super::Taken,
 ) -> Vec<Column> {
     let mut out = Vec::new();
     let Some(entries) = mapping(reader, node, "a column list") else {

@@ -1,7 +1,7 @@
 //! Check errors as data (spans, names, candidates, types), and their wording: the one place
 //! where what the checker finds becomes words.
 
-use super::names::{ATTEMPTS_SUFFIX, GENERATED_PREFIX, NameRole, Reserved};
+use super::names::{ATTEMPTS_SUFFIX, GENERATED_PREFIX, MAX_NAME_LEN, NameRole, Reserved};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::span::Span;
 use crate::types::Type;
@@ -347,6 +347,9 @@ impl CheckError {
             NullComparison { span, negated } => Diagnostic::warning("W0301", "comparison with `null` is never true")
                 .label(*span, "any comparison with null gives null, which filters the row out")
                 .help(if *negated { "Write `is not null` to test for a value." } else { "Write `is null` to test for a missing value." }),
+            InvalidOutputName { span, name } if name.len() > MAX_NAME_LEN => Diagnostic::error("E0608", "name too long for a table or column")
+                .label(*span, format!("this name has {} characters, Glue names at most {MAX_NAME_LEN}", name.chars().count()))
+                .help(format!("Choose a name of at most {MAX_NAME_LEN} characters.")),
             InvalidOutputName { span, name } => Diagnostic::error("E0608", format!("`{name}` cannot name a table or column"))
                 .label(*span, "KPI, dimension and measure names become Athena table and column names")
                 .help("Use lower-case letters, digits and `_`, starting with a letter or `_`."),

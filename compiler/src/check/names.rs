@@ -37,12 +37,16 @@ pub enum NameRole {
     Kpi,
 }
 
+/// Longest table or column name Glue stores.
+pub const MAX_NAME_LEN: usize = 255;
+
 /// Names that Athena accepts unquoted as table and column names, and that Glue keeps as is.
 pub fn is_output_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+    name.len() <= MAX_NAME_LEN
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
@@ -163,5 +167,7 @@ target:
         );
         assert_eq!(reserved_table("__attempts"), None);
         assert_eq!(reserved_table("attempts"), None);
+        assert!(is_output_name(&"a".repeat(MAX_NAME_LEN)));
+        assert!(!is_output_name(&"a".repeat(MAX_NAME_LEN + 1)));
     }
 }

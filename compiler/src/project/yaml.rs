@@ -166,7 +166,7 @@ fn raw_offsets(raw: &str, value: &str) -> Option<Vec<(usize, usize)>> {
 /// Parses one file. An empty file is `Null`.
 pub fn parse_yaml(sources: &Sources, file: FileId) -> Result<Node, SyntaxError> {
     let text = sources.text(file);
-    match serde_saphyr::from_str::<serde_saphyr::Spanned<Raw>>(text) {
+    match serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Raw>>(text, options()) {
         Ok(raw) => Ok(convert(sources, file, raw)),
         Err(error) => {
             let span = match error.location() {
@@ -179,6 +179,20 @@ pub fn parse_yaml(sources: &Sources, file: FileId) -> Result<Node, SyntaxError> 
             })
         }
     }
+}
+
+/// Largest file read, in YAML nodes (each scalar, list and mapping) and parser events: far
+/// above serde-saphyr's defaults (250,000 nodes), which a Glue snapshot of a few hundred wide
+/// tables passes; still bounded, so a hostile file cannot take unbounded time or memory.
+pub const MAX_NODES: usize = 10_000_000;
+
+fn options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = MAX_NODES;
+    budget.max_events = 4 * MAX_NODES;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 /// serde-saphyr's Display is "error: line 2 column 3: message" plus a snippet; we keep the
@@ -204,6 +218,8 @@ fn plain_message(error: &serde_saphyr::Error) -> String {
         .unwrap_or(message);
     if message.is_empty() {
         "invalid YAML".to_string()
+    } else if message.starts_with("budget breached") {
+        format!("the file is larger than kpi reads ({message})")
     } else {
         message.to_string()
     }
