@@ -1,5 +1,6 @@
-//! Misspelling any column, table or KPI name of the pipelines project gives exit code 1, the
-//! file, line and column of the name, and the intended name as a suggestion.
+//! Misspelling any column (qualified or not), table, KPI, or output name in a check of the
+//! pipelines project gives exit code 1, the file, line and column of the name, and the intended
+//! name as a suggestion.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -73,7 +74,8 @@ fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
     }
 }
 
-/// Every (name, span) of a relation name or a column inside the file's KPIs.
+/// Every (name, span) of a relation name, a column (qualified or not, and a measure read by a
+/// later measure) or an output column named by a check, inside the file's KPIs.
 fn names(file: &File) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     for kpi in &file.kpis {
@@ -92,24 +94,62 @@ fn names(file: &File) -> Vec<(String, Span)> {
         kpi.measures.iter().for_each(|m| walk(&m.expr, &mut exprs));
         for e in exprs {
             if let ExprKind::Path { parts } = &e.kind {
+                // `e.member_id` names a column after its alias; `member_id` or
+                // `context.session_id` names it first.
                 let column = if aliases.contains(&parts[0].name.as_str()) {
                     parts.get(1)
                 } else {
-                    None
+                    parts.first()
                 };
                 if let Some(c) = column {
                     out.push((c.name.clone(), c.span));
                 }
             }
         }
+        let mut checks = Vec::new();
+        kpi.checks.iter().for_each(|c| walk(&c.expr, &mut checks));
+        for e in checks {
+            if let ExprKind::Path { parts } = &e.kind {
+                out.push((parts[0].name.clone(), parts[0].span));
+            }
+        }
     }
     out
+}
+
+/// How many names of each kind `names` must find in pipelines/, so a walk that stops
+/// collecting a kind fails here rather than testing less.
+fn kinds(file: &File) -> (usize, usize, usize) {
+    let mut unqualified = 0;
+    let mut in_checks = 0;
+    for kpi in &file.kpis {
+        let aliases: Vec<&str> = std::iter::once(&kpi.from)
+            .chain(kpi.joins.iter().map(|j| &j.relation))
+            .map(|r| r.alias_ident().name.as_str())
+            .collect();
+        let mut exprs = Vec::new();
+        kpi.measures.iter().for_each(|m| walk(&m.expr, &mut exprs));
+        kpi.group_by.iter().for_each(|d| walk(&d.expr, &mut exprs));
+        kpi.filter.iter().for_each(|f| walk(f, &mut exprs));
+        unqualified += exprs
+            .iter()
+            .filter(|e| matches!(&e.kind, ExprKind::Path { parts } if !aliases.contains(&parts[0].name.as_str())))
+            .count();
+        let mut checks = Vec::new();
+        kpi.checks.iter().for_each(|c| walk(&c.expr, &mut checks));
+        in_checks += checks
+            .iter()
+            .filter(|e| matches!(e.kind, ExprKind::Path { .. }))
+            .count();
+    }
+    (file.kpis.len(), unqualified, in_checks)
 }
 
 #[test]
 fn misspelt_names_point_at_themselves_and_suggest_the_intended_name() {
     let pipelines = root().join("pipelines");
     let mut tried = 0;
+    let (mut kpis, mut unqualified, mut in_checks) = (0, 0, 0);
     let mut files: Vec<_> = std::fs::read_dir(&pipelines)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -123,6 +163,8 @@ fn misspelt_names_point_at_themselves_and_suggest_the_intended_name() {
         let id: FileId = sources.add(file_name.clone(), text.clone());
         let (ast, errors) = parse(&sources, id);
         assert!(errors.is_empty());
+        let (k, u, c) = kinds(&ast);
+        (kpis, unqualified, in_checks) = (kpis + k, unqualified + u, in_checks + c);
         for (name, span) in names(&ast) {
             let Some(wrong) = misspell(&name) else {
                 continue;
@@ -159,6 +201,10 @@ fn misspelt_names_point_at_themselves_and_suggest_the_intended_name() {
         }
     }
     assert!(tried >= 50, "only {tried} names tried");
+    // pipelines/ has 16 KPIs; every one has checks, and measures read earlier measures.
+    assert_eq!(kpis, 16);
+    assert!(unqualified >= 10, "{unqualified} unqualified columns");
+    assert!(in_checks >= 40, "{in_checks} names in checks");
 }
 
 #[test]

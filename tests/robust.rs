@@ -1,14 +1,23 @@
-//! No input makes the front end panic, overflow its stack or hang: every prefix of every
-//! corpus file, random bytes, an empty file and pathological nesting go through parse, check
-//! and both renderers. Tests run on 2 MiB thread stacks, a quarter of the CLI's main thread.
+//! No input makes the compiler panic, overflow its stack or hang: every prefix of every corpus
+//! file, random bytes, an empty file, pathological nesting, and lines over 64 KiB and 1 MiB
+//! (long names, strings, `+` chains, `in` lists, a one-line Glue snapshot) go through parse,
+//! check and both renderers, and through the whole build when they check clean. Tests run on
+//! 2 MiB thread stacks, a quarter of the CLI's main thread, each input within a time bound.
+//! Long lines and the fuzz target's shapes are in `robust/long_lines.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "robust/long_lines.rs"]
+mod long_lines;
+#[path = "../fuzz/src/one_input.rs"]
+mod one_input;
 
 use common::root;
-use kpi_compiler::diagnostic::{RenderOptions, render_human, render_json};
-use kpi_compiler::span::Sources;
+use kpi_compiler::diagnostic::{
+    JsonDiagnostic, RenderOptions, Severity, render_human, render_json,
+};
+use kpi_compiler::span::{FileId, Sources};
 use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
 
@@ -25,21 +34,114 @@ fn fixture() -> Fixture {
     }
 }
 
+/// What the front end reported on one project, rendered both ways.
+struct Reported {
+    human: String,
+    json: Vec<JsonDiagnostic>,
+}
+
 /// Runs the whole front end on one `.kpi` text (and optionally other project texts) and
 /// renders what it reports.
 fn front_end(kpi: &str, yaml: &str, catalog: &str) -> usize {
+    front_end_files(kpi, yaml, &[("catalog/lake.yaml", catalog)])
+        .human
+        .len()
+}
+
+fn front_end_files(kpi: &str, yaml: &str, catalogs: &[(&str, &str)]) -> Reported {
     let mut sources = Sources::new();
     let project_file = sources.add("kpi.yaml", yaml);
-    let catalog_file = sources.add("catalog/lake.yaml", catalog);
+    let catalog_files: Vec<FileId> = catalogs
+        .iter()
+        .map(|(name, text)| sources.add(*name, *text))
+        .collect();
     let kpi_file = sources.add("input.kpi", kpi);
     let (project, mut diagnostics) = kpi_compiler::project::parse_project(&sources, project_file);
     let checked =
-        kpi_compiler::check_project(&sources, project.as_ref(), &[catalog_file], &[kpi_file]);
+        kpi_compiler::check_project(&sources, project.as_ref(), &catalog_files, &[kpi_file]);
+    let clean = !checked.has_errors() && !diagnostics.iter().any(|d| d.is_error());
     diagnostics.extend(checked.diagnostics);
+    // A project that checks clean goes on through SQL, the state machine and SAM.
+    if let (true, Some(project), Some(program)) = (clean, &project, &checked.program) {
+        let (artifacts, built) =
+            kpi_compiler::build::build(&sources, project, &checked.catalog, program);
+        assert!(artifacts.files.contains_key("statemachine.asl.json"));
+        assert!(artifacts.files.contains_key("template.yaml"));
+        diagnostics.extend(built);
+    }
     let human = render_human(&diagnostics, &sources, RenderOptions::default());
     let json = render_json(&diagnostics, &sources);
     assert_eq!(json.len(), diagnostics.len());
-    human.len()
+    Reported { human, json }
+}
+
+/// The one error reported: its rendering names `file:line:column` as JSON does, and no line
+/// of the rendering is long (the excerpt is cut around the label).
+fn assert_rendered_at(reported: &Reported, file: &str, line: usize, column: usize, label: &str) {
+    let errors: Vec<&JsonDiagnostic> = reported
+        .json
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", reported.human);
+    let e = errors[0];
+    assert_eq!(
+        (e.file.as_deref(), e.line, e.column),
+        (Some(file), Some(line), Some(column))
+    );
+    let place = format!("[{file}:{line}:{column}]");
+    assert!(
+        reported.human.contains(&place),
+        "{place} in {}",
+        reported.human
+    );
+    assert!(reported.human.contains(label), "{}", reported.human);
+    let longest = reported.human.lines().map(|l| l.chars().count()).max();
+    assert!(longest < Some(400), "{longest:?} characters on one line");
+}
+
+#[test]
+fn errors_past_column_65535_render_with_their_place_and_a_bounded_excerpt() {
+    let f = fixture();
+    let list = vec!["'post'"; 20_000].join(", ");
+    let kpi = format!(
+        "kpi x {{\n  from events e\n  where e.kind in ({list}) and e.knd = 'b'\n  measure n = count(*)\n}}\n"
+    );
+    let column = kpi.lines().nth(2).unwrap().find("knd").unwrap() + 1;
+    assert!(column > 100_000);
+    let reported = front_end_files(&kpi, &f.yaml, &[("catalog/lake.yaml", &f.catalog)]);
+    assert_rendered_at(
+        &reported,
+        "input.kpi",
+        3,
+        column,
+        "`e` has no column of this name",
+    );
+
+    // A Glue snapshot saved on one line, with a long description and a bad type at its end.
+    let pipelines = root().join("pipelines");
+    let read = |path: &str| std::fs::read_to_string(pipelines.join(path)).unwrap();
+    let glue = read("catalog/master.json");
+    let mut glue: serde_json::Value = serde_json::from_str(&glue).unwrap();
+    glue["TableList"][0]["Description"] = "x".repeat(70_000).into();
+    let last = glue["TableList"].as_array().unwrap().len() - 1;
+    glue["TableList"][last]["StorageDescriptor"]["Columns"][0]["Type"] = "bgint".into();
+    let one_line = serde_json::to_string(&glue).unwrap();
+    let column = one_line.find("\"bgint\"").unwrap() + 2;
+    assert!(column > 70_000);
+    let catalogs = [
+        ("catalog/app_logs.json", read("catalog/app_logs.json")),
+        ("catalog/master.json", one_line),
+    ];
+    let catalogs: Vec<(&str, &str)> = catalogs.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let reported = front_end_files("", &read("kpi.yaml"), &catalogs);
+    assert_rendered_at(
+        &reported,
+        "catalog/master.json",
+        1,
+        column,
+        "unknown type `bgint`",
+    );
 }
 
 fn corpus_files() -> Vec<PathBuf> {
@@ -95,7 +197,9 @@ fn every_prefix_of_the_project_and_catalog_files() {
     for prefix in prefixes(&f.catalog).step_by(3) {
         front_end(&kpi, &f.yaml, prefix);
     }
-    let glue = std::fs::read_to_string(root().join("pipelines/catalog/master.json")).unwrap();
+    let pipelines = root().join("pipelines");
+    let read = |path: &str| std::fs::read_to_string(pipelines.join(path)).unwrap();
+    let glue = read("catalog/master.json");
     for prefix in prefixes(&glue).step_by(7) {
         front_end(&kpi, &f.yaml, prefix);
     }

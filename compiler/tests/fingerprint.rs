@@ -7,7 +7,7 @@
 use kpi_compiler::span::Sources;
 use std::collections::BTreeMap;
 
-const PROJECT: &str = "name: fp\ncatalog: c/\nsources:\n  events: {table: app.events, kind: events, partition: dt}\ntarget:\n  database: out\n  location: s3://b/kpi/\n  workgroup: wg\n  concurrency: 2\n  history_start: 2024-01-01\n";
+const PROJECT: &str = "name: fp\ncatalog: c/\nsources:\n  events: {table: app.events, kind: events, partition: dt}\ntarget:\n  database: out\n  location: s3://bkt/kpi/\n  workgroup: wg\n  concurrency: 2\n  history_start: 2024-01-01\n";
 const CATALOG: &str = "databases:\n  app:\n    events:\n      format: json\n      columns: {id: string, member_id: bigint, company_id: bigint, kind: string, amount: double}\n      partition_keys: {dt: string}\n";
 
 fn fingerprints(kpis: &str) -> BTreeMap<String, String> {

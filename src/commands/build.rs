@@ -1,58 +1,65 @@
-//! `kpi build`: check, then write every artifact under `--out` (default `<project>/target/kpi`).
+//! `kpi build`: compile through the driver, then write every artifact under `--out` (default
+//! `<project>/target/kpi`), replacing the old tree whole.
 
-use crate::load::{self, LoadError};
-use crate::{Format, output};
+use super::{compile_clean, exit};
+use crate::error::CliError;
+use crate::load::{ProjectDir, find_project, shown};
+use crate::output::{self, Format};
+use kpi_compiler::driver::{Compiled, Options};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn run(project: Option<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode, LoadError> {
-    let dir = load::find_project(project)?;
-    Ok(match build_project(&dir, out)? {
-        Some(_) => ExitCode::SUCCESS,
-        None => ExitCode::from(1),
-    })
+/// Check the project, then write its artifacts: Athena and DuckDB SQL per KPI, the state
+/// machine, the SAM template and the manifest.
+///
+/// The same project gives byte-identical files from any working directory.
+///
+/// Example: `kpi build --project pipelines --out target/kpi`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The project directory (holding kpi.yaml). Default: the nearest one at or above the
+    /// current directory.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Where to write the artifacts. Default: `target/kpi` inside the project.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
-/// Checks and builds the project in `dir`, prints the diagnostics and writes the artifacts to
-/// `out` (default `<dir>/target/kpi`). `None` when there were errors.
-pub fn build_project(
-    dir: &Path,
-    out: Option<PathBuf>,
-) -> Result<Option<kpi_compiler::build::Artifacts>, LoadError> {
-    let Some(checked) = super::checked(dir, Format::Human)? else {
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let dir = find_project(args.project.as_deref(), None)?;
+    Ok(exit(build_project(&dir, args.out)?.is_some()))
+}
+
+/// Compiles and builds the project in `dir`, prints the diagnostics and writes the artifacts
+/// to `out` (default `<dir>/target/kpi`). `None` when there were errors.
+pub fn build_project(dir: &ProjectDir, out: Option<PathBuf>) -> Result<Option<Compiled>, CliError> {
+    let options = Options {
+        build: true,
+        ..Options::default()
+    };
+    let Some(compiled) = compile_clean(dir, options, Format::Human)? else {
         return Ok(None);
     };
-    let (artifacts, diagnostics) = kpi_compiler::build::build(
-        &checked.loaded.sources,
-        &checked.project,
-        &checked.catalog,
-        &checked.program,
-    );
-    let diagnostics = kpi_compiler::diagnostic::sorted(diagnostics);
-    output::diagnostics(&diagnostics, &checked.loaded.sources, Format::Human);
-    if diagnostics.iter().any(|d| d.is_error()) {
+    let Some(artifacts) = &compiled.artifacts else {
         return Ok(None);
-    }
-    let out = out.unwrap_or_else(|| dir.join("target/kpi"));
+    };
+    let out = out.unwrap_or_else(|| dir.root.join("target/kpi"));
     write_atomically(&out, &artifacts.files)?;
-    eprintln!(
+    output::note(format!(
         "built {} KPIs: {} files in {}",
         artifacts.plan.kpis.len(),
         artifacts.files.len(),
-        out.display()
-    );
-    Ok(Some(artifacts))
+        shown(&out).display()
+    ));
+    Ok(Some(compiled))
 }
 
 /// Writes the whole tree beside `out`, then swaps it in, so `out` is never half-written.
 fn write_atomically(
     out: &Path,
     files: &std::collections::BTreeMap<String, String>,
-) -> Result<(), LoadError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |error| LoadError::Io { path, error }
-    };
+) -> Result<(), CliError> {
     let name = out
         .file_name()
         .map_or("kpi".into(), |n| n.to_string_lossy().into_owned());
@@ -60,25 +67,25 @@ fn write_atomically(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    std::fs::create_dir_all(parent).map_err(CliError::io("create", parent))?;
     let fresh = parent.join(format!(".{name}.new-{}", std::process::id()));
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     if fresh.exists() {
-        std::fs::remove_dir_all(&fresh).map_err(io(&fresh))?;
+        std::fs::remove_dir_all(&fresh).map_err(CliError::io("remove", &fresh))?;
     }
     for (relative, text) in files {
         let path = fresh.join(relative);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io(dir))?;
+            std::fs::create_dir_all(dir).map_err(CliError::io("create", dir))?;
         }
-        std::fs::write(&path, text).map_err(io(&path))?;
+        std::fs::write(&path, text).map_err(CliError::io("write", &path))?;
     }
     if out.exists() {
-        std::fs::rename(out, &old).map_err(io(out))?;
+        std::fs::rename(out, &old).map_err(CliError::io("replace", out))?;
     }
-    std::fs::rename(&fresh, out).map_err(io(out))?;
+    std::fs::rename(&fresh, out).map_err(CliError::io("write", out))?;
     if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(io(&old))?;
+        std::fs::remove_dir_all(&old).map_err(CliError::io("remove", &old))?;
     }
     Ok(())
 }

@@ -1,38 +1,97 @@
-//! `kpi check`: load, check, print diagnostics; exit 1 when any is an error.
+//! `kpi check [FILE...]`: compile the project, print its diagnostics (with FILEs, those in
+//! them and in kpi.yaml and the catalog); exit 1 when any printed is an error.
 
-use crate::load::{self, LoadError};
-use crate::{Format, output};
+use super::{compile, exit};
+use crate::error::CliError;
+use crate::load::find_project;
+use crate::output::{self, Format};
+use kpi_compiler::driver::Options;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn run(project: Option<PathBuf>, format: Format) -> Result<ExitCode, LoadError> {
-    let dir = load::find_project(project)?;
-    let (loaded, checked) = super::load_and_check(&dir)?;
-    let diagnostics = &checked.diagnostics;
-    output::diagnostics(diagnostics, &loaded.sources, format);
+/// Type-check the project's .kpi files against its catalog snapshot.
+///
+/// With FILEs, only their diagnostics are shown; the KPIs they read from other files are still
+/// resolved from the whole project.
+///
+/// Example: `kpi check --project pipelines --format json`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only report these .kpi files of the project (paths as the shell sees them).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The project directory (holding kpi.yaml). Default: the nearest one at or above the
+    /// first FILE, or else at or above the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let dir = find_project(
+        args.project.as_deref(),
+        args.files.first().map(PathBuf::as_path),
+    )?;
+    let compiled = compile(&dir, Options::default())?;
+    let wanted = args
+        .files
+        .iter()
+        .map(|f| dir.name_of(f))
+        .collect::<Result<Vec<String>, CliError>>()?;
+    for name in &wanted {
+        if !compiled
+            .kpi_files
+            .iter()
+            .any(|id| compiled.sources.name(*id) == name)
+        {
+            return Err(CliError::usage(format!(
+                "{} is not a .kpi file of the project {}",
+                dir.show(name),
+                dir.shown_root()
+            )));
+        }
+    }
+    // Those in the FILEs, and those of kpi.yaml and the catalog, which every file depends on;
+    // not those of the other .kpi files.
+    let shown = |d: &&kpi_compiler::diagnostic::Diagnostic| {
+        let Some(file) = d.primary.as_ref().map(|l| l.span.file) else {
+            return true;
+        };
+        let name = compiled.sources.name(file);
+        wanted.is_empty() || wanted.iter().any(|w| w == name) || !compiled.kpi_files.contains(&file)
+    };
+    let diagnostics: Vec<_> = compiled.diagnostics.iter().filter(shown).cloned().collect();
+    output::diagnostics(&diagnostics, &compiled.sources, &dir, args.format)?;
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    if format == Format::Human {
-        let kpis = checked.program.as_ref().map_or(0, |p| p.kpis.len());
+    if args.format == Format::Human {
         if errors == 0 {
-            eprintln!(
-                "checked {kpis} KPIs in {} files: no errors{}",
-                loaded.kpi_files.len(),
+            let (kpis, files) = if wanted.is_empty() {
+                let kpis = compiled.program.as_ref().map_or(0, |p| p.kpis.len());
+                (kpis, compiled.kpi_files.len())
+            } else {
+                let kpis = compiled.program.as_ref().map_or(0, |p| {
+                    p.kpis.iter().filter(|k| wanted.contains(&k.file)).count()
+                });
+                (kpis, wanted.len())
+            };
+            output::note(format!(
+                "checked {kpis} KPI{} in {files} file{}: no errors{}",
+                if kpis == 1 { "" } else { "s" },
+                if files == 1 { "" } else { "s" },
                 plural_warnings(warnings)
-            );
+            ));
         } else {
-            eprintln!(
+            output::note(format!(
                 "found {errors} error{}{}",
                 if errors == 1 { "" } else { "s" },
                 plural_warnings(warnings)
-            );
+            ));
         }
     }
-    Ok(if errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit(errors == 0))
 }
 
 fn plural_warnings(n: usize) -> String {

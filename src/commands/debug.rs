@@ -1,81 +1,143 @@
 //! `kpi debug ast|ir`: the compiler's representations as JSON, for people and snapshots.
 
-use crate::load::{self, LoadError};
-use crate::{Format, output};
+use super::{compile, exit};
+use crate::error::CliError;
+use crate::load::{ProjectDir, find_project};
+use crate::output::{self, Format};
+use kpi_compiler::driver::Options;
+use kpi_compiler::span::Sources;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-fn matches(name: &str, file: Option<&Path>) -> bool {
-    file.is_none_or(|f| {
-        let wanted = f.to_string_lossy().replace('\\', "/");
-        name == wanted
-            || name.ends_with(&format!("/{wanted}"))
-            || wanted.ends_with(&format!("/{name}"))
-    })
+/// Print the compiler's intermediate representations as JSON.
+///
+/// Example: `kpi debug ast pipelines/activity.kpi`
+#[derive(Debug, clap::Subcommand)]
+pub enum Stage {
+    /// The syntax tree as JSON: of FILE, or of every .kpi file of the project, keyed by the
+    /// file's path inside the project. A FILE outside any project is parsed on its own.
+    ///
+    /// Example: `kpi debug ast pipelines/activity.kpi`
+    Ast(Args),
+    /// The typed IR as JSON: every KPI in dependency order, every expression typed; with FILE,
+    /// only the KPIs defined in it (still checked against the whole project).
+    ///
+    /// Example: `kpi debug ir --project pipelines | jq '.kpis[].name'`
+    Ir(Args),
 }
 
-pub fn ast(project: Option<PathBuf>, file: Option<PathBuf>) -> Result<ExitCode, LoadError> {
-    if let (None, Some(path)) = (&project, &file) {
-        // A lone file needs no project: parse it as it is.
-        if !Path::new("kpi.yaml").exists() && load::find_project(None).is_err() {
-            let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
-                path: path.clone(),
-                error,
-            })?;
-            let mut sources = kpi_compiler::span::Sources::new();
-            let id = sources.add(path.to_string_lossy(), text);
-            let (ast, errors) = kpi_compiler::syntax::parse(&sources, id);
-            println!("{}", serde_json::to_string_pretty(&ast).unwrap_or_default());
-            let diagnostics: Vec<_> = errors.iter().map(|e| e.to_diagnostic()).collect();
-            output::diagnostics(&diagnostics, &sources, Format::Human);
-            return Ok(if diagnostics.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            });
-        }
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A .kpi file; default: every .kpi file of the project.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The project directory (holding kpi.yaml). Default: the nearest one at or above FILE,
+    /// or else at or above the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+}
+
+pub fn run(stage: Stage) -> Result<ExitCode, CliError> {
+    match stage {
+        Stage::Ast(args) => ast(args),
+        Stage::Ir(args) => ir(args),
     }
-    let dir = load::find_project(project)?;
-    let loaded = load::load(&dir)?;
+}
+
+fn json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::usage(format!("cannot print JSON: {e}")))?;
+    output::print(&format!("{text}\n"))
+}
+
+/// The project the arguments name, or `None` for a lone FILE outside any project.
+fn project(args: &Args) -> Result<Option<ProjectDir>, CliError> {
+    match find_project(args.project.as_deref(), args.file.as_deref()) {
+        Ok(dir) => Ok(Some(dir)),
+        Err(CliError::NoProject { .. }) if args.project.is_none() && args.file.is_some() => {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn ast(args: Args) -> Result<ExitCode, CliError> {
+    let Some(dir) = project(&args)? else {
+        return lone_ast(args.file.as_deref().unwrap_or(Path::new("")));
+    };
+    let wanted = args.file.as_deref().map(|f| dir.name_of(f)).transpose()?;
+    let compiled = compile(&dir, Options::default())?;
     let mut asts = serde_json::Map::new();
     let mut diagnostics = Vec::new();
-    for id in &loaded.kpi_files {
-        let name = loaded.sources.name(*id).to_string();
-        if !matches(&name, file.as_deref()) {
+    for id in &compiled.kpi_files {
+        let name = compiled.sources.name(*id);
+        if wanted.as_deref().is_some_and(|w| w != name) {
             continue;
         }
-        let (ast, errors) = kpi_compiler::syntax::parse(&loaded.sources, *id);
+        let (ast, errors) = kpi_compiler::syntax::parse(&compiled.sources, *id);
         diagnostics.extend(errors.iter().map(|e| e.to_diagnostic()));
-        asts.insert(name, serde_json::to_value(&ast).unwrap_or_default());
-    }
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&asts).unwrap_or_default()
-    );
-    output::diagnostics(&diagnostics, &loaded.sources, Format::Human);
-    Ok(if diagnostics.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-pub fn ir(project: Option<PathBuf>, file: Option<PathBuf>) -> Result<ExitCode, LoadError> {
-    let dir = load::find_project(project)?;
-    let (loaded, checked) = super::load_and_check(&dir)?;
-    let diagnostics = checked.diagnostics;
-    if let Some(mut program) = checked.program {
-        program.kpis.retain(|k| matches(&k.file, file.as_deref()));
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&program).unwrap_or_default()
+        asts.insert(
+            name.to_string(),
+            serde_json::to_value(&ast).unwrap_or_default(),
         );
     }
-    output::diagnostics(&diagnostics, &loaded.sources, Format::Human);
-    let failed = diagnostics.iter().any(|d| d.is_error());
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    if let Some(w) = &wanted
+        && !asts.contains_key(w)
+    {
+        return Err(CliError::usage(format!(
+            "{} is not a .kpi file of the project {}",
+            dir.show(w),
+            dir.shown_root()
+        )));
+    }
+    json(&asts)?;
+    output::diagnostics(&diagnostics, &compiled.sources, &dir, Format::Human)?;
+    Ok(exit(diagnostics.is_empty()))
+}
+
+/// A file outside any project: parsed as it is, shown under the path given.
+fn lone_ast(path: &Path) -> Result<ExitCode, CliError> {
+    let bytes = std::fs::read(path).map_err(CliError::io("read", path))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            // The user's input, as E0007 is in a project: exit 1.
+            output::error(format!(
+                "{} is not valid UTF-8 (byte offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut sources = Sources::new();
+    let id = sources.add(path.to_string_lossy(), text);
+    let (ast, errors) = kpi_compiler::syntax::parse(&sources, id);
+    json(&ast)?;
+    let diagnostics: Vec<_> = errors.iter().map(|e| e.to_diagnostic()).collect();
+    let here = ProjectDir {
+        root: PathBuf::new(),
+        shown: PathBuf::new(),
+    };
+    output::diagnostics(&diagnostics, &sources, &here, Format::Human)?;
+    Ok(exit(diagnostics.is_empty()))
+}
+
+fn ir(args: Args) -> Result<ExitCode, CliError> {
+    let dir = find_project(args.project.as_deref(), args.file.as_deref())?;
+    let wanted = args.file.as_deref().map(|f| dir.name_of(f)).transpose()?;
+    let mut compiled = compile(&dir, Options::default())?;
+    if let Some(program) = &mut compiled.program {
+        program
+            .kpis
+            .retain(|k| wanted.as_deref().is_none_or(|w| k.file == w));
+        json(program)?;
+    }
+    output::diagnostics(
+        &compiled.diagnostics,
+        &compiled.sources,
+        &dir,
+        Format::Human,
+    )?;
+    Ok(exit(!compiled.has_errors()))
 }

@@ -1,61 +1,56 @@
-//! One module per subcommand.
+//! One module per subcommand, and the one way they all compile a project: the compiler
+//! driver over the disk.
 
 pub mod build;
 pub mod check;
+pub mod completions;
 pub mod debug;
 pub mod explain;
 pub mod graph;
+pub mod init;
+pub mod progress;
 pub mod query;
 pub mod run;
 pub mod sample_data;
 pub mod sfn;
 
-use crate::load::{self, LoadError, Loaded};
-use crate::{Format, output};
-use kpi_compiler::CheckedProject;
-use kpi_compiler::catalog::Catalog;
-use kpi_compiler::ir::Program;
-use kpi_compiler::project::Project;
-use std::path::Path;
+use crate::error::CliError;
+use crate::load::{Disk, ProjectDir};
+use crate::output::{self, Format};
+use kpi_compiler::driver::{self, Compiled, Options};
+use std::process::ExitCode;
 
-/// A project that checked clean (warnings allowed).
-pub struct Checked {
-    pub loaded: Loaded,
-    pub project: Project,
-    pub catalog: Catalog,
-    pub program: Program,
-}
-
-/// Loads the project and runs the front end. The result holds every diagnostic, those of
-/// loading included, sorted by place.
-pub fn load_and_check(dir: &Path) -> Result<(Loaded, CheckedProject), LoadError> {
-    let mut loaded = load::load(dir)?;
-    let mut result = kpi_compiler::check_project(
-        &loaded.sources,
-        loaded.project.as_ref(),
-        &loaded.catalog_files,
-        &loaded.kpi_files,
-    );
-    let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
-    diagnostics.append(&mut result.diagnostics);
-    result.diagnostics = kpi_compiler::diagnostic::sorted(diagnostics);
-    Ok((loaded, result))
-}
-
-/// Loads and checks; prints the diagnostics. `None` when there were errors (exit code 1).
-pub fn checked(dir: &Path, format: Format) -> Result<Option<Checked>, LoadError> {
-    let (mut loaded, result) = load_and_check(dir)?;
-    output::diagnostics(&result.diagnostics, &loaded.sources, format);
-    if result.has_errors() {
-        return Ok(None);
+/// Compiles the project in `dir` through the driver; prints nothing but `--verbose` details.
+pub fn compile(dir: &ProjectDir, options: Options) -> Result<Compiled, CliError> {
+    output::detail(format!("project {}", dir.shown_root()));
+    let compiled = driver::compile(&Disk { root: &dir.root }, &options)
+        .map_err(|e| CliError::from_source(e, &dir.root))?;
+    for (_, file) in compiled.sources.iter() {
+        output::detail(format!(
+            "  read {} ({} bytes)",
+            dir.show(&file.name),
+            file.text.len()
+        ));
     }
-    match (loaded.project.take(), result.program) {
-        (Some(project), Some(program)) => Ok(Some(Checked {
-            loaded,
-            project,
-            catalog: result.catalog,
-            program,
-        })),
-        _ => Ok(None),
+    Ok(compiled)
+}
+
+/// Compiles and prints the diagnostics; `None` when any is an error.
+pub fn compile_clean(
+    dir: &ProjectDir,
+    options: Options,
+    format: Format,
+) -> Result<Option<Compiled>, CliError> {
+    let compiled = compile(dir, options)?;
+    output::diagnostics(&compiled.diagnostics, &compiled.sources, dir, format)?;
+    Ok((!compiled.has_errors() && compiled.program.is_some()).then_some(compiled))
+}
+
+/// 0 when `ok`, else 1: the user's input has errors.
+pub fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

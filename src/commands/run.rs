@@ -4,40 +4,48 @@
 //! Exit codes: 0 every KPI-day succeeded, 1 some failed (or the project has errors), 2 the
 //! lake or the options are unusable.
 
-use crate::load::{self, LoadError};
+use super::progress::Bars;
+use crate::error::CliError;
+use crate::load::{ProjectDir, find_project, shown};
+use crate::output::{self, Format};
 use kpi_compiler::build::STATE_MACHINE_FILE;
 use kpi_contract::{Day, DayRange};
 use kpi_runtime::manifest::Manifest;
-use kpi_runtime::run::{Progress, RunOptions, run as run_locally};
-use std::io::IsTerminal;
+use kpi_runtime::run::{RunOptions, run as run_locally};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
 
-/// The options of `kpi run`.
+/// Build the project, then run its state machine locally on DuckDB over a lake directory,
+/// computing exactly the KPI-days that are missing or stale (all of them with --force).
+/// Exit 0 when every KPI-day succeeded, 1 otherwise.
+///
+/// Example: `kpi run --project pipelines --from 2024-01-01 --to 2024-01-31 --report run.html`
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(long)]
+    /// The project directory (holding kpi.yaml). Default: the nearest one at or above the
+    /// current directory.
+    #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
     /// One day, YYYY-MM-DD.
-    #[arg(long, conflicts_with_all = ["from", "to"])]
+    #[arg(long, value_name = "DAY", conflicts_with_all = ["from", "to"])]
     pub day: Option<String>,
-    /// First day of a range (default: the project's history_start).
-    #[arg(long)]
+    /// First day of a range, YYYY-MM-DD (default: the project's history_start).
+    #[arg(long, value_name = "DAY")]
     pub from: Option<String>,
-    /// Last day of a range (default: the newest day of the lake's sources).
-    #[arg(long)]
+    /// Last day of a range, YYYY-MM-DD (default: the newest day of the lake's sources).
+    #[arg(long, value_name = "DAY")]
     pub to: Option<String>,
-    /// Only this KPI (and what it reads); repeatable.
-    #[arg(long = "kpi")]
+    /// Only this KPI (and the KPIs it reads); `NAME+` also brings every KPI that reads it,
+    /// downstream; repeatable.
+    #[arg(long = "kpi", value_name = "NAME[+]")]
     pub kpis: Vec<String>,
     /// The lake directory: `s3://bucket/prefix/` is `<lake>/bucket/prefix/`. Default: `lake`
     /// beside the project directory.
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub lake: Option<PathBuf>,
     /// KPI-days run at once, within the state machine's MaxConcurrency (default: the
     /// number of cores; 1 runs them one after another).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     /// Recompute every KPI-day of the range, up to date or not.
     #[arg(long)]
@@ -52,39 +60,26 @@ pub struct Args {
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
     /// How to print the report.
-    #[arg(long, value_enum, default_value_t = crate::Format::Human)]
-    pub format: crate::Format,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
-pub fn usage(message: impl std::fmt::Display) -> Result<ExitCode, LoadError> {
-    eprintln!("error: {message}");
-    Ok(ExitCode::from(2))
-}
-
-pub fn run(args: Args) -> Result<ExitCode, LoadError> {
-    let dir = load::find_project(args.project.clone())?;
-    let Some(artifacts) = super::build::build_project(&dir, None)? else {
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let dir = find_project(args.project.as_deref(), None)?;
+    let Some(compiled) = super::build::build_project(&dir, None)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let Some(artifacts) = &compiled.artifacts else {
         return Ok(ExitCode::from(1));
     };
     let text = |name: &str| artifacts.files.get(name).map_or("", String::as_str);
-    let manifest = match Manifest::parse(text("manifest.json")) {
-        Ok(m) => m,
-        Err(e) => return usage(e),
-    };
+    let manifest = Manifest::parse(text("manifest.json")).map_err(CliError::usage)?;
     // Run what would be deployed: the definition with the template's substitutions.
-    let machine =
-        match kpi_asl::parse_definition_text(&manifest.substitute(text(STATE_MACHINE_FILE))) {
-            Ok(m) => m,
-            Err(e) => return usage(format!("the built state machine does not parse: {e}")),
-        };
-    let lake = match lake_dir(&dir, args.lake.clone()) {
-        Ok(l) => l,
-        Err(e) => return usage(e),
-    };
-    let days = match days(&args, &manifest, &lake) {
-        Ok(d) => d,
-        Err(e) => return usage(e),
-    };
+    let machine = kpi_asl::parse_definition_text(&manifest.substitute(text(STATE_MACHINE_FILE)))
+        .map_err(|e| CliError::usage(format!("the built state machine does not parse: {e}")))?;
+    known_kpis(&args.kpis, &manifest)?;
+    let lake = lake_dir(&dir, args.lake.clone())?;
+    let days = days(&args, &manifest, &lake).map_err(CliError::usage)?;
     let options = RunOptions {
         days,
         kpis: args.kpis.clone(),
@@ -96,55 +91,57 @@ pub fn run(args: Args) -> Result<ExitCode, LoadError> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
     if args.dry_run {
-        return match kpi_runtime::run::dry_run(&manifest, &lake, &options) {
-            Ok(d) => {
-                print!("{}", dry_run_text(&d));
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(e) => usage(e),
-        };
+        let plan =
+            kpi_runtime::run::dry_run(&manifest, &lake, &options).map_err(CliError::usage)?;
+        output::print(&dry_run_text(&plan))?;
+        return Ok(ExitCode::SUCCESS);
     }
-    let bar = Bar::new(std::io::stderr().is_terminal());
-    let progress = |p: Progress<'_>| bar.update(p);
-    let report = match run_locally(&machine, &manifest, &lake, &options, &progress) {
-        Ok(r) => r,
-        Err(e) => return usage(e),
-    };
-    bar.finish();
+    let bars = Bars::new(&manifest);
+    let progress = |p: kpi_runtime::run::Progress<'_>| bars.update(p);
+    let report = run_locally(&machine, &manifest, &lake, &options, &progress);
+    bars.finish();
+    let report = report.map_err(CliError::usage)?;
     if let Some(path) = &args.report {
-        if let Err(e) = kpi_runtime::lake::write_atomically(path, report.to_html().as_bytes()) {
-            return usage(e);
-        }
-        eprintln!("report written to {}", path.display());
+        kpi_runtime::lake::write_atomically(path, report.to_html().as_bytes())
+            .map_err(CliError::usage)?;
+        output::note(format!("report written to {}", shown(path).display()));
     }
     match args.format {
-        crate::Format::Human => print!("{}", report.to_text()),
-        crate::Format::Json => println!("{}", report.to_json()),
+        Format::Human => output::print(&report.to_text())?,
+        Format::Json => output::print(&format!("{}\n", report.to_json()))?,
     }
-    Ok(if report.succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(super::exit(report.succeeded()))
+}
+
+/// Every `--kpi` names a KPI of the project, or the run does not start: "did you mean".
+fn known_kpis(asked: &[String], manifest: &Manifest) -> Result<(), CliError> {
+    let names = || manifest.kpis.iter().map(|k| k.name.as_str());
+    for name in asked {
+        let name = name.strip_suffix('+').unwrap_or(name);
+        if manifest.kpi(name).is_none() {
+            let hint = kpi_compiler::diagnostic::did_you_mean(name, names())
+                .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
+            return Err(CliError::usage(format!(
+                "--kpi {name}: the project has no KPI of this name{hint}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The lake directory: `--lake`, or `lake` beside the project directory; it must exist.
-pub fn lake_dir(project: &Path, lake: Option<PathBuf>) -> Result<PathBuf, String> {
-    let lake = lake.unwrap_or_else(|| {
-        project
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .join("lake")
-    });
+pub fn lake_dir(project: &ProjectDir, lake: Option<PathBuf>) -> Result<PathBuf, CliError> {
+    let lake = lake.unwrap_or_else(|| project.default_lake());
+    output::detail(format!("lake {}", shown(&lake).display()));
     if lake.is_dir() {
         Ok(lake)
     } else {
-        Err(format!(
+        let at = shown(&lake);
+        Err(CliError::usage(format!(
             "no lake at {}: pass --lake DIR, or make a sample one with `kpi sample-data --out {}`",
-            lake.display(),
-            lake.display()
-        ))
+            at.display(),
+            at.display()
+        )))
     }
 }
 
@@ -201,8 +198,11 @@ fn newest_day(manifest: &Manifest, lake: &Path) -> Option<Day> {
 /// The plan and the Athena estimate of a dry run.
 fn dry_run_text(d: &kpi_runtime::run::DryRun) -> String {
     use kpi_runtime::cost::bytes_text;
-    let mut out = format!(
-        "{} KPI-days due in {} execution(s), {} up to date, {} waiting for inputs.\n",
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} KPI-days due in {} execution(s), {} up to date, {} waiting for inputs.",
         d.plan.kpi_days(),
         d.plan.executions.len(),
         d.plan.up_to_date,
@@ -215,87 +215,31 @@ fn dry_run_text(d: &kpi_runtime::run::DryRun) -> String {
         .max()
         .unwrap_or(3)
         .max(3);
-    out.push_str(&format!(
-        "{:width$}  {:>6}  {:>7}  {:>9}  {:>9}\n",
+    let _ = writeln!(
+        out,
+        "{:width$}  {:>6}  {:>7}  {:>9}  {:>9}",
         "KPI", "chunks", "queries", "scans", "Athena $"
-    ));
+    );
     for (kpi, chunks, e) in &d.kpis {
-        out.push_str(&format!(
-            "{kpi:width$}  {chunks:>6}  {:>7}  {:>9}  {:>9.4}\n",
+        let _ = writeln!(
+            out,
+            "{kpi:width$}  {chunks:>6}  {:>7}  {:>9}  {:>9.4}",
             e.queries,
             bytes_text(e.bytes),
             e.dollars
-        ));
+        );
     }
     let t = d.total();
-    out.push_str(&format!(
-        "On Athena: {} DML queries scanning at most {} ({} billed): ${:.4}.\n",
+    let _ = writeln!(
+        out,
+        "On Athena: {} DML queries scanning at most {} ({} billed): ${:.4}.",
         t.queries,
         bytes_text(t.bytes),
         bytes_text(t.billed_bytes),
         t.dollars
-    ));
+    );
     for w in d.plan.waiting.iter().take(20) {
-        out.push_str(&format!("waiting: {} {}: {}\n", w.kpi, w.day, w.why));
+        let _ = writeln!(out, "waiting: {} {}: {}", w.kpi, w.day, w.why);
     }
     out
-}
-
-/// A progress line on a terminal: KPI-days done of those planned.
-struct Bar {
-    on: bool,
-    state: Mutex<(usize, usize, usize)>,
-}
-
-impl Bar {
-    fn new(on: bool) -> Bar {
-        Bar {
-            on,
-            state: Mutex::new((0, 0, 0)),
-        }
-    }
-
-    fn update(&self, p: Progress<'_>) {
-        let Ok(mut s) = self.state.lock() else {
-            return;
-        };
-        let last = match p {
-            Progress::Planned { kpi_days, .. } => {
-                s.0 = kpi_days;
-                String::new()
-            }
-            Progress::Published { kpi, day } => {
-                s.1 += 1;
-                format!("{kpi} {day}")
-            }
-            Progress::Failed { kpi, day } => {
-                s.2 += 1;
-                format!("{kpi} {day} failed")
-            }
-        };
-        if !self.on || s.0 == 0 {
-            return;
-        }
-        let (total, done, failed) = *s;
-        let width = 30;
-        let filled = (done + failed) * width / total.max(1);
-        eprint!(
-            "\r\x1b[2K[{}{}] {}/{} KPI-days{}  {last}",
-            "#".repeat(filled.min(width)),
-            " ".repeat(width - filled.min(width)),
-            done,
-            total,
-            if failed > 0 {
-                format!(", {failed} failed")
-            } else {
-                String::new()
-            }
-        );
-    }
-
-    fn finish(&self) {
-        if self.on {
-            eprintln!();
-        }
-    }
 }

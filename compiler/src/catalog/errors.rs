@@ -1,4 +1,5 @@
-//! Catalog snapshot mistakes → [`Diagnostic`]s. All the wording for E0110–E0117 lives here.
+//! Catalog snapshot mistakes → [`Diagnostic`]s. All the wording for E0110–E0118 and E0120
+//! lives here (locations, E0119, are worded with kpi.yaml's in `project/errors.rs`).
 
 use super::{Column, Table};
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -85,4 +86,18 @@ pub fn invalid_value(
     Diagnostic::error("E0117", what)
         .label(span, label)
         .help(help)
+}
+
+pub fn hidden_char_in_name(span: Span, what: &str, c: char) -> Diagnostic {
+    Diagnostic::error("E0120", format!("invisible character in a {what} name"))
+        .label(
+            span,
+            format!(
+                "this is U+{:04X}, a control or formatting character",
+                c as u32
+            ),
+        )
+        .help(
+            "Remove the character from the name, in Glue first if the snapshot was saved from it.",
+        )
 }

@@ -32,12 +32,21 @@ fn table(reader: &mut Reader<'_>, node: &Node) -> Option<Table> {
     }
     let name_node = required_string(reader, node, "a table", "Name")?;
     let name = name_node.as_str().unwrap_or("").to_ascii_lowercase();
-    let database = required_string(reader, node, &format!("table `{name}`"), "DatabaseName")?;
-    let database = database.as_str().unwrap_or("").to_ascii_lowercase();
+    let database_node = required_string(reader, node, &format!("table `{name}`"), "DatabaseName")?;
+    let database = database_node.as_str().unwrap_or("").to_ascii_lowercase();
+    let visible = reader.visible_name(name_node.span, name_node.as_str().unwrap_or(""), "table")
+        & reader.visible_name(
+            database_node.span,
+            database_node.as_str().unwrap_or(""),
+            "database",
+        );
+    if !visible {
+        return None;
+    }
     let qualified = format!("{database}.{name}");
     let storage = node.get("StorageDescriptor");
     let get = |key: &str| storage.and_then(|s| s.get(key));
-    let mut taken = Vec::new();
+    let mut taken = super::Taken::new();
     let columns = column_list(reader, &qualified, get("Columns"), &mut taken);
     let partition_keys = column_list(reader, &qualified, node.get("PartitionKeys"), &mut taken);
     let serde_library = get("SerdeInfo")
@@ -55,7 +64,7 @@ fn table(reader: &mut Reader<'_>, node: &Node) -> Option<Table> {
         name_span: name_node.span,
         columns,
         partition_keys,
-        location: get("Location").and_then(Node::as_str).map(str::to_string),
+        location: get("Location").and_then(|l| reader.location(l)),
         format,
         description: node
             .get("Description")
@@ -92,7 +101,7 @@ fn column_list(
     reader: &mut Reader<'_>,
     table: &str,
     list: Option<&Node>,
-    taken: &mut Vec<(String, crate::span::Span)>,
+    taken: &mut super::Taken,
 ) -> Vec<Column> {
     let mut out = Vec::new();
     let Some(list) = list else { return out };
@@ -118,6 +127,9 @@ fn column_list(
         ) else {
             continue;
         };
+        if !reader.visible_name(name.span, name.as_str().unwrap_or(""), "column") {
+            continue;
+        }
         let column = Column {
             name: name.as_str().unwrap_or("").to_ascii_lowercase(),
             ty: reader.column_type(ty),

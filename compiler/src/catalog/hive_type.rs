@@ -1,6 +1,7 @@
 //! Hive type strings (`decimal(10,2)`, `array<struct<a:int>>`) → [`Type`].
 
 use crate::diagnostic::did_you_mean;
+use crate::span::is_hidden_char;
 use crate::types::{StructField, Type};
 use serde::Serialize;
 
@@ -261,6 +262,10 @@ impl Parser<'_> {
             let name = &rest[..len];
             if name.is_empty() {
                 return Err(self.error_at(start, "empty field name"));
+            }
+            if let Some((i, c)) = name.char_indices().find(|(_, c)| is_hidden_char(*c)) {
+                let message = format!("U+{:04X} is a control or formatting character", c as u32);
+                return Err(self.error_at(start + 1 + i, message));
             }
             return Ok(name.to_string());
         }

@@ -9,8 +9,9 @@ mod yaml_format;
 pub use hive_type::{HiveTypeError, parse_hive_type};
 
 use crate::diagnostic::Diagnostic;
+use crate::project::s3;
 use crate::project::yaml::{self, Node};
-use crate::span::{FileId, Sources, Span};
+use crate::span::{FileId, Sources, Span, is_hidden_char};
 use crate::types::Type;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -139,6 +140,10 @@ fn insert(catalog: &mut Catalog, table: Table, diagnostics: &mut Vec<Diagnostic>
     catalog.tables.insert(key, table);
 }
 
+/// The column names of a table so far, and where each was named: a map, since a snapshot can
+/// hold tables of thousands of columns.
+type Taken = BTreeMap<String, Span>;
+
 /// What both snapshot formats share: reading columns and types, collecting diagnostics.
 struct Reader<'a> {
     sources: &'a Sources,
@@ -160,7 +165,11 @@ impl Reader<'_> {
         match parse_hive_type(text) {
             Ok(ty) => lower_field_names(ty),
             Err(e) => {
-                let at = self.offset_in_string(node, text, e.offset);
+                let width = text
+                    .get(e.offset..)
+                    .and_then(|s| s.chars().next())
+                    .map_or(0, char::len_utf8);
+                let at = yaml::value_span(self.sources, node, e.offset, width);
                 self.diagnostics
                     .push(errors::invalid_type(at, text, &e.message));
                 Type::Unknown
@@ -168,26 +177,50 @@ impl Reader<'_> {
         }
     }
 
-    /// Maps a byte offset in a string's value to the file, past any opening quote. When the
-    /// text holds escapes, the mapping is unknown and the whole string is highlighted.
-    fn offset_in_string(&self, node: &Node, value: &str, offset: usize) -> Span {
-        let raw = self.sources.slice(node.span);
-        let inner = match raw.chars().next() {
-            Some(q @ ('"' | '\'')) if raw.len() >= 2 && raw.ends_with(q) => {
-                Some((1, &raw[1..raw.len() - 1]))
-            }
-            _ => Some((0, raw)),
+    /// Reports a database, table or column name holding a character that cannot be seen
+    /// (written at `span`). Such a name could never be referred to, and must not reach SQL.
+    fn visible_name(&mut self, span: Span, name: &str, what: &str) -> bool {
+        let Some((i, c)) = name.char_indices().find(|(_, c)| is_hidden_char(*c)) else {
+            return true;
         };
-        match inner {
-            Some((quote, inner)) if inner == value => {
-                let start = node.span.start as usize + quote + offset;
-                let width = value
-                    .get(offset..)
-                    .and_then(|s| s.chars().next())
-                    .map_or(0, char::len_utf8);
-                Span::new(node.span.file, start, start + width)
+        let at = yaml::text_span(self.sources, span, name, i, c.len_utf8());
+        self.diagnostics
+            .push(errors::hidden_char_in_name(at, what, c));
+        false
+    }
+
+    /// A table's `Location`, checked as an S3 prefix; a missing trailing `/` is added with a
+    /// warning. `None` when it is not a valid prefix (reported at the offending character).
+    fn location(&mut self, node: &Node) -> Option<String> {
+        let Some(text) = node.as_str() else {
+            if matches!(node.value, yaml::Value::Null) {
+                return None;
             }
-            _ => node.span,
+            self.diagnostics.push(errors::wrong_shape(
+                node,
+                "a table location",
+                "a string such as `s3://lake/app_logs/events/`",
+            ));
+            return None;
+        };
+        // Views have no storage: Glue writes their location as "".
+        if text.is_empty() {
+            return None;
+        }
+        match s3::normalise_location(text) {
+            Ok(prefix) => {
+                if prefix.added_slash {
+                    let end = yaml::value_span(self.sources, node, text.len(), 0);
+                    self.diagnostics
+                        .push(s3::added_slash_warning(end, &prefix.text));
+                }
+                Some(prefix.text)
+            }
+            Err(e) => {
+                let span = yaml::value_span(self.sources, node, e.offset, e.len);
+                self.diagnostics.push(e.to_diagnostic(span));
+                None
+            }
         }
     }
 
@@ -196,16 +229,16 @@ impl Reader<'_> {
     fn push_column(
         &mut self,
         table: &str,
-        taken: &mut Vec<(String, Span)>,
+        taken: &mut Taken,
         out: &mut Vec<Column>,
         column: Column,
     ) {
-        if let Some((_, first)) = taken.iter().find(|(n, _)| *n == column.name) {
+        if let Some(first) = taken.get(&column.name) {
             self.diagnostics
                 .push(errors::duplicate_column(table, &column, *first));
             return;
         }
-        taken.push((column.name.clone(), column.span));
+        taken.insert(column.name.clone(), column.span);
         out.push(column);
     }
 }

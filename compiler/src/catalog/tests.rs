@@ -251,6 +251,63 @@ fn kpi_yaml_mistakes_are_all_reported() {
 }
 
 #[test]
+fn glue_locations_are_checked_at_the_offending_character() {
+    let located = |location: &str| {
+        let text = GLUE.replace("s3://lake/app_logs/events/", location);
+        let (_, catalog, places, diags) = parse(&[("app_logs.json", &text)]);
+        let location = catalog
+            .table("app_logs", "events")
+            .and_then(|t| t.location.clone());
+        (places, location, diags)
+    };
+    // The location's value starts at column 30 of line 24, after its opening quote.
+    let (places, location, _) = located("s3://lake/app_logs/../../pwned/");
+    assert_eq!(places, [("E0119".to_string(), 24, 30 + 19)]);
+    assert_eq!(location, None);
+    let (places, _, _) = located("s3://lake/app_logs/ev'ents/");
+    assert_eq!(places, [("E0119".to_string(), 24, 30 + 21)]);
+    let (places, _, _) = located("s3://Lake/app_logs/events/");
+    assert_eq!(places, [("E0119".to_string(), 24, 30 + 5)]);
+    // Escaped in the JSON text: the whole string, quotes included, is pointed at.
+    let (places, _, _) = located("s3://lake/app_logs/ev\\ents/");
+    assert_eq!(places, [("E0119".to_string(), 24, 29)]);
+    // No trailing slash: read as the folder, with a warning at the end of the value.
+    let (places, location, diags) = located("s3://lake/app_logs/events");
+    assert_eq!(places, [("W0101".to_string(), 24, 30 + 25)]);
+    assert_eq!(location.as_deref(), Some("s3://lake/app_logs/events/"));
+    assert!(!diags[0].is_error());
+    // A view has an empty location: no location, no diagnostic.
+    let (places, location, _) = located("");
+    assert_eq!((places, location), (vec![], None));
+}
+
+#[test]
+fn catalog_names_with_hidden_characters_are_refused_where_they_are() {
+    let text = GLUE.replace("\"Name\": \"event_id\"", "\"Name\": \"event\\u0001id\"");
+    let (_, catalog, places, _) = parse(&[("app_logs.json", &text)]);
+    // At the `\u0001` that wrote it.
+    assert_eq!(places, [("E0120".to_string(), 15, 34 + 5)]);
+    assert!(
+        catalog
+            .table("app_logs", "events")
+            .unwrap()
+            .column("event\u{1}id")
+            .is_none()
+    );
+    let yaml = YAML.replace("company_id: bigint", "\"company\\u200eid\": bigint");
+    let (_, _, places, _) = parse(&[("c.yaml", &yaml)]);
+    assert_eq!(places, [("E0120".to_string(), 17, 10 + 7)]);
+    let text = GLUE.replace("ip:string", "`i\\u0007p`:string");
+    let (_, _, places, diags) = parse(&[("app_logs.json", &text)]);
+    assert_eq!(
+        places.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
+        ["E0113"]
+    );
+    let label = &diags[0].primary.as_ref().unwrap().message;
+    assert_eq!(label, "U+0007 is a control or formatting character");
+}
+
+#[test]
 fn duplicate_tables_across_files() {
     let (_, catalog, places, diags) = parse(&[("a.json", GLUE), ("b.json", GLUE)]);
     assert_eq!(places, [("E0114".to_string(), 4, 21)]);

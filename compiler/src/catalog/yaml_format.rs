@@ -18,7 +18,6 @@
 use super::glue::string_map;
 use super::{Column, Reader, Table, TableFormat, errors};
 use crate::project::yaml::{Key, Node, Value};
-use crate::span::Span;
 
 const TABLE_FIELDS: [&str; 6] = [
     "description",
@@ -144,21 +143,9 @@ fn table(reader: &mut Reader<'_>, database: &str, key: &Key, node: &Node) -> Opt
             }
         },
     };
-    let location = field("location").and_then(|l| string(reader, l, "`location`"));
-    if let Some(l) = &location
-        && !l.starts_with("s3://")
-    {
-        let span = field("location").map_or(key.span, |n| n.span);
-        let help = "Write the table's S3 prefix, such as `s3://lake/app_logs/events/`.";
-        reader.diagnostics.push(errors::invalid_value(
-            span,
-            "invalid table location",
-            "not an `s3://` location",
-            help,
-        ));
-    }
+    let location = field("location").and_then(|l| reader.location(l));
     let description = field("description").and_then(|d| string(reader, d, "`description`"));
-    let mut taken = Vec::new();
+    let mut taken = super::Taken::new();
     let columns = match field("columns") {
         Some(c) => column_map(reader, &qualified, c, &mut taken),
         None => {
@@ -200,13 +187,16 @@ fn column_map(
     reader: &mut Reader<'_>,
     table: &str,
     node: &Node,
-    taken: &mut Vec<(String, Span)>,
+    taken: &mut super::Taken,
 ) -> Vec<Column> {
     let mut out = Vec::new();
     let Some(entries) = mapping(reader, node, "a column list") else {
         return out;
     };
     for (key, value) in entries {
+        if !reader.visible_name(key.span, &key.name, "column") {
+            continue;
+        }
         let (ty, comment) = match &value.value {
             Value::Map(fields) => {
                 let section = format!("column `{}`", key.name);

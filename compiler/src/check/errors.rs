@@ -1,6 +1,7 @@
 //! Check errors as data (spans, names, candidates, types), and their wording: the one place
 //! where what the checker finds becomes words.
 
+use super::names::{ATTEMPTS_SUFFIX, GENERATED_PREFIX, MAX_NAME_LEN, NameRole, Reserved};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::span::Span;
 use crate::types::Type;
@@ -153,6 +154,8 @@ pub enum CheckError {
     ReservedName {
         span: Span,
         name: String,
+        reserved: Reserved,
+        role: NameRole,
     },
     GroupByWithoutName {
         span: Span,
@@ -260,13 +263,15 @@ impl CheckError {
                 }
             }
             OperandType { span, op, expected, found } => {
-                let help = if op == "+" && found.is_text() && !found.is_any() {
-                    "Join text with `||`.".to_string()
+                let (label, help) = if *expected == "conditions" {
+                    (format!("this is `{found}`, not a condition"), "Compare the value, for example `x > 0` or `x is not null`.".to_string())
+                } else if op == "+" && found.is_text() && !found.is_any() {
+                    (format!("this is `{found}`, expected {expected}"), "Join text with `||`.".to_string())
                 } else {
-                    format!("Give `{op}` {expected}.")
+                    (format!("this is `{found}`, expected {expected}"), format!("Give `{op}` {expected}."))
                 };
                 Diagnostic::error("E0301", format!("`{op}` cannot take a value of type `{found}`"))
-                    .label(*span, format!("this is `{found}`, expected {expected}"))
+                    .label(*span, label)
                     .help(help)
             }
             NotBoolean { span, context, found } => Diagnostic::error("E0302", format!("{context} must be a condition"))
@@ -286,7 +291,7 @@ impl CheckError {
                 .label(*span, format!("`{left}` is joined to `{right}`"))
                 .help(join_help(left, right)),
             Incomparable { span, left, right } => Diagnostic::error("E0306", format!("cannot compare `{left}` with `{right}`"))
-                .label(*span, "these values have incompatible types")
+                .label(*span, format!("a `{left}` is compared with a `{right}` here"))
                 .help(join_help(left, right)),
             MisplacedAggregate { span, function, context } => Diagnostic::error("E0401", format!("aggregate `{function}` in {context}"))
                 .label(*span, format!("{context} is evaluated row by row, before aggregation"))
@@ -335,15 +340,16 @@ impl CheckError {
             NoMeasure { span, name } => Diagnostic::error("E0605", format!("KPI `{name}` has no measure"))
                 .label(*span, "nothing is measured here")
                 .help("Add a measure, for example `measure events = count(*)`."),
-            ReservedName { span, name } => Diagnostic::error("E0606", format!("`{name}` is reserved"))
-                .label(*span, "the partition column of every KPI table has this name")
-                .help("Choose another name for this column."),
+            ReservedName { span, name, reserved, role } => reserved_name(*span, name, *reserved, role),
             BranchTypes { span, first, this } => Diagnostic::error("E0307", "`case` branches have different types")
                 .label(*span, format!("this is `{this}`, an earlier branch is `{first}`"))
                 .help("Give every branch a value of the same kind, converting with `to_string`, `to_double` or `to_bigint`."),
             NullComparison { span, negated } => Diagnostic::warning("W0301", "comparison with `null` is never true")
                 .label(*span, "any comparison with null gives null, which filters the row out")
                 .help(if *negated { "Write `is not null` to test for a value." } else { "Write `is null` to test for a missing value." }),
+            InvalidOutputName { span, name } if name.len() > MAX_NAME_LEN => Diagnostic::error("E0608", "name too long for a table or column")
+                .label(*span, format!("this name has {} characters, Glue names at most {MAX_NAME_LEN}", name.chars().count()))
+                .help(format!("Choose a name of at most {MAX_NAME_LEN} characters.")),
             InvalidOutputName { span, name } => Diagnostic::error("E0608", format!("`{name}` cannot name a table or column"))
                 .label(*span, "KPI, dimension and measure names become Athena table and column names")
                 .help("Use lower-case letters, digits and `_`, starting with a letter or `_`."),
@@ -352,6 +358,64 @@ impl CheckError {
                 .help("Name the dimension: `group by weekday = day_of_week(e.ts)`."),
         }
     }
+}
+
+/// `dt` keeps the code it always had (E0606); the other reserved names share E0609.
+fn reserved_name(span: Span, name: &str, reserved: Reserved, role: &NameRole) -> Diagnostic {
+    let alias = matches!(role, NameRole::Alias { .. });
+    let (code, title, label) = match reserved {
+        Reserved::Day | Reserved::Attempt if alias => {
+            let code = if reserved == Reserved::Day {
+                "E0606"
+            } else {
+                "E0609"
+            };
+            (
+                code,
+                format!("`{name}` is reserved"),
+                "generated queries read and write a column of this name".to_string(),
+            )
+        }
+        Reserved::Day => (
+            "E0606",
+            format!("`{name}` is reserved"),
+            "the partition column of every KPI table has this name".to_string(),
+        ),
+        Reserved::Attempt => (
+            "E0609",
+            format!("`{name}` is reserved"),
+            "the attempt partition column of every KPI's attempts table has this name".to_string(),
+        ),
+        Reserved::GeneratedPrefix => (
+            "E0609",
+            format!("`{name}` starts with the reserved prefix `{GENERATED_PREFIX}`"),
+            format!("generated queries name their own relations and columns `{GENERATED_PREFIX}…`"),
+        ),
+        Reserved::AttemptsTable => {
+            let owner = &name[..name.len().saturating_sub(ATTEMPTS_SUFFIX.len())];
+            (
+                "E0609",
+                format!("`{name}` ends with the reserved suffix `{ATTEMPTS_SUFFIX}`"),
+                format!("a KPI `{owner}` writes its attempts to a table of this name"),
+            )
+        }
+    };
+    let help = match role {
+        NameRole::Output {
+            from_column: Some(column),
+        } => format!("Name the dimension yourself, for example `group by other_name = {column}`."),
+        NameRole::Output { from_column: None } => {
+            "Choose another name for this column.".to_string()
+        }
+        NameRole::Alias { implicit: true } => {
+            format!("Give the relation an alias of its own, for example `{name} r`.")
+        }
+        NameRole::Alias { implicit: false } => {
+            "Choose another alias for this relation.".to_string()
+        }
+        NameRole::Kpi => format!("Choose a KPI name that does not end in `{ATTEMPTS_SUFFIX}`."),
+    };
+    Diagnostic::error(code, title).label(span, label).help(help)
 }
 
 fn join_help(left: &Type, right: &Type) -> String {

@@ -686,14 +686,22 @@ impl<'a> Typer<'a> {
                 if self.relations.iter().any(|r| r.columns.is_none()) {
                     return self.error_node(span);
                 }
-                let mut candidates: Vec<String> = if self.mode == Mode::Measure {
+                // Likelier names first: in a measure, outside an aggregate, the measures
+                // defined above; inside one, the relations' columns.
+                let measures: Vec<String> = if self.mode == Mode::Measure {
                     self.named.iter().map(|n| n.name.clone()).collect()
                 } else {
                     Vec::new()
                 };
-                for r in self.relations {
-                    candidates.extend(r.columns.iter().flatten().map(|c| c.name.clone()));
-                }
+                let columns = self
+                    .relations
+                    .iter()
+                    .flat_map(|r| r.columns.iter().flatten().map(|c| c.name.clone()));
+                let candidates: Vec<String> = if self.aggregate.is_none() {
+                    measures.into_iter().chain(columns).collect()
+                } else {
+                    columns.chain(measures).collect()
+                };
                 if parts.len() > 1 {
                     self.errors.push(CheckError::UnknownAlias {
                         span: first.span,

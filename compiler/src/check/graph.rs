@@ -1,6 +1,7 @@
 //! KPI names → the dependency graph: duplicate names, cycles, and a stable dependency order.
 
 use super::errors::CheckError;
+use super::names::{NameRole, is_output_name, reserved_table};
 use crate::span::Span;
 use crate::syntax::ast;
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,10 +33,17 @@ pub fn build(
     for (f, file) in files.iter().enumerate() {
         for (i, kpi) in file.kpis.iter().enumerate() {
             let name = &kpi.name.name;
-            if !super::kpi::is_output_name(name) {
+            if !is_output_name(name) {
                 errors.push(CheckError::InvalidOutputName {
                     span: kpi.name.span,
                     name: name.clone(),
+                });
+            } else if let Some(reserved) = reserved_table(name) {
+                errors.push(CheckError::ReservedName {
+                    span: kpi.name.span,
+                    name: name.clone(),
+                    reserved,
+                    role: NameRole::Kpi,
                 });
             }
             if source_names.contains(name) {

@@ -2,6 +2,7 @@
 
 use super::errors::CheckError;
 use super::exprs::{Mode, Named, ScopeRelation, Typer};
+use super::names::{self, NameRole, is_output_name, reserved_column};
 use crate::ir::{
     self, Additivity, Aggregate, Check, Column, RelationTarget, SourceKind, TExpr, TExprKind,
     Window,
@@ -48,6 +49,7 @@ pub fn check_kpi(
         }
         let window = window(relation, &target, env, errors);
         let alias = relation.alias_ident();
+        names::check_alias(&alias.name, alias.span, relation.alias.is_none(), errors);
         if let Some(first) = scope.iter().find(|r| r.alias == alias.name) {
             errors.push(CheckError::DuplicateAlias {
                 span: alias.span,
@@ -85,15 +87,19 @@ pub fn check_kpi(
     for d in &kpi.group_by {
         let expr = Typer::new(&scope, Mode::Row("`group by`"), &[], &[], errors).expr(&d.expr);
         let name = match (&d.name, &d.expr.kind) {
-            (Some(n), _) => Some((n.name.clone(), n.span)),
-            (None, ExprKind::Path { parts }) => parts.last().map(|p| (p.name.clone(), d.expr.span)),
+            (Some(n), _) => Some((n.name.clone(), n.span, None)),
+            (None, ExprKind::Path { parts }) => parts.last().map(|p| {
+                let path = parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>();
+                (p.name.clone(), d.expr.span, Some(path.join(".")))
+            }),
             (None, _) => {
                 errors.push(CheckError::GroupByWithoutName { span: d.expr.span });
                 None
             }
         };
-        if let Some((name, span)) = name {
-            add_output(&mut outputs, &name, &expr.ty, span, errors);
+        if let Some((name, span, from_column)) = name {
+            let role = NameRole::Output { from_column };
+            add_output(&mut outputs, &name, &expr.ty, span, role, errors);
             dimensions.push(ir::Dimension {
                 name,
                 doc: d.doc.clone(),
@@ -124,7 +130,15 @@ pub fn check_kpi(
         let expr = Typer::new(&scope, Mode::Measure, &defined, &later, errors).expr(&m.expr);
         non_additive_sums(&expr, &kpi_relations, &dimensions, &equal, env, errors);
         let additivity = additivity(&expr, &measures);
-        add_output(&mut outputs, &m.name.name, &expr.ty, m.name.span, errors);
+        let role = NameRole::Output { from_column: None };
+        add_output(
+            &mut outputs,
+            &m.name.name,
+            &expr.ty,
+            m.name.span,
+            role,
+            errors,
+        );
         defined.push(Named {
             name: m.name.name.clone(),
             ty: expr.ty.clone(),
@@ -313,6 +327,7 @@ fn add_output(
     name: &str,
     ty: &Type,
     span: crate::span::Span,
+    role: NameRole,
     errors: &mut Vec<CheckError>,
 ) {
     if !is_output_name(name) {
@@ -320,10 +335,12 @@ fn add_output(
             span,
             name: name.into(),
         });
-    } else if name == "dt" {
+    } else if let Some(reserved) = reserved_column(name) {
         errors.push(CheckError::ReservedName {
             span,
             name: name.into(),
+            reserved,
+            role,
         });
     } else if let Some(first) = outputs.iter().find(|o| o.name == name) {
         errors.push(CheckError::DuplicateOutput {
@@ -606,13 +623,4 @@ fn first_column(expr: &TExpr, wanted: &dyn Fn(&str, &str) -> bool) -> Option<(St
         }
     }
     None
-}
-
-/// Names that Athena accepts unquoted as table and column names, and that Glue keeps as is.
-pub fn is_output_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

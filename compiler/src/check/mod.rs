@@ -5,6 +5,7 @@ mod exprs;
 mod functions;
 mod graph;
 mod kpi;
+mod names;
 
 pub use errors::CheckError;
 pub use functions::{AGGREGATES, SCALARS};

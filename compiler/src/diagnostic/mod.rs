@@ -4,6 +4,7 @@
 //! [`Diagnostic`] in one place (`errors.rs` of that stage). Rendering (human or JSON) lives in
 //! `render.rs`; long explanations (`kpi explain CODE`) in `compiler/explain/*.md`.
 
+mod excerpt;
 mod explain;
 mod render;
 mod suggest;

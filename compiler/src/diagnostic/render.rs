@@ -1,8 +1,9 @@
 //! Diagnostic → text: miette's graphical report for people, one JSON array for tools.
 
+use super::excerpt::{CONTEXT_LINES, Excerpt, visible_char};
 use super::{Diagnostic, Label, Severity};
 use crate::span::{Sources, Span};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde::Serialize;
 use std::fmt;
 
@@ -35,17 +36,24 @@ pub fn render_human(
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
-        .with_context_lines(1)
+        .with_context_lines(CONTEXT_LINES)
         .with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
         let report = Report::new(diagnostic, sources);
-        if handler.render_report(&mut out, &report).is_err() {
+        let mut rendered = String::new();
+        if handler.render_report(&mut rendered, &report).is_ok() {
+            out.push_str(&rendered);
+        } else {
+            // Still the code, the place and the message, never a panic or nothing.
+            let place = diagnostic.primary.as_ref().map_or(String::new(), |l| {
+                format!(" at {}", note("", l.span, sources).trim_start())
+            });
             out.push_str(&format!(
-                "{}[{}]: {}\n",
+                "{}[{}]: {}{place}\n",
                 severity_word(diagnostic.severity),
                 diagnostic.code.0,
-                diagnostic.message
+                shown(&diagnostic.message)
             ));
         }
         out.push('\n');
@@ -107,7 +115,7 @@ struct Report {
     severity: Severity,
     message: String,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<Excerpt>,
     labels: Vec<LabeledSpan>,
 }
 
@@ -118,49 +126,38 @@ impl Report {
         let mut source = None;
         if let Some(primary) = &d.primary {
             let file = primary.span.file;
-            source = Some(
-                NamedSource::new(sources.name(file), sources.text(file).to_string())
-                    .with_language("kpi"),
-            );
-            labels.push(LabeledSpan::new_primary_with_span(
-                Some(primary.message.clone()),
-                source_span(primary.span, sources),
-            ));
-            for Label { span, message } in &d.secondary {
-                if span.file == file {
-                    labels.push(LabeledSpan::new_with_span(
-                        Some(message.clone()),
-                        source_span(*span, sources),
-                    ));
+            let drawn: Vec<&Label> = std::iter::once(primary)
+                .chain(d.secondary.iter().filter(|l| l.span.file == file))
+                .collect();
+            let ranges: Vec<(usize, usize)> = drawn
+                .iter()
+                .map(|l| (l.span.start as usize, l.span.end as usize))
+                .collect();
+            let (excerpt, spans) = Excerpt::new(sources, file, &ranges);
+            source = Some(excerpt);
+            for (i, (label, span)) in drawn.iter().zip(spans).enumerate() {
+                let text = Some(shown(&label.message));
+                labels.push(if i == 0 {
+                    LabeledSpan::new_primary_with_span(text, span)
                 } else {
-                    let at = sources.line_col(span.file, span.start);
-                    notes.push(format!(
-                        "{message} ({}:{}:{})",
-                        sources.name(span.file),
-                        at.line,
-                        at.column
-                    ));
-                }
+                    LabeledSpan::new_with_span(text, span)
+                });
+            }
+            for Label { span, message } in d.secondary.iter().filter(|l| l.span.file != file) {
+                notes.push(note(message, *span, sources));
             }
         } else if let Some(label) = d.secondary.first() {
-            let at = sources.line_col(label.span.file, label.span.start);
-            notes.push(format!(
-                "{} ({}:{}:{})",
-                label.message,
-                sources.name(label.span.file),
-                at.line,
-                at.column
-            ));
+            notes.push(note(&label.message, label.span, sources));
         }
         let help = match (&d.help, notes.is_empty()) {
-            (Some(h), true) => Some(h.clone()),
-            (Some(h), false) => Some(format!("{h}\nnote: {}", notes.join("\nnote: "))),
+            (Some(h), true) => Some(shown(h)),
+            (Some(h), false) => Some(format!("{}\nnote: {}", shown(h), notes.join("\nnote: "))),
             (None, false) => Some(format!("note: {}", notes.join("\nnote: "))),
             (None, true) => None,
         };
         Report {
             severity: d.severity,
-            message: format!("[{}] {}", d.code.0, d.message),
+            message: format!("[{}] {}", d.code.0, shown(&d.message)),
             help,
             source,
             labels,
@@ -168,12 +165,33 @@ impl Report {
     }
 }
 
-/// miette counts in bytes; a span past the end of the text is clamped so it still renders.
-fn source_span(span: Span, sources: &Sources) -> SourceSpan {
-    let len = sources.text(span.file).len();
-    let start = (span.start as usize).min(len);
-    let end = (span.end as usize).clamp(start, len);
-    SourceSpan::new(start.into(), end - start)
+fn note(message: &str, span: Span, sources: &Sources) -> String {
+    let at = sources.line_col(span.file, span.start);
+    format!(
+        "{} ({}:{}:{})",
+        shown(message),
+        shown(sources.name(span.file)),
+        at.line,
+        at.column
+    )
+}
+
+/// Longest message, label or help shown, in characters; a longer one (a name pasted from a
+/// megabyte-long line) keeps its start and end.
+const MAX_MESSAGE_CHARS: usize = 400;
+
+/// A message as it is safe to print: control characters made visible, newlines kept, and
+/// bounded in length.
+fn shown(text: &str) -> String {
+    let visible = |c: char| if c == '\n' { c } else { visible_char(c) };
+    let count = text.chars().count();
+    if count <= MAX_MESSAGE_CHARS {
+        return text.chars().map(visible).collect();
+    }
+    let keep = MAX_MESSAGE_CHARS / 2;
+    let head: String = text.chars().take(keep).map(visible).collect();
+    let tail: String = text.chars().skip(count - keep).map(visible).collect();
+    format!("{head}…{tail}")
 }
 
 impl fmt::Debug for Report {

@@ -1,14 +1,23 @@
 //! "Did you mean": picks the candidate a misspelt name most likely meant.
 
 /// One candidate → that one; else a case-insensitive match; else the closest within a third
-/// of the name's length in edits (ties broken alphabetically, so the answer is stable).
+/// of the name's length in edits. Ties go to the candidate given first, so a caller lists the
+/// likelier names first (a KPI's own measures before source columns); the answer is stable as
+/// long as the order is.
 pub fn did_you_mean<'a, I>(name: &str, candidates: I) -> Option<String>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let mut all: Vec<&str> = candidates.into_iter().filter(|c| *c != name).collect();
+    // Deduplicated, keeping each name's first place.
+    let mut all: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .enumerate()
+        .collect();
+    all.sort_unstable_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
+    all.dedup_by(|later, first| later.1 == first.1);
     all.sort_unstable();
-    all.dedup();
+    let all: Vec<&str> = all.into_iter().map(|(_, c)| c).collect();
     if let [only] = all.as_slice() {
         return Some((*only).to_string());
     }
@@ -17,10 +26,11 @@ where
     }
     let limit = (name.chars().count() / 3).max(1);
     all.iter()
-        .map(|c| (edit_distance(name, c), *c))
-        .filter(|(d, _)| *d <= limit)
+        .enumerate()
+        .map(|(i, c)| (edit_distance(name, c), i, *c))
+        .filter(|(d, _, _)| *d <= limit)
         .min()
-        .map(|(_, c)| c.to_string())
+        .map(|(_, _, c)| c.to_string())
 }
 
 /// Levenshtein distance in characters, with adjacent transpositions counted as one edit.
@@ -68,5 +78,14 @@ mod tests {
         assert_eq!(did_you_mean("zzzzzz", names), None);
         assert_eq!(did_you_mean("anything", ["only"]).as_deref(), Some("only"));
         assert_eq!(did_you_mean("x", []), None);
+        // Equally close: the one given first.
+        assert_eq!(
+            did_you_mean("slient", ["silent", "client"]).as_deref(),
+            Some("silent")
+        );
+        assert_eq!(
+            did_you_mean("slient", ["client", "silent"]).as_deref(),
+            Some("client")
+        );
     }
 }

@@ -1,6 +1,8 @@
-//! Project mistakes → [`Diagnostic`]s. All the wording for E0101–E0109 lives here.
+//! Project mistakes → [`Diagnostic`]s. All the wording for E0101–E0109 lives here, and for
+//! S3 locations (E0119, W0101), which kpi.yaml and the catalog share.
 
 use super::SourceKind;
+use super::s3::{MAX_KEY_BYTES, Problem, char_name};
 use super::yaml::{Key, Node, SyntaxError};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::span::Span;
@@ -118,6 +120,90 @@ pub fn unknown_partition(
     Diagnostic::error("E0109", format!("`{column}` is not a partition key"))
         .label(span, label)
         .help(help)
+}
+
+pub fn invalid_location(span: Span, problem: &Problem) -> Diagnostic {
+    let bucket_help =
+        "Write the bucket as S3 names it: 3 to 63 lower-case letters, digits, `.` and `-`.";
+    let (label, help) = match problem {
+        Problem::Scheme { found: Some(found) } => (
+            format!("`{found}` is not `s3://`"),
+            "Write an S3 prefix such as `s3://company-lake/kpi/`.",
+        ),
+        Problem::Scheme { found: None } => (
+            "this is not an `s3://` location".to_string(),
+            "Write an S3 prefix such as `s3://company-lake/kpi/`.",
+        ),
+        Problem::NoBucket => (
+            "there is no bucket name after `s3://`".to_string(),
+            "Write an S3 prefix such as `s3://company-lake/kpi/`.",
+        ),
+        Problem::BucketLength { length } => (
+            format!("a bucket name has 3 to 63 characters, this one {length}"),
+            bucket_help,
+        ),
+        Problem::BucketChar { found } if found.is_ascii_uppercase() => {
+            ("bucket names are lower-case".to_string(), bucket_help)
+        }
+        Problem::BucketChar { found } => (
+            format!("{} cannot be in a bucket name", char_name(*found)),
+            bucket_help,
+        ),
+        Problem::BucketEdge => (
+            "a bucket name starts and ends with a letter or digit".to_string(),
+            bucket_help,
+        ),
+        Problem::BucketDots => (
+            "a bucket name cannot hold two dots in a row".to_string(),
+            bucket_help,
+        ),
+        Problem::BucketIpAddress => (
+            "a bucket name cannot be an IP address".to_string(),
+            bucket_help,
+        ),
+        Problem::BucketReservedPrefix { prefix } => (
+            format!("S3 reserves bucket names starting with `{prefix}`"),
+            bucket_help,
+        ),
+        Problem::BucketReservedSuffix { suffix } => (
+            format!("S3 reserves bucket names ending in `{suffix}`"),
+            bucket_help,
+        ),
+        Problem::EmptyFolder => (
+            "an empty folder name: two `/` in a row".to_string(),
+            "Remove the extra `/`.",
+        ),
+        Problem::DotFolder { name: ".." } => (
+            "`..` leads out of the location".to_string(),
+            "Write the prefix without `.` or `..` folders.",
+        ),
+        Problem::DotFolder { name } => (
+            format!("`{name}` is not a folder name"),
+            "Write the prefix without `.` or `..` folders.",
+        ),
+        Problem::UnsafeChar { found } => (
+            format!("{} is not allowed in a location", char_name(*found)),
+            "Use only letters, digits, `-`, `_`, `.`, `=` and `/` after the bucket name.",
+        ),
+        Problem::KeyTooLong { bytes } => (
+            format!("{bytes} bytes after the bucket, more than {MAX_KEY_BYTES}"),
+            "Choose a shorter prefix, so the tables and files below it fit in S3's 1,024-byte keys.",
+        ),
+        Problem::NoTrailingSlash => (
+            "a location ends with `/`".to_string(),
+            "Add `/` at the end of the location.",
+        ),
+    };
+    Diagnostic::error("E0119", "invalid S3 location")
+        .label(span, label)
+        .help(help)
+}
+
+/// A catalog location without its trailing `/`, read as the folder `prefix`.
+pub fn location_without_slash(span: Span, prefix: &str) -> Diagnostic {
+    Diagnostic::warning("W0101", "table location without a trailing `/`")
+        .label(span, format!("read as the folder `{prefix}`"))
+        .help("Add `/` at the end of the location, as Athena reads it as a folder.")
 }
 
 fn list(names: &[&str]) -> String {

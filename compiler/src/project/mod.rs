@@ -5,6 +5,7 @@ mod bind;
 pub mod date;
 mod errors;
 mod parse;
+pub mod s3;
 mod target;
 pub mod yaml;
 

@@ -49,6 +49,7 @@ pub fn parse_project(sources: &Sources, file: FileId) -> (Option<Project>, Vec<D
         Err(e) => return (None, vec![errors::syntax(&e)]),
     };
     let mut p = Checker {
+        sources,
         diagnostics: Vec::new(),
         misspelt: Vec::new(),
     };
@@ -89,7 +90,8 @@ pub fn parse_project(sources: &Sources, file: FileId) -> (Option<Project>, Vec<D
     (project, p.diagnostics)
 }
 
-pub(super) struct Checker {
+pub(super) struct Checker<'a> {
+    pub(super) sources: &'a Sources,
     pub(super) diagnostics: Vec<Diagnostic>,
     /// `(section, field)` pairs that a misspelt key already stands for: the misspelling was
     /// reported, so the field is not reported missing as well.
@@ -98,7 +100,7 @@ pub(super) struct Checker {
 
 pub(super) type Entries = [(Key, Node)];
 
-impl Checker {
+impl Checker<'_> {
     /// A mapping's entries; an empty value (`sources:` with nothing after) counts as empty.
     pub(super) fn mapping<'a>(&mut self, node: &'a Node, field: &str) -> Option<&'a Entries> {
         match &node.value {

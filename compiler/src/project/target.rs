@@ -5,11 +5,12 @@ use super::errors;
 use super::parse::{
     Checker, DEFAULT_CHUNK_DAYS, MAX_BACKFILL_DAYS, MAX_CONCURRENCY, TARGET_FIELDS, TIME_ZONE_AREAS,
 };
-use super::yaml::{Key, Node, Value};
+use super::s3::check_location;
+use super::yaml::{Key, Node, Value, value_span};
 use super::{Located, Target};
 use crate::diagnostic::did_you_mean;
 
-impl Checker {
+impl Checker<'_> {
     pub(super) fn target(&mut self, key: &Key, node: &Node) -> Option<Target> {
         let section = "`target`";
         let entries = self.mapping(node, "target")?;
@@ -19,7 +20,9 @@ impl Checker {
                 .and_then(|(_, n)| p.string(n, name))
         };
         let database = field(self, "database").and_then(|d| self.identifier(d, "target database"));
-        let location = field(self, "location").and_then(|l| self.location(l));
+        let location = self
+            .required(entries, key.span, section, "location")
+            .and_then(|(_, n)| self.location(n));
         let workgroup = field(self, "workgroup").and_then(|w| self.workgroup(w));
         let concurrency = self
             .required(entries, key.span, section, "concurrency")
@@ -100,25 +103,18 @@ impl Checker {
         Some(value)
     }
 
-    fn location(&mut self, l: Located<String>) -> Option<Located<String>> {
-        let v = &l.value;
-        let problem = if !v.starts_with("s3://") {
-            Some("the location must start with `s3://`")
-        } else if v.len() <= "s3://".len() || v["s3://".len()..].starts_with('/') {
-            Some("the location has no bucket")
-        } else if v.chars().any(char::is_whitespace) {
-            Some("the location contains whitespace")
-        } else if !v.ends_with('/') {
-            Some("the location must end with `/`")
-        } else {
-            None
-        };
-        match problem {
-            None => Some(l),
-            Some(what) => {
-                let help = "Write an S3 prefix such as `s3://company-lake/kpi/`.";
-                self.diagnostics
-                    .push(errors::invalid_value(l.span, "location", what, help));
+    /// `target.location` must be written as a full prefix, trailing `/` included: the KPI
+    /// tables are placed right below it.
+    fn location(&mut self, node: &Node) -> Option<Located<String>> {
+        let l = self.string(node, "location")?;
+        match check_location(&l.value) {
+            Ok(prefix) => Some(Located {
+                value: prefix.text,
+                span: l.span,
+            }),
+            Err(e) => {
+                let span = value_span(self.sources, node, e.offset, e.len);
+                self.diagnostics.push(e.to_diagnostic(span));
                 None
             }
         }

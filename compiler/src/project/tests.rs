@@ -167,10 +167,13 @@ fn every_bad_value_is_reported_at_its_place() {
         .replace("time_zone: Europe/Paris", "time_zone: Eurpe/Paris");
     let (_, project, diags) = parse(&text);
     assert!(project.is_none());
-    let expected = [(11, 11), (14, 12), (18, 13), (20, 16), (22, 18), (23, 14)];
+    let expected = [(11, 11), (14, 12), (18, 34), (20, 16), (22, 18), (23, 14)];
     let expected: Vec<_> = expected
         .iter()
-        .map(|&(l, c)| ("E0106".to_string(), l, c))
+        .map(|&(l, c)| {
+            let code = if l == 18 { "E0119" } else { "E0106" };
+            (code.to_string(), l, c)
+        })
         .collect();
     assert_eq!(diags, expected);
 }

@@ -77,10 +77,96 @@ impl Node {
     }
 }
 
+/// The file span of bytes `offset..offset + len` of a string node's value. Exact when the value
+/// is written as is (plain or quoted without escapes); otherwise the mapping is unknown and the
+/// whole node is the span.
+pub fn value_span(sources: &Sources, node: &Node, offset: usize, len: usize) -> Span {
+    match node.as_str() {
+        Some(value) => text_span(sources, node.span, value, offset, len),
+        None => node.span,
+    }
+}
+
+/// The same for any scalar written at `span` whose value is `value` (a key, for instance).
+/// Escapes of double-quoted scalars (JSON's and YAML's) and `''` in single-quoted ones are
+/// followed, so an offset in the value lands on the characters that wrote it.
+pub fn text_span(sources: &Sources, span: Span, value: &str, offset: usize, len: usize) -> Span {
+    let raw = sources.slice(span);
+    let Some(starts) = raw_offsets(raw, value) else {
+        return span;
+    };
+    let at = |o: usize| starts.iter().find(|(v, _)| *v == o).map(|(_, r)| *r);
+    let (Some(start), Some(end)) = (at(offset), at((offset + len).min(value.len()))) else {
+        return span;
+    };
+    let base = span.start as usize;
+    Span::new(span.file, base + start, base + end.max(start))
+}
+
+/// For each character boundary of `value` (and its end): the offset in `raw` of the text that
+/// wrote it. `None` when `raw` does not read as `value` (a folded multi-line scalar).
+fn raw_offsets(raw: &str, value: &str) -> Option<Vec<(usize, usize)>> {
+    let (quote, inner) = match raw.chars().next() {
+        Some(q @ ('"' | '\'')) if raw.len() >= 2 && raw.ends_with(q) => {
+            (Some(q), &raw[1..raw.len() - 1])
+        }
+        _ => (None, raw),
+    };
+    let shift = usize::from(quote.is_some());
+    let mut decoded = String::new();
+    let mut offsets = Vec::new();
+    let mut chars = inner.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        offsets.push((decoded.len(), shift + i));
+        match (quote, c) {
+            (Some('\''), '\'') => {
+                chars.next_if(|(_, c)| *c == '\'')?;
+                decoded.push('\'');
+            }
+            (Some('"'), '\\') => {
+                let (_, e) = chars.next()?;
+                let hex = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, n: usize| {
+                    let digits: String = (0..n)
+                        .filter_map(|_| chars.next().map(|(_, c)| c))
+                        .collect();
+                    u32::from_str_radix(&digits, 16).ok()
+                };
+                let unit = match e {
+                    'u' => hex(&mut chars, 4)?,
+                    'x' => hex(&mut chars, 2)?,
+                    'U' => hex(&mut chars, 8)?,
+                    _ => u32::from(match e {
+                        'n' => '\n',
+                        't' => '\t',
+                        'r' => '\r',
+                        'b' => '\u{8}',
+                        'f' => '\u{c}',
+                        '0' => '\0',
+                        other => other,
+                    }),
+                };
+                // A JSON surrogate pair: `\uD83D\uDE00` is one character.
+                let c = if (0xd800..0xdc00).contains(&unit) {
+                    chars.next_if(|(_, c)| *c == '\\')?;
+                    chars.next_if(|(_, c)| *c == 'u')?;
+                    let low = hex(&mut chars, 4)?;
+                    char::from_u32(0x10000 + ((unit - 0xd800) << 10) + (low.checked_sub(0xdc00)?))?
+                } else {
+                    char::from_u32(unit)?
+                };
+                decoded.push(c);
+            }
+            _ => decoded.push(c),
+        }
+    }
+    offsets.push((decoded.len(), shift + inner.len()));
+    (decoded == value).then_some(offsets)
+}
+
 /// Parses one file. An empty file is `Null`.
 pub fn parse_yaml(sources: &Sources, file: FileId) -> Result<Node, SyntaxError> {
     let text = sources.text(file);
-    match serde_saphyr::from_str::<serde_saphyr::Spanned<Raw>>(text) {
+    match serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Raw>>(text, options()) {
         Ok(raw) => Ok(convert(sources, file, raw)),
         Err(error) => {
             let span = match error.location() {
@@ -93,6 +179,20 @@ pub fn parse_yaml(sources: &Sources, file: FileId) -> Result<Node, SyntaxError> 
             })
         }
     }
+}
+
+/// Largest file read, in YAML nodes (each scalar, list and mapping) and parser events: far
+/// above serde-saphyr's defaults (250,000 nodes), which a Glue snapshot of a few hundred wide
+/// tables passes; still bounded, so a hostile file cannot take unbounded time or memory.
+pub const MAX_NODES: usize = 10_000_000;
+
+fn options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = MAX_NODES;
+    budget.max_events = 4 * MAX_NODES;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 /// serde-saphyr's Display is "error: line 2 column 3: message" plus a snippet; we keep the
@@ -118,6 +218,8 @@ fn plain_message(error: &serde_saphyr::Error) -> String {
         .unwrap_or(message);
     if message.is_empty() {
         "invalid YAML".to_string()
+    } else if message.starts_with("budget breached") {
+        format!("the file is larger than kpi reads ({message})")
     } else {
         message.to_string()
     }
@@ -295,6 +397,30 @@ mod tests {
             .map(|(k, _)| k.name.clone())
             .collect();
         assert_eq!(names, ["1", "true"]);
+    }
+
+    #[test]
+    fn offsets_in_a_value_land_on_the_text_that_wrote_them() {
+        let (sources, node) = parse(concat!(
+            "a: plain x\n",
+            "b: 'it''s x'\n",
+            "c: \"t\\\\u\\u00e9\\\"x\"\n",
+            "d: \"\\uD83D\\uDE00x\"\n",
+        ));
+        let node = node.unwrap();
+        for key in ["a", "b", "c", "d"] {
+            let n = node.get(key).unwrap();
+            let value = n.as_str().unwrap();
+            let x = value.find('x').unwrap();
+            assert_eq!(
+                sources.slice(value_span(&sources, n, x, 1)),
+                "x",
+                "{key}: {value}"
+            );
+        }
+        let c = node.get("c").unwrap();
+        let e = c.as_str().unwrap().find('é').unwrap();
+        assert_eq!(sources.slice(value_span(&sources, c, e, 2)), "\\u00e9");
     }
 
     #[test]

@@ -8,3 +8,6 @@ mod scan;
 pub use errors::SyntaxError;
 pub use parse::{MAX_EXPR_DEPTH, parse};
 pub use scan::MAX_NESTING;
+
+#[cfg(test)]
+mod tests;

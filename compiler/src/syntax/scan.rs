@@ -1,5 +1,6 @@
 //! Text → chunks: splits a `.kpi` file into one chunk per top-level `kpi` block (so one
-//! syntax error does not hide the next KPI's), and bounds nesting before pest recurses.
+//! syntax error does not hide the next KPI's), and bounds nesting before pest recurses. A
+//! block left open ends where the next `kpi` keyword starts, or at the end of the file.
 
 use crate::span::FileId;
 use crate::span::Span;
@@ -14,15 +15,19 @@ pub struct Chunk {
     pub end: usize,
     /// Where nesting first went past [`MAX_NESTING`], if it did.
     pub too_deep: Option<Span>,
+    /// The offset of the block's `{` when its `}` is missing.
+    pub unclosed: Option<usize>,
 }
 
-/// Splits at every `}` that closes a top-level block. Strings, backquoted names and comments
-/// are skipped so braces inside them do not count.
+/// Splits at every `}` that closes a top-level block, and before a `kpi` keyword met inside a
+/// block (`kpi` is reserved, so the block before it was not closed). Strings, backquoted names
+/// and comments are skipped so braces and words inside them do not count.
 pub fn chunks(file: FileId, text: &str) -> Vec<Chunk> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
     let mut braces = 0usize;
+    let mut open = None;
     let mut nesting = 0usize;
     let mut too_deep = None;
     let mut i = 0;
@@ -34,6 +39,9 @@ pub fn chunks(file: FileId, text: &str) -> Vec<Chunk> {
                 i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
             }
             b'{' => {
+                if braces == 0 {
+                    open = Some(i);
+                }
                 braces += 1;
                 i += 1;
             }
@@ -46,9 +54,11 @@ pub fn chunks(file: FileId, text: &str) -> Vec<Chunk> {
                             start,
                             end: i,
                             too_deep: too_deep.take(),
+                            unclosed: None,
                         });
                         start = i;
                         nesting = 0;
+                        open = None;
                     }
                 }
             }
@@ -69,7 +79,17 @@ pub fn chunks(file: FileId, text: &str) -> Vec<Chunk> {
                     .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
                     .map_or(bytes.len(), |n| i + n);
                 let word = &text[i..word_end];
-                if word.eq_ignore_ascii_case("case") {
+                if word.eq_ignore_ascii_case("kpi") && braces > 0 && starts_line(bytes, i) {
+                    out.push(Chunk {
+                        start,
+                        end: i,
+                        too_deep: too_deep.take(),
+                        unclosed: open.take(),
+                    });
+                    start = i;
+                    braces = 0;
+                    nesting = 0;
+                } else if word.eq_ignore_ascii_case("case") {
                     nesting += 1;
                     if nesting > MAX_NESTING && too_deep.is_none() {
                         too_deep = Some(Span::new(file, i, word_end));
@@ -87,9 +107,19 @@ pub fn chunks(file: FileId, text: &str) -> Vec<Chunk> {
             start,
             end: bytes.len(),
             too_deep,
+            unclosed: if braces > 0 { open } else { None },
         });
     }
     out
+}
+
+/// Whether only spaces and tabs come before `i` on its line.
+fn starts_line(bytes: &[u8], i: usize) -> bool {
+    bytes[..i]
+        .iter()
+        .rev()
+        .take_while(|b| **b != b'\n')
+        .all(|b| *b == b' ' || *b == b'\t')
 }
 
 /// Index just past the closing quote (or the end of the line or text if it is missing).
@@ -125,6 +155,25 @@ mod tests {
             text[chunks[1].start..chunks[1].end]
                 .trim_start()
                 .starts_with("// }")
+        );
+    }
+
+    #[test]
+    fn an_unclosed_block_ends_at_the_next_kpi_or_the_end() {
+        let text =
+            "kpi a { from x measure n = count(*)\n\nkpi b { from x }\n  kpi c { from `kpi` e.kpi ";
+        let chunks = chunks(FileId(0), text);
+        let shown: Vec<(&str, Option<usize>)> = chunks
+            .iter()
+            .map(|c| (text[c.start..c.end].trim(), c.unclosed))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("kpi a { from x measure n = count(*)", Some(6)),
+                ("kpi b { from x }", None),
+                ("kpi c { from `kpi` e.kpi", Some(text.rfind('{').unwrap())),
+            ]
         );
     }
 

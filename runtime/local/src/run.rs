@@ -48,9 +48,20 @@ impl std::error::Error for RunError {}
 /// Progress as the run goes: the plan, then each KPI-day as it is published or fails.
 #[derive(Debug, Clone)]
 pub enum Progress<'a> {
-    Planned { kpi_days: usize, executions: usize },
-    Published { kpi: &'a str, day: Day },
-    Failed { kpi: &'a str, day: Day },
+    /// The plan: its KPI-days in all, in how many executions, and per DAG level.
+    Planned {
+        kpi_days: usize,
+        executions: usize,
+        per_level: BTreeMap<usize, usize>,
+    },
+    Published {
+        kpi: &'a str,
+        day: Day,
+    },
+    Failed {
+        kpi: &'a str,
+        day: Day,
+    },
 }
 
 fn validate(manifest: &Manifest, options: &RunOptions) -> Result<BTreeSet<String>, RunError> {
@@ -96,9 +107,15 @@ pub fn run(
         let files = inputs::source_files(&lake, manifest, kpi, DayRange::one(day));
         health.first_damaged(&engine, &files)
     });
+    let mut per_level = BTreeMap::new();
+    for (kpi, days) in &planned.due {
+        let level = manifest.kpi(kpi).map_or(0, |k| k.level);
+        *per_level.entry(level).or_insert(0) += days.len();
+    }
     progress(Progress::Planned {
         kpi_days: planned.kpi_days(),
         executions: planned.executions.len(),
+        per_level,
     });
     let published: Mutex<BTreeSet<(String, Day)>> = Mutex::new(BTreeSet::new());
     let on_event = |e: Event<'_>| match e {
