@@ -99,6 +99,7 @@ pub enum Rule {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Expr {
+    #[serde(flatten)]
     pub kind: ExprKind,
     #[serde(rename = "type")]
     pub ty: Type,
