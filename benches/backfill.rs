@@ -290,7 +290,7 @@ fn main() {
     let (machine, manifest_text) = build();
     let manifest = Manifest::parse(&manifest_text).unwrap();
     let first = manifest.project.history_start;
-    let range = DayRange::new(first, first.add(i64::from(options.days) - 1).unwrap()).unwrap();
+    let range = DayRange::new(first, first.add_days(i64::from(options.days) - 1).unwrap()).unwrap();
     let days: Vec<Day> = range.days().collect();
     let chunk_days = manifest.project.chunk_days;
     println!(

@@ -59,7 +59,7 @@ impl Rng {
 }
 
 fn day(n: i64) -> Day {
-    Day::parse(FIRST).unwrap().add(n).unwrap()
+    Day::parse(FIRST).unwrap().add_days(n).unwrap()
 }
 
 fn day_text(n: i64) -> String {
@@ -270,7 +270,7 @@ fn build() -> kpi_compiler::build::Artifacts {
 /// Every KPI-day's rows as the engine's views read them, after the whole range ran in one
 /// chunk per KPI through the engine's own source views.
 fn run_pipeline(engine: &Engine, lake: &Lake, manifest: &Manifest) -> Results {
-    let days: Vec<Day> = (0..DAYS).map(|d| day(d)).collect();
+    let days: Vec<Day> = (0..DAYS).map(day).collect();
     direct::backfill(engine, lake, manifest, &days, manifest.project.chunk_days);
     let conn = engine.connection();
     let mut results = BTreeMap::new();

@@ -82,7 +82,7 @@ impl Day {
     }
 
     /// `n` days later (earlier when negative), if still within years 0001 to 9999.
-    pub fn add(self, n: i64) -> Option<Day> {
+    pub fn add_days(self, n: i64) -> Option<Day> {
         Day::from_number(i64::from(self.0) + n)
     }
 
@@ -230,7 +230,7 @@ mod tests {
         // Every day of four centuries, one after another.
         let mut day = Day::parse("1900-01-01").unwrap();
         for _ in 0..146_097 {
-            let next = day.add(1).unwrap();
+            let next = day.add_days(1).unwrap();
             assert_eq!(Day::parse(&next.to_string()), Some(next));
             assert_eq!(next.since(day), 1);
             day = next;
@@ -254,7 +254,7 @@ mod tests {
             assert_eq!(Day::parse(bad), None, "{bad}");
         }
         assert!(Day::parse("2000-02-29").is_some());
-        assert_eq!(Day::parse("9999-12-31").unwrap().add(1), None);
+        assert_eq!(Day::parse("9999-12-31").unwrap().add_days(1), None);
     }
 
     #[test]

@@ -139,8 +139,10 @@ impl Window {
     /// The days a range of computed days reads, its reach.
     pub fn of_range(self, range: DayRange) -> Option<DayRange> {
         let back = i64::from(self.ends_before);
-        let first = range.first.add(-back - i64::from(self.days.max(1)) + 1)?;
-        let last = range.last.add(-back)?;
+        let first = range
+            .first
+            .add_days(-back - i64::from(self.days.max(1)) + 1)?;
+        let last = range.last.add_days(-back)?;
         DayRange::new(first, last)
     }
 

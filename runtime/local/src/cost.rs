@@ -3,7 +3,7 @@
 //! megabyte (10^6 bytes) with a 10 MB minimum; DDL and failed queries are not billed.
 //! The bytes are an upper bound: whole files, before Parquet's column pruning.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const DOLLARS_PER_TB: f64 = 5.0;
 pub const TB: u64 = 1_000_000_000_000;
@@ -11,7 +11,7 @@ pub const MB: u64 = 1_000_000;
 pub const MIN_BILLED_BYTES: u64 = 10 * MB;
 
 /// The Athena bill of some DML queries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub queries: u64,
     /// Bytes of the files the queries read, whole.
@@ -32,8 +32,12 @@ impl Estimate {
             dollars: billed as f64 / TB as f64 * DOLLARS_PER_TB,
         }
     }
+}
 
-    pub fn add(self, other: Estimate) -> Estimate {
+impl std::ops::Add for Estimate {
+    type Output = Estimate;
+
+    fn add(self, other: Estimate) -> Estimate {
         Estimate {
             queries: self.queries + other.queries,
             bytes: self.bytes + other.bytes,
@@ -45,7 +49,7 @@ impl Estimate {
 
 impl std::iter::Sum for Estimate {
     fn sum<I: Iterator<Item = Estimate>>(iter: I) -> Estimate {
-        iter.fold(Estimate::default(), Estimate::add)
+        iter.fold(Estimate::default(), |a, b| a + b)
     }
 }
 

@@ -65,6 +65,11 @@ impl Engine {
     /// An in-memory database with a view per source of the manifest, over the lake's files.
     pub fn open(lake: &Lake, manifest: &Manifest) -> Result<Engine, EngineError> {
         let conn = Connection::open_in_memory()?;
+        // Every read goes to the file, so the file system log records what each query opens
+        // (and a file replaced under the same name is read afresh).
+        conn.execute_batch(
+            "SET enable_external_file_cache = false; SET parquet_metadata_cache = false;",
+        )?;
         let lake_text = lake
             .sql_root()
             .map_err(|e| EngineError(e.0))?
@@ -123,12 +128,17 @@ impl Engine {
             ty: HiveType::String,
             doc: None,
         });
+        // `dt` comes from each file's path (`dt=…/attempt=…/file`), so a query's filter on it
+        // leaves out the other partitions' files unopened, as Athena prunes partitions.
+        let (file, option) = super::sources::file_column(&columns);
+        let dt = super::sources::partition_value(file, "dt", 1);
         let body = if files.is_empty() {
             empty_select(&columns, None)?
         } else {
             format!(
-                "SELECT {} FROM read_parquet({}, union_by_name = true, hive_partitioning = false)",
-                cast_columns(&columns, None, ident)?,
+                "SELECT {} FROM read_parquet({}, union_by_name = true, hive_partitioning = false, \
+                 filename = {option})",
+                cast_columns(&columns, Some(("dt", dt.as_str())), ident)?,
                 file_list(&files),
             )
         };

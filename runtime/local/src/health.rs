@@ -10,11 +10,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// A checked file's source, and its malformed lines or why it is unreadable.
+type Checked = (String, Result<u64, String>);
+
 #[derive(Debug, Default)]
 pub struct Health {
     /// Source files checked so far → their source, and their malformed lines or why they are
     /// unreadable.
-    checked: Mutex<BTreeMap<PathBuf, (String, Result<u64, String>)>>,
+    checked: Mutex<BTreeMap<PathBuf, Checked>>,
 }
 
 impl Health {

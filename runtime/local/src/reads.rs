@@ -15,6 +15,29 @@ pub struct FileRead {
     pub reads: u64,
 }
 
+/// Whether a read was only of a Parquet file's footer, once or more: binding a view reads the
+/// schema of its first file (of every file, for a KPI's table), which Athena, pruning
+/// partitions through the catalog, never opens. Each bind reads the 8-byte tail, then the
+/// footer with its tail.
+pub fn schema_only(read: &FileRead) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let tail = (|| {
+        let mut file = std::fs::File::open(&read.path).ok()?;
+        file.seek(SeekFrom::End(-8)).ok()?;
+        let mut tail = [0u8; 8];
+        file.read_exact(&mut tail).ok()?;
+        Some(tail)
+    })();
+    match tail {
+        Some(tail) if &tail[4..] == b"PAR1" => {
+            let footer = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+            let per_bind = footer + 16;
+            read.bytes > 0 && read.bytes % per_bind == 0
+        }
+        _ => false,
+    }
+}
+
 /// Starts recording reads (for the whole database: every connection).
 pub fn enable(conn: &Connection) -> Result<(), EngineError> {
     conn.execute_batch("CALL enable_logging('FileSystem');")?;

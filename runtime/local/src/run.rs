@@ -247,10 +247,8 @@ pub fn dry_run(
             for chunk in chunks(&days, manifest.project.chunk_days) {
                 count += 1;
                 estimate = estimate
-                    .add(Estimate::query(reach_bytes(
-                        &lake, manifest, &catalog, kpi, chunk,
-                    )))
-                    .add(Estimate::query(0));
+                    + Estimate::query(reach_bytes(&lake, manifest, &catalog, kpi, chunk))
+                    + Estimate::query(0);
             }
         }
         if count > 0 {
@@ -376,7 +374,7 @@ fn build_report(
                 report.files_read += q.files_read.len();
                 report.bytes_read += q.files_read.iter().map(|f| f.bytes).sum::<u64>();
                 if q.error.is_none() {
-                    report.estimate = report.estimate.add(Estimate::query(q.file_bytes));
+                    report.estimate = report.estimate + Estimate::query(q.file_bytes);
                 }
             }
         }

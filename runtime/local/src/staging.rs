@@ -63,6 +63,16 @@ fn target(staging: &Path, root: &Path, file: &Path, schema: &str) -> Option<Path
     Some(dir.join(format!("{name}.{len}-{modified}-{schema}.parquet")))
 }
 
+/// Where the staged copy of a source file is (when the file is JSON lines and staged): what
+/// queries read in its place.
+pub fn staged_copy(lake: &Lake, source: &Source, file: &Path) -> Option<PathBuf> {
+    let root = lake.path_of(source.location.as_deref()?).ok()?;
+    let staging = staging_root(lake)
+        .join(&source.database)
+        .join(&source.table);
+    target(&staging, &root, file, &schema_digest(source)).filter(|t| t.is_file())
+}
+
 /// A short digest of a source's columns and their catalog types.
 fn schema_digest(source: &Source) -> String {
     use sha2::{Digest, Sha256};

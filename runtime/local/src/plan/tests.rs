@@ -45,7 +45,7 @@ fn day(s: &str) -> Day {
 }
 
 fn days(from: &str, n: i64) -> Vec<Day> {
-    (0..n).map(|i| day(from).add(i).unwrap()).collect()
+    (0..n).map(|i| day(from).add_days(i).unwrap()).collect()
 }
 
 fn all(m: &Manifest) -> BTreeSet<String> {
@@ -227,7 +227,7 @@ fn scattered_days_are_cut_at_the_runs_the_machine_accepts() {
     // 366 days, chunks of 100: four runs per execution (and at least four).
     let m = manifest(366);
     let scattered: Vec<Day> = (0..10)
-        .map(|i| day("2024-01-01").add(i * 3).unwrap())
+        .map(|i| day("2024-01-01").add_days(i * 3).unwrap())
         .collect();
     let p = plan(
         &m,

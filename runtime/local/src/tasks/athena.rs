@@ -90,6 +90,7 @@ impl LocalAws<'_> {
         let file_bytes = outcome.as_ref().map_or(0, |o| {
             o.files_read
                 .iter()
+                .filter(|f| !crate::reads::schema_only(f))
                 .filter_map(|f| std::fs::metadata(&f.path).ok())
                 .map(|m| m.len())
                 .sum()
