@@ -130,7 +130,7 @@ fn every_chunk_reads_exactly_its_reach_once() {
                     // with it; a view named twice in a query is bound twice.
                     let footer = footer_bytes(std::path::Path::new(path)) + 8;
                     assert!(
-                        *bytes % footer == 0,
+                        bytes.is_multiple_of(footer),
                         "{} {chunk}: read {bytes} bytes of {path}, beyond its reach and not \
                          whole reads of its {footer}-byte footer",
                         kpi.name

@@ -32,7 +32,7 @@ pub fn schema_only(read: &FileRead) -> bool {
         Some(tail) if &tail[4..] == b"PAR1" => {
             let footer = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
             let per_bind = footer + 16;
-            read.bytes > 0 && read.bytes % per_bind == 0
+            read.bytes > 0 && read.bytes.is_multiple_of(per_bind)
         }
         _ => false,
     }
