@@ -816,12 +816,14 @@ fn athena_translated_by_sqlglot_gives_the_same_rows(
             attempt: &attempt,
             lake: None,
         });
-        // The query without the INSERT INTO line (the attempts table exists only in Athena).
-        let select: String = sql
-            .lines()
-            .filter(|l| !l.starts_with("--") && !l.starts_with("INSERT INTO"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        // The query without its `INSERT INTO <table>` (the attempts table exists only in
+        // Athena); the manifest's text is on one line.
+        let select = sql
+            .trim_start()
+            .strip_prefix("INSERT INTO ")
+            .and_then(|rest| rest.split_once(char::is_whitespace))
+            .map(|(_, query)| query.to_string())
+            .unwrap_or_else(|| panic!("{}: not an INSERT INTO: {sql}", kpi.name));
         let path = scratch.path().join(format!("{}.sql", kpi.name));
         std::fs::write(&path, select).unwrap();
         let columns: Vec<String> = kpi.columns.iter().map(|c| c.name.clone()).collect();

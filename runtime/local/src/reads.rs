@@ -15,10 +15,11 @@ pub struct FileRead {
     pub reads: u64,
 }
 
-/// Whether a read was only of a Parquet file's footer, once or more: binding a view reads the
-/// schema of its first file (of every file, for a KPI's table), which Athena, pruning
-/// partitions through the catalog, never opens. Each bind reads the 8-byte tail, then the
-/// footer with its tail.
+/// Whether a read was only of a Parquet file's footer, once or more. Binding a view reads the
+/// schema of its first file (of every file, for a KPI's table) so; Athena, pruning partitions
+/// through the catalog, never opens those files. (A query needing only row counts reads
+/// footers too: it is billed the minimum either way.) Each footer read is the 8-byte tail,
+/// then the footer with its tail.
 pub fn schema_only(read: &FileRead) -> bool {
     use std::io::{Read, Seek, SeekFrom};
     let tail = (|| {
