@@ -1,21 +1,22 @@
-//! Backfills 30 days of the sample lake with the local runtime and prints the wall time next
-//! to two baselines measured in the same run, on the same generated lake:
+//! A full backfill of pipelines/ over a generated sample lake, timed side by side with its
+//! baselines in the same run, on fresh copies of the same lake:
 //!
-//! - `direct`: DuckDB running the same per-day write and check queries in one connection, with
-//!   no state machine, catalog or attempts around them;
+//! - `kpi run`: the compiled state machine through the interpreter, its Athena and Glue tasks
+//!   on the local engine: one write and one check query per KPI per chunk of days.
+//! - `set-based`: bare DuckDB running the same write and check statements, chunk by chunk, on
+//!   one connection over the same staged lake, with no state machine or catalog: the floor
+//!   for the runtime's own overhead.
+//! - `per-day`: the same statements with one day per chunk: the work of one query per KPI-day,
+//!   which re-reads every window.
+//! - `raw JSON`: the set-based statements over views that read the JSON lines themselves,
+//!   without kpi's Parquet staging.
 //!
-//! Every variant starts from a fresh copy of the lake and is timed from opening the engine
-//! (which stages the JSON sources as Parquet) to its last query.
-//! - `set-based`: one query per KPI over the whole range: each KPI's per-day query as a
-//!   `LATERAL` subquery over the list of days, which DuckDB decorrelates into one plan.
+//! Every variant is timed the same way, from opening the engine (which stages the sources)
+//! to its last query; rounds are interleaved and medians reported, with ratios. Every
+//! variant's rows are compared with the runtime's: the benchmark fails if any differs.
 //!
-//! The runtime runs once with one KPI-day at a time (the same work as `direct`, in the same
-//! order) and once with as many at once as there are cores (`kpi run`'s default). Each is
-//! measured twice, interleaved; the best time counts.
-//!
-//! `cargo bench --no-default-features --bench backfill` (add `-- --large` for the large
-//! preset; `KPI_BENCH_DAYS=N` for another range length). Under `cargo test` it runs once over
-//! 3 days of a small lake, as a smoke test.
+//! `cargo bench --bench backfill` (`-- --large` for the large preset; `KPI_BENCH_ROUNDS=N`).
+//! Under `cargo test` it runs once over a small lake, as a smoke test.
 
 #![allow(
     clippy::unwrap_used,
@@ -24,11 +25,14 @@
     clippy::print_stdout
 )]
 
-use kpi_runtime::engine::{Engine, ident, literal};
-use kpi_runtime::lake::{Lake, LocalCatalog};
-use kpi_runtime::manifest::{self, Local, Manifest, Values};
+use kpi_contract::manifest::{LocalAction, Manifest, Role, SourceFormat};
+use kpi_contract::sql::{Attempt, Values};
+use kpi_contract::{Day, DayRange};
+use kpi_runtime::engine::{Engine, duckdb_type, ident, literal};
+use kpi_runtime::lake::Lake;
 use kpi_runtime::run::{RunOptions, run};
 use kpi_sample::{SampleOptions, generate};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -52,12 +56,6 @@ fn build() -> (String, String) {
     )
 }
 
-fn day_text(start: chrono::NaiveDate, i: i64) -> String {
-    (start + chrono::Duration::days(i))
-        .format("%Y-%m-%d")
-        .to_string()
-}
-
 fn fresh_copy(pristine: &Path, name: &str) -> tempfile::TempDir {
     let dir = tempfile::Builder::new().prefix(name).tempdir().unwrap();
     let status = std::process::Command::new("cp")
@@ -70,15 +68,66 @@ fn fresh_copy(pristine: &Path, name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Every KPI's published rows, as sorted text lines, read through the engine's views.
+type Rows = BTreeMap<String, Vec<String>>;
+
+fn rows_of(conn: &duckdb::Connection, manifest: &Manifest) -> Rows {
+    let mut out = Rows::new();
+    for kpi in &manifest.kpis {
+        let sql = format!(
+            "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM {}.{} ORDER BY ALL",
+            ident(&manifest.project.database),
+            ident(&kpi.name)
+        );
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let mut lines = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            let n = row.as_ref().column_count();
+            let cells: Vec<String> = (0..n)
+                .map(|i| {
+                    row.get::<_, Option<String>>(i)
+                        .unwrap()
+                        .unwrap_or_else(|| "NULL".into())
+                })
+                .collect();
+            lines.push(cells.join("|"));
+        }
+        out.insert(kpi.name.clone(), lines);
+    }
+    out
+}
+
+/// Cells equal as text, or as numbers within 1e-9 relative (sums of doubles in other orders).
+fn same_rows(a: &Rows, b: &Rows, what: &str) {
+    for (kpi, rows) in a {
+        let other = &b[kpi];
+        assert_eq!(
+            rows.len(),
+            other.len(),
+            "{what}: {kpi} has another number of rows"
+        );
+        for (x, y) in rows.iter().zip(other) {
+            for (p, q) in x.split('|').zip(y.split('|')) {
+                let close = match (p.parse::<f64>(), q.parse::<f64>()) {
+                    (Ok(p), Ok(q)) => (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1.0),
+                    _ => false,
+                };
+                assert!(p == q || close, "{what}: {kpi} differs: {x} vs {y}");
+            }
+        }
+    }
+}
+
 /// The local runtime: the compiled state machine through the interpreter.
 fn runtime(
     machine: &str,
     manifest: &Manifest,
     lake: &Path,
-    days: &[String],
+    days: &[Day],
     concurrency: usize,
-) -> f64 {
-    let machine = kpi_asl::parse_definition_text(machine).unwrap();
+) -> (f64, Rows) {
+    let machine = kpi_asl::parse_definition_text(&manifest.substitute(machine)).unwrap();
     let options = RunOptions {
         days: days.to_vec(),
         command: "bench".into(),
@@ -89,101 +138,126 @@ fn runtime(
     let report = run(&machine, manifest, lake, &options, &|_| {}).unwrap();
     let seconds = start.elapsed().as_secs_f64();
     assert!(report.succeeded(), "{}", report.to_text());
-    assert_eq!(report.kpi_days, manifest.kpis.len() * days.len());
-    seconds
-}
-
-/// The same per-day write and check queries, straight into one DuckDB connection.
-fn direct(manifest: &Manifest, lake_dir: &Path, days: &[String]) -> f64 {
-    let start = Instant::now();
-    let lake = Lake::open(lake_dir).unwrap();
-    let engine = Engine::open(&lake, manifest).unwrap();
-    let mut catalog = LocalCatalog::default();
-    let mut kpis: Vec<_> = manifest.kpis.iter().collect();
-    kpis.sort_by_key(|k| (k.level, k.name.clone()));
-    for kpi in &kpis {
-        for day in days {
-            let location = format!("{}dt={day}/attempt=direct/", kpi.attempts_location);
-            std::fs::create_dir_all(lake.path_of(&location)).unwrap();
-            for s in &kpi.statements {
-                if let Local::Sql { sql } = &s.local {
-                    let text = manifest::render(
-                        sql,
-                        &Values {
-                            day,
-                            attempt: "direct",
-                            lake: engine.lake_text(),
-                        },
-                    );
-                    engine.run(&text).unwrap();
-                }
-            }
-            catalog.switch(
-                &manifest.project.database,
-                &kpi.name,
-                day,
-                kpi_runtime::lake::LocalPartition {
-                    location,
-                    fingerprint: kpi.fingerprint.clone(),
-                    sequence: 0,
-                    rows: 0,
-                    inputs: None,
-                },
-            );
-        }
-        engine.refresh_kpi_view(&lake, kpi, &catalog).unwrap();
+    assert_eq!(
+        report.kpis.iter().map(|k| k.succeeded).sum::<usize>(),
+        manifest.kpis.len() * days.len()
+    );
+    let l = Lake::open(lake).unwrap();
+    let engine = Engine::open(&l, manifest).unwrap();
+    let catalog = l.read_catalog().unwrap();
+    for kpi in &manifest.kpis {
+        engine.refresh_kpi_view(&l, kpi, &catalog).unwrap();
     }
-    start.elapsed().as_secs_f64()
+    (seconds, rows_of(engine.connection(), manifest))
 }
 
-/// One query per KPI over the whole range: the per-day query as a LATERAL subquery.
-fn set_based(manifest: &Manifest, lake_dir: &Path, days: &[String]) -> f64 {
+/// Source views that read the raw files (JSON lines as they are), typed as the catalog says.
+fn raw_views(conn: &duckdb::Connection, lake: &Lake, manifest: &Manifest) {
+    for source in &manifest.sources {
+        let root = lake.path_of(source.location.as_deref().unwrap()).unwrap();
+        let partition = source.partition.clone().unwrap_or_default();
+        let glob = literal(&format!("{}/{partition}=*/*", root.display()));
+        let columns: Vec<String> = source
+            .columns
+            .iter()
+            .filter(|c| c.name != partition)
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    literal(&c.name),
+                    literal(&duckdb_type(&c.ty).unwrap())
+                )
+            })
+            .collect();
+        let reader = match source.format {
+            SourceFormat::Json => format!(
+                "read_json({glob}, format = 'newline_delimited', columns = {{{}}}, ignore_errors = true, hive_partitioning = true, hive_types = {{{}: 'VARCHAR'}})",
+                columns.join(", "),
+                literal(&partition)
+            ),
+            _ => format!(
+                "read_parquet({glob}, hive_partitioning = true, hive_types = {{{}: 'VARCHAR'}})",
+                literal(&partition)
+            ),
+        };
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {reader};",
+            ident(&source.database),
+            ident(&source.table)
+        ))
+        .unwrap();
+    }
+}
+
+/// The write and check statements straight into one DuckDB connection, chunk by chunk, each
+/// KPI's view then defined over what it wrote: no state machine, catalog or publication.
+fn direct(
+    manifest: &Manifest,
+    lake_dir: &Path,
+    days: &[Day],
+    chunk_days: u32,
+    raw: bool,
+) -> (f64, Rows) {
+    let start = Instant::now();
     let lake = Lake::open(lake_dir).unwrap();
     let engine = Engine::open(&lake, manifest).unwrap();
     let conn = engine.connection();
-    let day_list = days
-        .iter()
-        .map(|d| literal(d))
-        .collect::<Vec<_>>()
-        .join(", ");
+    if raw {
+        raw_views(conn, &lake, manifest);
+    }
+    let sql_lake = lake.sql_root().unwrap();
+    let attempt = Attempt::new("direct").unwrap();
     let mut kpis: Vec<_> = manifest.kpis.iter().collect();
     kpis.sort_by_key(|k| (k.level, k.name.clone()));
-    let start = Instant::now();
-    for kpi in &kpis {
-        let write = kpi.statement("03_write").unwrap();
-        let Local::Sql { sql } = &write.local else {
-            panic!("{}: the write is SQL", kpi.name)
-        };
-        // The day as a column of the outer query instead of a literal.
-        let text = manifest::render(
-            sql,
-            &Values {
-                day: "\u{1}",
-                attempt: "set",
-                lake: engine.lake_text(),
-            },
-        );
-        let text = text
-            .replace("DATE '\u{1}'", "CAST(\"days\".\"day\" AS DATE)")
-            .replace("'\u{1}'", "\"days\".\"day\"");
-        let inner = text
-            .split_once("COPY (\n")
-            .and_then(|(_, rest)| rest.rsplit_once("\n) TO '"))
-            .map(|(select, _)| select)
-            .unwrap();
-        let out = lake.path_of(&format!("{}set.parquet", kpi.attempts_location));
-        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    for kpi in kpis {
+        std::fs::create_dir_all(lake.path_of(&kpi.attempts_location).unwrap()).unwrap();
+        for chunk in kpi_runtime::plan::chunks(days, chunk_days) {
+            let values = Values {
+                days: chunk,
+                attempt: &attempt,
+                lake: Some(&sql_lake),
+            };
+            for s in kpi.statements.iter().filter(|s| s.role != Role::Setup) {
+                if let LocalAction::Sql { sql } = &s.local {
+                    let text = sql.render(&values);
+                    if s.role == Role::Check {
+                        let n: i64 = conn
+                            .query_row(
+                                &format!(
+                                    "SELECT count(*) FROM ({text}) AS c WHERE c.failure IS NOT NULL"
+                                ),
+                                [],
+                                |r| r.get(0),
+                            )
+                            .unwrap_or_else(|e| panic!("{} check: {e}", kpi.name));
+                        assert_eq!(n, 0, "{}: a check failed in {chunk}", kpi.name);
+                    } else {
+                        conn.execute_batch(&text)
+                            .unwrap_or_else(|e| panic!("{} write: {e}", kpi.name));
+                    }
+                }
+            }
+        }
+        let dir = lake.path_of(&kpi.attempts_location).unwrap();
+        let mut columns: Vec<String> = kpi.columns.iter().map(|c| ident(&c.name)).collect();
+        columns.push("\"dt\"".into());
         conn.execute_batch(&format!(
-            "COPY (SELECT \"q\".*, \"days\".\"day\" AS \"dt\" FROM (SELECT unnest([{day_list}]) AS \"day\") AS \"days\", LATERAL ({inner}) AS \"q\") TO {} (FORMAT parquet);
-             CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM read_parquet({});",
-            literal(&out.to_string_lossy()),
+            "CREATE OR REPLACE VIEW {}.{} AS SELECT {} FROM read_parquet({}, hive_partitioning = false);",
             ident(&manifest.project.database),
             ident(&kpi.name),
-            literal(&out.to_string_lossy()),
+            columns.join(", "),
+            literal(&format!("{}/dt=*/attempt=direct/*.parquet", dir.display()))
         ))
-        .unwrap_or_else(|e| panic!("{}: {e}", kpi.name));
+        .unwrap();
     }
-    start.elapsed().as_secs_f64()
+    let seconds = start.elapsed().as_secs_f64();
+    (seconds, rows_of(conn, manifest))
+}
+
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn main() {
@@ -195,15 +269,15 @@ fn main() {
         SampleOptions::default()
     } else {
         SampleOptions {
-            days: 10,
-            companies: 5,
+            days: 8,
+            companies: 4,
             ..SampleOptions::default()
         }
     };
-    let n: i64 = std::env::var("KPI_BENCH_DAYS")
+    let rounds: usize = std::env::var("KPI_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if bench { 30 } else { 3 });
+        .unwrap_or(if bench { 5 } else { 1 });
     let pristine = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let sample = generate(pristine.path(), &options).unwrap();
@@ -215,48 +289,65 @@ fn main() {
     );
     let (machine, manifest_text) = build();
     let manifest = Manifest::parse(&manifest_text).unwrap();
-    // The last n days of the lake, so every window has its history.
-    let first = i64::from(options.days) - n;
-    let days: Vec<String> = (first..first + n)
-        .map(|i| day_text(options.start, i))
-        .collect();
+    let first = manifest.project.history_start;
+    let range = DayRange::new(first, first.add_days(i64::from(options.days) - 1).unwrap()).unwrap();
+    let days: Vec<Day> = range.days().collect();
+    let chunk_days = manifest.project.chunk_days;
     println!(
-        "backfill: {} KPIs x {} days ({} to {})",
+        "full backfill: {} KPIs x {} days ({range}), chunks of {chunk_days} days",
         manifest.kpis.len(),
-        n,
-        days[0],
-        days[days.len() - 1]
+        days.len()
     );
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let mut best = [f64::MAX; 4];
-    for round in 0..if bench { 2 } else { 1 } {
+    let names = [
+        format!("kpi run --concurrency {cores} (default)"),
+        "kpi run --concurrency 1".to_string(),
+        "set-based statements, one connection".to_string(),
+        "per-day statements, one connection".to_string(),
+        "set-based over raw JSON (no staging)".to_string(),
+    ];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for round in 0..rounds {
         let lake = fresh_copy(pristine.path(), "kpi-bench-runtime");
-        let a = runtime(&machine, &manifest, lake.path(), &days, 1);
-        let lake = fresh_copy(pristine.path(), "kpi-bench-runtime-n");
-        let a_n = runtime(&machine, &manifest, lake.path(), &days, cores);
-        let lake = fresh_copy(pristine.path(), "kpi-bench-direct");
-        let b = direct(&manifest, lake.path(), &days);
+        let (a, reference) = runtime(&machine, &manifest, lake.path(), &days, cores);
+        let lake = fresh_copy(pristine.path(), "kpi-bench-runtime-1");
+        let (b, rows) = runtime(&machine, &manifest, lake.path(), &days, 1);
+        same_rows(&reference, &rows, "kpi run --concurrency 1");
         let lake = fresh_copy(pristine.path(), "kpi-bench-set");
-        let c = set_based(&manifest, lake.path(), &days);
+        let (c, rows) = direct(&manifest, lake.path(), &days, chunk_days, false);
+        same_rows(&reference, &rows, "set-based");
+        let lake = fresh_copy(pristine.path(), "kpi-bench-day");
+        let (d, rows) = direct(&manifest, lake.path(), &days, 1, false);
+        same_rows(&reference, &rows, "per-day");
+        let lake = fresh_copy(pristine.path(), "kpi-bench-raw");
+        let (e, rows) = direct(&manifest, lake.path(), &days, chunk_days, true);
+        same_rows(&reference, &rows, "raw JSON");
         println!(
-            "round {}: runtime {a:.2}s, runtime x{cores} {a_n:.2}s, direct {b:.2}s, set-based {c:.2}s",
+            "round {}: runtime {a:.2}s, runtime x1 {b:.2}s, set-based {c:.2}s, per-day {d:.2}s, raw JSON {e:.2}s",
             round + 1
         );
-        for (best, t) in best.iter_mut().zip([a, a_n, b, c]) {
-            *best = best.min(t);
+        for (t, x) in times.iter_mut().zip([a, b, c, d, e]) {
+            t.push(x);
         }
     }
-    println!();
-    println!("{:<40} {:>9} {:>10}", "", "wall (s)", "vs direct");
-    for (name, s) in [
-        ("kpi run --concurrency 1".to_string(), best[0]),
-        (format!("kpi run --concurrency {cores} (default)"), best[1]),
-        (
-            "direct per-day queries, one connection".to_string(),
-            best[2],
-        ),
-        ("set-based, one query per KPI".to_string(), best[3]),
-    ] {
-        println!("{name:<40} {s:>9.2} {:>9.2}x", s / best[2]);
+    let medians: Vec<f64> = times.iter().map(|t| median(t)).collect();
+    println!(
+        "\nmedians of {rounds} interleaved rounds, every variant's rows equal to the runtime's:"
+    );
+    println!(
+        "{:<42} {:>9} {:>12} {:>11}",
+        "", "wall (s)", "vs per-day", "vs set-based"
+    );
+    for (name, m) in names.iter().zip(&medians) {
+        println!(
+            "{name:<42} {m:>9.2} {:>11.2}x {:>11.2}x",
+            m / medians[3],
+            m / medians[2]
+        );
     }
+    println!(
+        "\nkpi run is {:.1}x faster than per-day statements, and takes {:.2}x the time of the bare set-based statements.",
+        medians[3] / medians[0],
+        medians[0] / medians[2]
+    );
 }

@@ -1,6 +1,7 @@
 //! The case corpus: every folder in `tests/cases/` is a project (its `.kpi` files, and
-//! optionally its own kpi.yaml and catalog). Each is snapshotted through parse (AST) and
-//! check (typed IR) and build (Athena SQL, DuckDB SQL, the state machine and the SAM template),
+//! optionally its own kpi.yaml and catalog). Each is snapshotted through parse (AST), check
+//! (typed IR), lower (the plan: each KPI's backend IR and fingerprint) and build (Athena SQL,
+//! DuckDB SQL, the state machine and the SAM template),
 //! and must check clean. Adding a case needs no Rust.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -44,6 +45,12 @@ fn cases_parse_and_check_clean() {
         let ir_text = serde_json::to_string_pretty(&value).expect("JSON");
         insta::with_settings!({snapshot_path => "cases/snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(format!("{name}.ir"), ir_text);
+        });
+
+        let plan = run_in(project.path(), &["debug", "plan"]);
+        assert_eq!(plan.code, 0, "{}", plan.stderr);
+        insta::with_settings!({snapshot_path => "cases/snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("{name}.plan"), plan.stdout);
         });
 
         let out = project.path().join("target/kpi");

@@ -37,7 +37,7 @@ fn validate(tool: &str, files: &[PathBuf]) {
 }
 
 /// The Step Functions integrations a generated state machine may use.
-const KNOWN_RESOURCES: &[&str] = &["arn:aws:states:::athena:startQueryExecution.sync"];
+const KNOWN_RESOURCES: &[&str] = &kpi_contract::aws::RESOURCES;
 
 fn resources(value: &serde_json::Value, out: &mut Vec<String>) {
     match value {
@@ -62,28 +62,34 @@ fn rendered_statements(project: &Path, scratch: &Path) -> Vec<PathBuf> {
     let out = scratch.join("build");
     let build = run_in(project, &["build", "--out", out.to_str().unwrap()]);
     assert_eq!(build.code, 0, "{}", build.stderr);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest =
+        kpi_contract::Manifest::parse(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+            .unwrap();
+    let attempt = kpi_contract::sql::Attempt::new("exec-0f3a_7").unwrap();
+    let days = kpi_contract::DayRange::new(
+        kpi_contract::Day::parse("2024-01-02").unwrap(),
+        kpi_contract::Day::parse("2024-04-10").unwrap(),
+    )
+    .unwrap();
     let mut files = Vec::new();
-    for kpi in manifest["kpis"].as_array().unwrap() {
-        for statement in kpi["statements"].as_array().unwrap() {
-            let mut sql = String::new();
-            for segment in statement["athena"].as_array().unwrap() {
-                if let Some(text) = segment.get("text") {
-                    sql.push_str(text.as_str().unwrap());
-                } else {
-                    sql.push_str(match segment["param"].as_str().unwrap() {
-                        "day" => "2024-01-31",
-                        "attempt" => "exec-0f3a_7",
-                        other => panic!("athena statements take no `{other}`"),
-                    });
-                }
-            }
-            let path = scratch.join(format!(
-                "{}.{}.sql",
-                kpi["name"].as_str().unwrap(),
-                statement["name"].as_str().unwrap()
-            ));
+    for kpi in &manifest.kpis {
+        for statement in &kpi.statements {
+            // What the state machine sends: Athena's text never holds the local lake.
+            assert!(
+                !statement
+                    .athena
+                    .params()
+                    .contains(&kpi_contract::Param::Lake),
+                "{} {}",
+                kpi.name,
+                statement.name
+            );
+            let sql = statement.athena.render(&kpi_contract::sql::Values {
+                days,
+                attempt: &attempt,
+                lake: None,
+            });
+            let path = scratch.join(format!("{}.{}.sql", kpi.name, statement.name));
             std::fs::write(&path, sql).unwrap();
             files.push(path);
         }

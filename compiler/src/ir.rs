@@ -83,26 +83,11 @@ pub struct JoinUse {
     pub on: TExpr,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
-pub enum RelationTarget {
-    Source(String),
-    Kpi(String),
-}
+/// What a relation reads: a source of the project or another KPI.
+pub use kpi_contract::manifest::Target as RelationTarget;
 
 /// The days read for day D: `[D - ends_before - days + 1, D - ends_before]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Window {
-    pub days: u32,
-    pub ends_before: u32,
-}
-
-impl Window {
-    pub const DAY: Window = Window {
-        days: 1,
-        ends_before: 0,
-    };
-}
+pub use kpi_contract::manifest::Window;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Dimension {

@@ -11,6 +11,7 @@ pub mod driver;
 pub mod ir;
 pub mod lower;
 pub mod project;
+pub mod query;
 pub mod sam;
 pub mod span;
 pub mod sql;

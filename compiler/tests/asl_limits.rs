@@ -1,14 +1,14 @@
-//! Limits of Step Functions and Athena, proven at compile time: the history-event model and
-//! the switch to distributed Maps, payload chunking, and a diagnostic for each limit broken.
+//! Limits of Step Functions, Athena and Glue, proven at compile time: the history-event model
+//! and the switch to distributed Maps, payload batching, and a diagnostic for each limit broken.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "asl_support.rs"]
 mod support;
 
-use kpi_compiler::asl::{MAX_PAYLOAD_BYTES, emit_asl, history_estimate};
+use kpi_compiler::asl::{MAX_PAYLOAD_BYTES, emit_asl, events, history_estimate, input_sources};
 use kpi_compiler::diagnostic::Diagnostic;
-use kpi_compiler::sql::{Segment, SqlText, StatementRole};
+use kpi_contract::manifest::Role;
 use std::fmt::Write as _;
 use support::{CATALOG, build, machine, many_kpis, project_yaml, small};
 
@@ -27,78 +27,87 @@ fn many(n: usize) -> support::Built {
 }
 
 #[test]
-fn event_model_for_one_day_of_the_small_project() {
+fn event_model_for_the_small_project() {
     let built = small("UTC");
-    let e = history_estimate(&built.plan, &built.sql, 1);
-    // Execution 2 + Prepare, Validate, Finish, Done, final state 2 each = 12.
-    // Each phase runs one Map: Plan 2 + Map 4 + More 2 = 8.
-    // Item: iteration 2 + Route 2 + its KPI's Pass 2 + 2 per presence Choice on the way (one
-    // in Level0, where by_department has no check) + 9 per Task (6 events and one retry of 3).
-    // Setup: 3 KPIs × 2 Tasks; Level0: daily_active 4 Tasks, by_department 3; Level1: weekly 3.
-    let item = |tasks: u64, choices: u64| 2 + 2 + 2 + 2 * choices + 9 * tasks;
-    let expected = 12 + (8 + 3 * item(2, 0)) + (8 + item(4, 1) + item(3, 1)) + (8 + item(3, 0));
-    assert_eq!(e.inline, expected);
-    assert_eq!(e.inline, 220);
-    assert_eq!(e.distributed_child, item(4, 1));
-    // Distributed: each Map run is Plan 2 + Map 6 + More 2 in the parent.
-    assert_eq!(e.distributed_parent, 12 + 3 * 10);
-    // A year is 365 times the per-day items, and as many Map runs as chunks of KPI-days.
-    let (m, _) = emit_asl(&built.plan, &built.sql);
-    let chunk = |phase: &str| {
-        m.stats
-            .chunk_sizes
-            .iter()
-            .find(|(p, _)| p == phase)
-            .map(|(_, c)| *c)
-            .expect("phase")
-    };
-    let runs = |cells: u64, phase: &str| cells.div_ceil(chunk(phase));
-    assert_eq!(runs(3, "Setup"), 1);
-    assert!(runs(2 * 365, "Level0") > 1, "{:?}", m.stats.chunk_sizes);
-    let year = history_estimate(&built.plan, &built.sql, 365);
+    // Execution 2 + Prepare, Validate, Finish, Done, final state 2 each = 12; each phase's
+    // Map run is Plan 2 + Map 4 + More 2 = 8.
+    assert_eq!(events::OUTER, 12);
+    assert_eq!(events::batch(false), 8);
+    // Setup item: iteration 2 + Route 2 + Pass 2 + 2 Tasks of 6 events and a retry of 3.
+    assert_eq!(events::setup_item(2, 0), 24);
+    // Inputs block: iteration 2 + Get 9 + Again 2, twice asked, + Done 2.
+    assert_eq!(events::INPUTS_ITEM, 26);
+    // Level item: iteration 2 + Route, Chunk, AnyPassed, Outcome 2 each + write, check,
+    // Verdict, GetTable 9 each + per Glue call 9 and the Publish Choice 2, for a create and an
+    // update. A chunk of a hundred days may take two calls each way: the estimate allows
+    // 2 KiB of StorageDescriptor per partition.
+    assert_eq!(events::level_item(1), 68);
+    assert_eq!(events::level_item(2), 90);
+    // Two sources read by day (events, members), one block each for one day.
+    let sources = input_sources(&built.plan);
+    assert_eq!(sources.len(), 2);
+    let one = history_estimate(&built.plan, &built.sql, 1);
+    let setup = 8 + 3 * 24;
+    let inputs = 8 + 2 * 26;
+    let level0 = 8 + 2 * 68;
+    let level1 = 8 + 68;
+    assert_eq!(one.inline, 12 + setup + inputs + level0 + level1);
+    assert_eq!(one.inline, 372);
+    assert_eq!(one.distributed_child, 68);
+    assert_eq!(one.distributed_parent, 12 + 4 * 10);
+    // A year: four chunks per KPI, and as many blocks as the events' reach needs.
+    let year = history_estimate(&built.plan, &built.sql, 366);
+    let blocks: u64 = sources
+        .iter()
+        .map(|s| {
+            let lead = s.reads.iter().map(|r| r.lead).max().unwrap_or(0);
+            (366 + u64::from(lead)).div_ceil(s.block)
+        })
+        .sum();
     assert_eq!(
         year.inline,
-        12 + (8 + 3 * item(2, 0))
-            + (8 * runs(2 * 365, "Level0") + 365 * (item(4, 1) + item(3, 1)))
-            + (8 * runs(365, "Level1") + 365 * item(3, 0))
+        12 + setup + (8 + blocks * 26) + (8 + 2 * 4 * 90) + (8 + 4 * 90)
+    );
+    // The longest execution accepted: 366 days in 4 runs, up to 7 chunks per KPI.
+    let (m, _) = emit_asl(&built.plan, &built.sql);
+    assert_eq!(m.stats.max_runs, 4);
+    assert_eq!(
+        m.stats.inline_history_events,
+        12 + setup + (8 + blocks * 26) + (8 + 2 * 7 * 90) + (8 + 7 * 90)
     );
 }
 
 #[test]
-fn inline_for_a_short_backfill_distributed_for_a_long_one() {
-    let built = small("UTC");
-    let (week, d) = machine(&built, 7);
-    assert!(d.is_empty(), "{d:?}");
-    assert!(!week.stats.distributed);
-    assert!(week.stats.inline_history_events <= 25_000);
-    assert_eq!(
-        week.stats.max_history_events,
-        week.stats.inline_history_events
-    );
-    assert!(week.to_json().contains("\"Mode\": \"INLINE\""));
-    assert!(!week.to_json().contains("DISTRIBUTED"));
-
+fn inline_for_a_few_kpis_distributed_for_many() {
+    let built = small("Europe/Paris");
     let (year, d) = machine(&built, 366);
     assert!(d.is_empty(), "{d:?}");
-    assert!(year.stats.distributed);
-    assert!(year.stats.inline_history_events > 25_000);
-    assert!(year.stats.max_history_events <= 25_000);
-    let json = year.to_json();
-    assert_eq!(json.matches("\"Mode\": \"DISTRIBUTED\"").count(), 3);
-    assert_eq!(json.matches("\"ExecutionType\": \"STANDARD\"").count(), 3);
-    assert!(!json.contains("INLINE"));
+    assert!(!year.stats.distributed);
+    assert_eq!(
+        year.stats.max_history_events,
+        year.stats.inline_history_events
+    );
+    assert!(year.to_json().contains("\"Mode\": \"INLINE\""));
+    assert!(!year.to_json().contains("DISTRIBUTED"));
 
-    // Many KPIs over a year: distributed, and the parent stays within the limit.
     let built = many(40);
     let (m, d) = machine(&built, 366);
     assert!(d.is_empty(), "{d:?}");
     assert!(m.stats.distributed);
-    assert!(m.stats.inline_history_events > 500_000);
+    assert!(m.stats.inline_history_events > 25_000);
     assert!(m.stats.max_history_events <= 25_000, "{:?}", m.stats);
+    let json = m.to_json();
+    // Setup, Inputs and two levels, each a distributed Map of STANDARD child executions.
+    assert_eq!(json.matches("\"Mode\": \"DISTRIBUTED\"").count(), 4);
+    assert_eq!(json.matches("\"ExecutionType\": \"STANDARD\"").count(), 4);
+    assert!(!json.contains("INLINE"));
+    // A shorter backfill of the same project stays inline.
+    let (week, _) = machine(&built, 7);
+    assert!(!week.stats.distributed, "{:?}", week.stats);
 }
 
 #[test]
-fn chunks_keep_every_payload_under_256_kib() {
+fn batches_keep_every_payload_under_256_kib() {
     for built in [small("UTC"), support::starter(), many(40)] {
         let (m, d) = emit_asl(&built.plan, &built.sql);
         assert!(d.is_empty(), "{d:?}");
@@ -107,10 +116,10 @@ fn chunks_keep_every_payload_under_256_kib() {
             "{:?}",
             m.stats
         );
-        for (phase, chunk) in &m.stats.chunk_sizes {
-            assert!(*chunk >= 1, "{phase}");
-            let plan = m.to_json();
-            assert!(plan.contains(&format!("$phase := \\\"{phase}\\\"; $size := {chunk};")));
+        let json = m.to_json();
+        for (phase, batch) in &m.stats.batch_sizes {
+            assert!(*batch >= 1, "{phase}");
+            assert!(json.contains(&format!(", {batch})")), "{phase} {batch}");
         }
     }
 }
@@ -125,14 +134,6 @@ fn a_project_of_many_kpis_is_too_large_for_one_definition() {
     assert!(m.stats.substituted_definition_chars > 1_048_576);
     assert!(d[0].message.contains("1048576"), "{}", d[0].message);
     assert!(d[0].help.as_deref().is_some_and(|h| h.contains("Split")));
-    // The starter project is far below it.
-    let starter = support::starter();
-    let (m, _) = emit_asl(&starter.plan, &starter.sql);
-    assert!(
-        m.stats.substituted_definition_chars < 400_000,
-        "{:?}",
-        m.stats
-    );
 }
 
 #[test]
@@ -146,10 +147,51 @@ fn a_backfill_too_long_for_the_state_is_refused() {
 
 #[test]
 fn too_many_map_runs_for_the_parent_history() {
-    let built = many(400);
+    // One day per chunk, 500 days and 225 KPIs (a definition that still fits): over 100,000
+    // items, in more Map runs than a parent's history holds.
+    let mut built = many(180);
+    built.plan.settings.chunk_days = 1;
+    built.plan.settings.max_backfill_days = 500;
     let (m, d) = emit_asl(&built.plan, &built.sql);
-    assert!(codes(&d).contains(&"E0705"), "{d:?}");
+    assert_eq!(codes(&d), ["E0705"], "{d:?}");
     assert!(m.stats.max_history_events > 25_000);
+    assert!(
+        d[0].message.contains("500 days in 500 runs"),
+        "{}",
+        d[0].message
+    );
+}
+
+#[test]
+fn a_chunk_longer_than_athena_writes_is_refused() {
+    let mut built = small("UTC");
+    built.plan.settings.chunk_days = 101;
+    let (_, d) = emit_asl(&built.plan, &built.sql);
+    assert_eq!(codes(&d)[0], "E0703", "{d:?}");
+    assert!(d[0].message.contains("101 partitions"), "{}", d[0].message);
+    assert!(
+        d[0].help
+            .as_deref()
+            .is_some_and(|h| h.contains("from 1 to 100"))
+    );
+}
+
+#[test]
+fn a_kpi_without_its_check_is_an_internal_error() {
+    let mut built = small("UTC");
+    let kpi = built
+        .sql
+        .kpis
+        .iter_mut()
+        .find(|k| k.kpi == "weekly")
+        .unwrap();
+    kpi.statements.retain(|s| s.role != Role::Check);
+    let (_, d) = emit_asl(&built.plan, &built.sql);
+    assert_eq!(codes(&d), ["E0708"], "{d:?}");
+    assert!(
+        d[0].message
+            .starts_with("internal error: KPI `weekly` has 0 check statements")
+    );
 }
 
 #[test]
@@ -162,7 +204,7 @@ fn unknown_time_zone() {
 
 #[test]
 fn state_name_over_80_characters() {
-    // `<kpi>.Day` fits in 80 characters, `<kpi>.Setup` does not.
+    // `<kpi>.Setup` and `<kpi>.Chunk` have 81 characters.
     let name = format!("k_{}", "x".repeat(73));
     let kpi = format!(
         "kpi {name} {{\n  from events e\n  group by e.company_id\n  measure n = count(*)\n}}\n"
@@ -174,13 +216,16 @@ fn state_name_over_80_characters() {
     );
     let (_, d) = emit_asl(&built.plan, &built.sql);
     assert_eq!(codes(&d), ["E0707"], "{d:?}");
-    let long = format!("{name}.Setup");
-    assert_eq!(d.len(), 1, "{d:?}");
-    assert!(
-        d[0].message
-            .contains(&format!("`{long}` has 81 characters")),
-        "{d:?}"
-    );
+    let messages: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    for suffix in ["Setup", "Chunk"] {
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains(&format!("`{name}.{suffix}` has 81 characters"))),
+            "{messages:?}"
+        );
+    }
 }
 
 #[test]
@@ -200,26 +245,4 @@ fn query_over_athena_limit() {
     let (_, d) = emit_asl(&built.plan, &built.sql);
     assert!(codes(&d).contains(&"E0701"), "{d:?}");
     assert!(d.iter().any(|d| d.message.contains("`huge.03_write`")));
-}
-
-#[test]
-fn a_write_of_more_than_one_day_cannot_be_proven() {
-    let mut built = small("UTC");
-    for kpi in &mut built.sql.kpis {
-        for s in &mut kpi.statements {
-            if s.role == StatementRole::Write && kpi.kpi == "weekly" {
-                // As if the write took its `dt` from the data instead of the day.
-                let text = s
-                    .athena
-                    .display()
-                    .replace("'{day}' AS \"dt\"", "e.dt AS \"dt\"");
-                s.athena = SqlText {
-                    segments: vec![Segment::Text(text)],
-                };
-            }
-        }
-    }
-    let (_, d) = emit_asl(&built.plan, &built.sql);
-    assert_eq!(codes(&d), ["E0703"], "{d:?}");
-    assert!(d[0].message.contains("weekly.03_write"));
 }

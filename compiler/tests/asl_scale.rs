@@ -1,7 +1,8 @@
-//! A generated project of 200 realistic KPIs (windows, left joins, filters, checks, a second
-//! level) builds within every limit with a year-long backfill: its Task states are shared,
-//! so each KPI costs the definition little more than its SQL. (Many more still pass 1 MB and
-//! are refused: `asl_limits.rs`.)
+//! Generated projects of 200 and 280 realistic KPIs (windows, left joins, filters, checks, a
+//! second level) and the starter project, each with a year-long backfill: history events,
+//! payloads and definition size against Step Functions' limits. The Task states are shared,
+//! so each KPI costs the definition little more than its SQL; 200 KPIs fit, 280 pass 1 MB and
+//! are refused with E0702 (`asl_limits.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,53 +10,68 @@
 mod support;
 
 use kpi_compiler::asl::{
-    DEFAULT_MAX_BACKFILL_DAYS, MAX_DEFINITION_CHARS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES,
+    MAX_DEFINITION_CHARS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, MachineStats, emit_asl,
     task_bindings,
 };
-use support::{generated, generated_catalog, generated_kpis, generated_yaml, scratch, validate};
+use support::{generated, scratch, starter, validate};
+
+fn report(name: &str, s: &MachineStats) {
+    println!(
+        "{name}: {} states; definition {} characters substituted ({} bytes pretty, {} compact); \
+         history {} events ({}; inline would be {}); largest payload {} bytes; items {:?}; batches {:?}",
+        s.states,
+        s.substituted_definition_chars,
+        s.definition_bytes,
+        s.compact_definition_bytes,
+        s.max_history_events,
+        if s.distributed {
+            "distributed"
+        } else {
+            "inline"
+        },
+        s.inline_history_events,
+        s.max_state_payload_bytes,
+        s.items,
+        s.batch_sizes,
+    );
+}
 
 #[test]
 fn two_hundred_kpis_build_within_every_limit_for_a_year() {
-    let kpis = generated_kpis(200);
-    let (artifacts, diagnostics) = support::full_build(
-        &generated_yaml(),
-        &[("catalog/lake.yaml", &generated_catalog())],
-        &[("generated.kpi", &kpis)],
-    );
-    assert!(diagnostics.is_empty(), "{diagnostics:?}");
-    assert_eq!(artifacts.plan.kpis.len(), 200);
-    assert_eq!(artifacts.plan.levels(), 2);
-    assert!(artifacts.plan.kpis.iter().any(|k| k.reads.len() == 2));
-
     let built = generated(200);
-    let (m, d) = kpi_compiler::asl::emit_asl(&built.plan, &built.sql);
+    assert_eq!(built.plan.kpis.len(), 200);
+    assert_eq!(built.plan.levels(), 2);
+    assert!(built.plan.kpis.iter().any(|k| k.reads.len() == 2));
+    let (m, d) = emit_asl(&built.plan, &built.sql);
+    report("200 KPIs", &m.stats);
     assert!(d.is_empty(), "{d:?}");
     let s = &m.stats;
-    println!("200 KPIs: {s:#?}");
-    assert_eq!(s.max_backfill_days, DEFAULT_MAX_BACKFILL_DAYS);
-    assert_eq!(DEFAULT_MAX_BACKFILL_DAYS, 366);
+    assert_eq!(
+        (s.max_backfill_days, s.chunk_days, s.max_runs),
+        (366, 100, 4)
+    );
     assert!(
         s.substituted_definition_chars <= MAX_DEFINITION_CHARS,
         "{s:?}"
     );
     assert!(s.max_history_events <= MAX_HISTORY_EVENTS, "{s:?}");
     assert!(s.max_state_payload_bytes <= MAX_PAYLOAD_BYTES, "{s:?}");
+    // 200 KPIs × 7 chunks at most (4 runs of a 366-day span): past 25,000 events inline.
     assert!(s.distributed);
-    // What `kpi build` wrote (its check labels make the SQL a little longer) fits too: the
-    // build gave no E0702. The manifest binds its shared Task states.
-    assert!(artifacts.files["statemachine.asl.json"].chars().count() < MAX_DEFINITION_CHARS);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&artifacts.files["manifest.json"]).expect("manifest");
-    let states = manifest["states"].as_array().expect("states");
-    assert_eq!(states.len(), task_bindings(&m).len());
-    assert_eq!(states.len(), 2 + 4 + 3);
-    let runs: usize = states
+    assert!(s.inline_history_events > MAX_HISTORY_EVENTS);
+    let level_items: u64 = s
+        .items
         .iter()
-        .map(|s| s["kpis"].as_array().expect("kpis").len())
+        .filter(|(p, _)| p.starts_with("Level"))
+        .map(|(_, n)| n)
         .sum();
+    assert_eq!(level_items, 200 * 7);
+    // Shared Task states: Setup's two, and a write and a check per level.
+    let bindings = task_bindings(&m);
+    assert_eq!(bindings.len(), 2 + 2 * 2);
+    let runs: usize = bindings.iter().map(|b| b.kpis.len()).sum();
     let statements: usize = built.sql.kpis.iter().map(|k| k.statements.len()).sum();
     assert_eq!(runs, statements);
-    assert!(states.iter().all(|s| s["kpi_path"] == "$.kpi"));
 
     let dir = scratch("generated-200");
     let file = dir.join("statemachine.asl.json");
@@ -66,26 +82,29 @@ fn two_hundred_kpis_build_within_every_limit_for_a_year() {
 }
 
 #[test]
-fn definition_sizes() {
-    let starter = support::starter();
-    let (m, d) = kpi_compiler::asl::emit_asl(&starter.plan, &starter.sql);
+fn definition_sizes_grow_with_the_kpis() {
+    let (m, d) = emit_asl(&starter().plan, &starter().sql);
     assert!(d.is_empty(), "{d:?}");
-    println!(
-        "pipelines ({} KPIs): {} characters",
-        starter.plan.kpis.len(),
-        m.stats.substituted_definition_chars
-    );
-    let mut last = 0;
-    for n in [50, 200] {
-        let (m, d) = kpi_compiler::asl::emit_asl(&generated(n).plan, &generated(n).sql);
-        assert!(d.is_empty(), "{d:?}");
+    report("pipelines (16 KPIs)", &m.stats);
+    for s in kpi_compiler::asl::input_sources(&starter().plan) {
         println!(
-            "{n} KPIs: {} characters ({} bytes pretty, {} compact), {} states",
-            m.stats.substituted_definition_chars,
-            m.stats.definition_bytes,
-            m.stats.compact_definition_bytes,
-            m.stats.states
+            "  source {}: {} partitions per BatchGetPartition, {} readers",
+            s.name,
+            s.block,
+            s.reads.len()
         );
+        assert!(s.block >= 1 && s.block <= 1000);
+    }
+    for days in [1, 366] {
+        let e = kpi_compiler::asl::history_estimate(&starter().plan, &starter().sql, days);
+        println!("  {days} consecutive days: {e:?}");
+    }
+    assert!(!m.stats.distributed);
+    let mut last = m.stats.substituted_definition_chars;
+    for n in [50, 200, 280] {
+        let built = generated(n);
+        let (m, _) = emit_asl(&built.plan, &built.sql);
+        report(&format!("{n} KPIs"), &m.stats);
         assert!(m.stats.substituted_definition_chars > last);
         last = m.stats.substituted_definition_chars;
     }

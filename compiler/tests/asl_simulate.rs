@@ -1,7 +1,9 @@
 //! Runs the emitted state machine on a small ASL runner (JavaScript, with the `jsonata` package
-//! that asl-validator brings into `.tools/node`) with Athena faked: inputs are validated, days
-//! worked out in the project's time zone, levels run in order, a failed KPI-day blocks the
-//! KPI-days reading it, retries reuse the request token, and the execution ends as designed.
+//! that asl-validator brings into `.tools/node`, so the machine's JSONata is judged by
+//! jsonata-js as Step Functions runs it) with Athena and Glue faked: inputs are validated, days
+//! worked out in the project's time zone, chunks run level by level, a failed KPI-day blocks
+//! the days reading it, missing source partitions block theirs, Glue's per-entry errors fail
+//! their days, retries reuse the request token, and the execution ends as designed.
 //! Fails when node or `.tools/node` is missing, unless `KPI_ALLOW_SKIP=1` (then it says so).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -61,19 +63,47 @@ impl Runner {
     }
 }
 
-fn queries(report: &Value) -> Vec<(String, String, String)> {
+/// Each query as (KPI, statement, first day, last day).
+fn queries(report: &Value) -> Vec<(String, String, String, String)> {
     report["queries"]
         .as_array()
         .expect("queries")
         .iter()
         .map(|q| {
-            (
-                q["kpi"].as_str().unwrap_or_default().to_string(),
-                q["statement"].as_str().unwrap_or_default().to_string(),
-                q["day"].as_str().unwrap_or_default().to_string(),
-            )
+            let s = |k: &str| q[k].as_str().unwrap_or_default().to_string();
+            (s("kpi"), s("statement"), s("first"), s("last"))
         })
         .collect()
+}
+
+fn chunks(report: &Value, kpi: &str, statement: &str) -> Vec<(String, String)> {
+    queries(report)
+        .into_iter()
+        .filter(|q| q.0 == kpi && q.1 == statement)
+        .map(|q| (q.2, q.3))
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// The days of a KPI's partitions Glue holds at the end.
+fn published(report: &Value, kpi: &str) -> Vec<String> {
+    report["partitions"][kpi]
+        .as_object()
+        .map(|m| {
+            let mut days: Vec<String> = m
+                .iter()
+                .filter(|(_, p)| p.get("old").is_none())
+                .map(|(d, _)| d.clone())
+                .collect();
+            days.sort();
+            days
+        })
+        .unwrap_or_default()
 }
 
 fn days(from: u32, to: u32) -> Vec<String> {
@@ -81,7 +111,7 @@ fn days(from: u32, to: u32) -> Vec<String> {
 }
 
 #[test]
-fn a_backfill_runs_every_statement_once_level_by_level() {
+fn a_backfill_runs_each_chunk_once_level_by_level() {
     let Some(r) = runner(&small("UTC"), 30, "range") else {
         return;
     };
@@ -93,73 +123,77 @@ fn a_backfill_runs_every_statement_once_level_by_level() {
                "kpis": ["by_department", "daily_active", "weekly"], "kpiDays": 30, "failed": 0})
     );
     let q = queries(&report);
-    // 3 KPIs × 2 setup statements, then per day: daily_active 4, by_department 3, weekly 3.
-    assert_eq!(q.len(), 6 + 10 * (4 + 3 + 3));
-    let mut unique = q.clone();
-    unique.sort();
-    unique.dedup();
-    assert_eq!(unique.len(), q.len(), "a statement ran twice");
-    for d in days(1, 10) {
-        for (kpi, statement) in [("daily_active", "03_write"), ("weekly", "06_set_location")] {
-            assert!(
-                q.contains(&(kpi.into(), statement.into(), d.clone())),
-                "{kpi} {statement} {d}"
-            );
-        }
+    // 3 KPIs × 2 setup statements, then one write and one check per KPI for the 10 days.
+    assert_eq!(q.len(), 6 + 3 * 2);
+    for kpi in ["by_department", "daily_active", "weekly"] {
+        let all = pairs(&[("2024-01-01", "2024-01-10")]);
+        assert_eq!(chunks(&report, kpi, "03_write"), all, "{kpi}");
+        assert_eq!(chunks(&report, kpi, "04_check"), all, "{kpi}");
+        assert_eq!(published(&report, kpi), days(1, 10), "{kpi}");
     }
-    // Setup first; level 1 (weekly) only after every level-0 query.
     assert!(
         q[..6]
             .iter()
-            .all(|(_, s, _)| s.starts_with("01_") || s.starts_with("02_"))
+            .all(|(_, s, _, _)| s.starts_with("01_") || s.starts_with("02_"))
     );
     let last_level0 = q
         .iter()
-        .rposition(|(k, _, _)| k != "weekly")
+        .rposition(|(k, _, _, _)| k != "weekly")
         .expect("level 0");
-    let first_weekly_write = q
+    let first_weekly = q
         .iter()
-        .position(|(k, s, _)| k == "weekly" && s == "03_write")
+        .position(|(k, s, _, _)| k == "weekly" && s == "03_write")
         .expect("weekly");
-    assert!(last_level0 < first_weekly_write);
-    // Every query got its day and attempt; attempts differ per KPI-day.
-    let all = report["queries"].as_array().expect("queries");
-    let setup = |q: &&Value| q["statement"].as_str().is_some_and(|s| s < "03");
-    assert!(
-        all.iter()
-            .filter(|q| !setup(q))
-            .all(|q| q["hasAttempt"] == true)
-    );
-    assert!(
-        all.iter()
-            .filter(|q| q["statement"] == "03_write")
-            .all(|q| q["hasDay"] == true)
-    );
-    let mut attempts: Vec<(&str, &str, &str)> = all
+    assert!(last_level0 < first_weekly);
+    // Glue: the sources' days asked about once, a table read and a create per KPI.
+    let calls: Vec<&str> = report["glue"]
+        .as_array()
+        .expect("glue")
         .iter()
-        .filter(|q| q["statement"] == "03_write")
-        .map(|q| {
-            (
-                q["attempt"].as_str().unwrap_or(""),
-                q["kpi"].as_str().unwrap_or(""),
-                q["day"].as_str().unwrap_or(""),
-            )
-        })
+        .map(|g| g["call"].as_str().expect("call"))
         .collect();
-    attempts.sort();
-    attempts.dedup_by(|a, b| a.0 == b.0);
-    assert_eq!(attempts.len(), 30);
+    assert_eq!(
+        calls.iter().filter(|c| **c == "batchGetPartition").count(),
+        2
+    );
+    assert_eq!(calls.iter().filter(|c| **c == "getQueryResults").count(), 3);
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| **c == "batchCreatePartition")
+            .count(),
+        3
+    );
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| **c == "batchUpdatePartition")
+            .count(),
+        0
+    );
+    // A partition as published: weekly reads 7 days, so its first 6 days are partial.
+    let p = &report["partitions"]["weekly"];
+    assert_eq!(p["2024-01-06"]["Parameters"]["kpi.partial"], "true");
+    assert_eq!(p["2024-01-07"]["Parameters"]["kpi.partial"], "false");
+    assert_eq!(p["2024-01-07"]["Parameters"]["kpi.rows"], "7");
+    let attempt = report["queries"][6]["attempt"].as_str().expect("attempt");
+    assert_eq!(attempt.len(), 64);
+    assert!(
+        report["partitions"]["by_department"]["2024-01-01"]["StorageDescriptor"]["Location"]
+            .as_str()
+            .is_some_and(|l| l.ends_with(&format!("/attempts/dt=2024-01-01/attempt={attempt}/")))
+    );
 }
 
 #[test]
-fn a_failed_kpi_day_blocks_the_days_that_read_it() {
+fn a_failed_check_blocks_the_days_that_read_it() {
     let Some(r) = runner(&small("UTC"), 30, "blocked") else {
         return;
     };
-    let reason = "kpi daily_active day 2024-01-03: check failed (active > 0) on 1 rows";
+    let reason = "small.kpi:6: active > 0 fails on 1 rows";
     let report = r.run(json!({
         "input": {"from": "2024-01-01", "to": "2024-01-10"},
-        "fail": [{"kpi": "daily_active", "statement": "04_check", "day": "2024-01-03", "reason": reason}]
+        "checkFailures": [{"kpi": "daily_active", "day": "2024-01-03", "failure": reason}]
     }));
     assert_eq!(report["status"], "FAILED");
     assert_eq!(report["error"], "Kpi.Failed");
@@ -167,7 +201,7 @@ fn a_failed_kpi_day_blocks_the_days_that_read_it() {
     assert!(cause.starts_with("8 KPI-day(s) failed: "), "{cause}");
     assert!(
         cause.contains(&format!(
-            "daily_active 2024-01-03: Athena.AmazonAthenaException: {reason}"
+            "daily_active 2024-01-03: Kpi.CheckFailed: {reason}"
         )),
         "{cause}"
     );
@@ -180,29 +214,18 @@ fn a_failed_kpi_day_blocks_the_days_that_read_it() {
             "{cause}"
         );
     }
-    let q = queries(&report);
-    let ran = |kpi: &str, statement: &str, day: &str| {
-        q.contains(&(kpi.into(), statement.into(), day.into()))
-    };
-    assert!(
-        !ran("daily_active", "05_add_partition", "2024-01-03"),
-        "a failed check must not publish"
+    let mut expected = days(1, 10);
+    expected.retain(|d| d != "2024-01-03");
+    assert_eq!(published(&report, "daily_active"), expected);
+    assert_eq!(
+        chunks(&report, "weekly", "03_write"),
+        pairs(&[("2024-01-01", "2024-01-02"), ("2024-01-10", "2024-01-10")])
     );
-    assert!(ran("daily_active", "05_add_partition", "2024-01-04"));
-    for d in days(3, 9) {
-        assert!(!ran("weekly", "03_write", &d), "weekly {d} ran");
-    }
-    for d in ["2024-01-01", "2024-01-02", "2024-01-10"] {
-        assert!(
-            ran("weekly", "06_set_location", d),
-            "weekly {d} did not run"
-        );
-    }
-    assert!(
-        days(1, 10)
-            .iter()
-            .all(|d| ran("by_department", "06_set_location", d))
+    assert_eq!(
+        published(&report, "weekly"),
+        ["2024-01-01", "2024-01-02", "2024-01-10"]
     );
+    assert_eq!(published(&report, "by_department"), days(1, 10));
 }
 
 #[test]
@@ -222,8 +245,93 @@ fn a_failed_setup_fails_every_day_of_its_kpi_and_what_reads_it() {
          weekly 2024-01-02: Kpi.UpstreamFailed: upstream by_department 2024-01-02 failed; \
          weekly 2024-01-05: Kpi.UpstreamFailed: upstream by_department 2024-01-05 failed"
     );
-    // Only the selected KPIs ran: daily_active was not asked for.
-    assert!(queries(&report).iter().all(|(k, _, _)| k != "daily_active"));
+    // Only the selected KPIs ran: daily_active was not asked for; weekly's days all blocked.
+    let q = queries(&report);
+    assert!(q.iter().all(|(k, _, _, _)| k != "daily_active"));
+    assert!(chunks(&report, "weekly", "03_write").is_empty());
+    assert!(chunks(&report, "by_department", "03_write").is_empty());
+}
+
+#[test]
+fn a_failed_write_fails_its_chunk_and_glue_errors_fail_their_days() {
+    let Some(r) = runner(&small("UTC"), 30, "write") else {
+        return;
+    };
+    let report = r.run(json!({
+        "input": {"from": "2024-01-01", "to": "2024-01-04"},
+        "fail": [{"kpi": "by_department", "statement": "03_write", "day": "2024-01-02", "reason": "HIVE_BAD_DATA: bad file"}],
+        "existing": [{"kpi": "daily_active", "day": "2024-01-03"}],
+        "glueErrors": [{"kpi": "daily_active", "day": "2024-01-04", "call": "create", "code": "InvalidInputException", "message": "bad location"}]
+    }));
+    assert_eq!(report["status"], "FAILED");
+    let cause = report["cause"].as_str().expect("cause");
+    // by_department's 4 days, weekly's 4 (it reads by_department), daily_active's 4th.
+    assert!(cause.starts_with("9 KPI-day(s) failed: "), "{cause}");
+    assert!(
+        cause.contains(
+            "by_department 2024-01-01: Athena.AmazonAthenaException: HIVE_BAD_DATA: bad file"
+        ),
+        "{cause}"
+    );
+    assert!(
+        cause.contains("daily_active 2024-01-04: Glue.InvalidInputException: bad location"),
+        "{cause}"
+    );
+    assert!(chunks(&report, "by_department", "04_check").is_empty());
+    // daily_active: 1 and 2 created, 3 updated (Glue had it), 4 refused.
+    assert_eq!(
+        published(&report, "daily_active"),
+        ["2024-01-01", "2024-01-02", "2024-01-03"]
+    );
+    let update = report["glue"]
+        .as_array()
+        .expect("glue")
+        .iter()
+        .find(|g| g["call"] == "batchUpdatePartition")
+        .expect("an update");
+    assert_eq!(
+        update["args"]["Entries"][0]["PartitionValueList"],
+        json!(["2024-01-03"])
+    );
+}
+
+#[test]
+fn missing_source_partitions_block_the_days_that_need_them() {
+    let Some(r) = runner(&small("UTC"), 30, "inputs") else {
+        return;
+    };
+    let report = r.run(json!({
+        "input": {"from": "2024-01-01", "to": "2024-01-10"},
+        "missing": [{"table": "lake.members", "day": "2024-01-04"}],
+        "unprocessed": 1
+    }));
+    assert_eq!(report["status"], "FAILED");
+    let cause = report["cause"].as_str().expect("cause");
+    // by_department joins the day's members snapshot, and weekly joins by_department's day.
+    assert_eq!(
+        cause,
+        "2 KPI-day(s) failed: by_department 2024-01-04: Kpi.MissingInput: no partition lake.members dt=2024-01-04; \
+         weekly 2024-01-04: Kpi.UpstreamFailed: upstream by_department 2024-01-04 failed"
+    );
+    let around = pairs(&[("2024-01-01", "2024-01-03"), ("2024-01-05", "2024-01-10")]);
+    assert_eq!(chunks(&report, "by_department", "03_write"), around);
+    assert_eq!(chunks(&report, "weekly", "03_write"), around);
+    assert_eq!(published(&report, "daily_active"), days(1, 10));
+    // One key was left unprocessed and asked for again.
+    let asks: Vec<&Value> = report["glue"]
+        .as_array()
+        .expect("glue")
+        .iter()
+        .filter(|g| g["call"] == "batchGetPartition")
+        .collect();
+    assert_eq!(asks.len(), 3);
+    assert_eq!(
+        asks[1]["args"]["PartitionsToGet"]
+            .as_array()
+            .expect("keys")
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -249,10 +357,14 @@ fn throttling_is_retried_with_the_same_request_token() {
         token.len() >= 32 && token.len() <= 128 && token.ends_with("-03_write"),
         "{token}"
     );
+    // A redrive of the same execution writes a fresh attempt.
+    let again =
+        r.run(json!({"input": {"dates": ["2024-01-02"], "kpis": ["daily_active"]}, "redrive": 1}));
+    assert_ne!(again["queries"][2]["attempt"], writes[0]["attempt"]);
 }
 
 #[test]
-fn invalid_input_fails_before_any_query() {
+fn invalid_input_fails_before_any_task() {
     let Some(r) = runner(&small("UTC"), 30, "invalid") else {
         return;
     };
@@ -286,8 +398,12 @@ fn invalid_input_fails_before_any_query() {
             "spans 61 days; one execution computes at most 30",
         ),
         (
-            json!({"dates": ["2024-01-01", "2024-03-01"]}),
-            "61 days; one execution covers at most 30",
+            json!({"dates": ["2024-01-01", "2024-01-31"]}),
+            "31 days; one execution covers at most 30",
+        ),
+        (
+            json!({"dates": ["2024-01-01", "2024-01-03", "2024-01-05", "2024-01-07", "2024-01-09"]}),
+            "the days form 5 runs of consecutive days; one execution computes at most 4",
         ),
         (
             json!({"dates": ["2023-12-31"]}),
@@ -313,6 +429,7 @@ fn invalid_input_fails_before_any_query() {
         let got = report["cause"].as_str().expect("cause");
         assert!(got.contains(cause), "{input}: {got}");
         assert_eq!(report["queries"], json!([]), "{input}");
+        assert_eq!(report["glue"], json!([]), "{input}");
     }
 }
 
@@ -346,36 +463,33 @@ fn the_default_day_is_yesterday_in_the_project_time_zone() {
 }
 
 #[test]
-fn a_long_backfill_of_many_kpis_runs_in_chunks() {
+fn a_long_backfill_of_many_kpis_runs_in_batches() {
     let built = support::build(
         &support::project_yaml("UTC", 8),
         &[("catalog/lake.yaml", support::CATALOG)],
         &[("many.kpi", &support::many_kpis(48))],
     );
-    let (m, _) = machine(&built, 30);
-    let chunk = m
+    let (m, _) = machine(&built, 366);
+    let batch = m
         .stats
-        .chunk_sizes
+        .batch_sizes
         .iter()
         .find(|(p, _)| p == "Level0")
         .map(|(_, c)| *c)
         .expect("Level0");
-    let Some(r) = runner(&built, 30, "chunks") else {
+    let Some(r) = runner(&built, 366, "batches") else {
         return;
     };
     let report = r.run(json!({
-        "input": {"from": "2024-01-01", "to": "2024-01-10"},
-        "fail": [{"kpi": "k3", "statement": "03_write", "day": "2024-01-02"}]
+        "input": {"from": "2024-01-01", "to": "2024-07-31"},
+        "fail": [{"kpi": "k3", "statement": "03_write", "day": "2024-05-02"}]
     }));
     assert_eq!(report["status"], "FAILED");
-    // k3 on day 2, and up3 (reading k3 over 7 days) on days 2 to 8.
+    // k3's second chunk (2024-04-10 to 2024-07-18, 100 days), and up3 (k3 over 7 days) on
+    // those days and the 6 after.
     let cause = report["cause"].as_str().expect("cause");
     assert!(
-        cause.starts_with("8 KPI-day(s) failed: k3 2024-01-02: "),
-        "{cause}"
-    );
-    assert!(
-        cause.contains("up3 2024-01-08: Kpi.UpstreamFailed: upstream k3 2024-01-02 failed"),
+        cause.starts_with("206 KPI-day(s) failed: k3 2024-04-10: "),
         "{cause}"
     );
     let runs: Vec<u64> = report["mapRuns"]
@@ -385,15 +499,17 @@ fn a_long_backfill_of_many_kpis_runs_in_chunks() {
         .filter(|r| r["state"] == "Level0.Run")
         .map(|r| r["items"].as_u64().unwrap_or(0))
         .collect();
+    // 48 KPIs × 3 chunks (100, 100, 13 days).
+    assert_eq!(runs.iter().sum::<u64>(), 48 * 3);
     assert!(
-        runs.len() > 1,
-        "expected several Map runs, got {runs:?} (chunk {chunk})"
+        runs.len() as u64 == (48 * 3_u64).div_ceil(batch),
+        "{runs:?} (batch {batch})"
     );
-    assert!(runs.iter().all(|n| *n <= chunk));
-    assert_eq!(runs.iter().sum::<u64>(), 48 * 10);
-    let q = queries(&report);
-    let writes = q.iter().filter(|(_, s, _)| s == "03_write").count();
-    assert_eq!(writes, 48 * 10 + 12 * 10 - 7);
+    assert!(runs.iter().all(|n| *n <= batch));
+    assert_eq!(
+        chunks(&report, "up3", "03_write"),
+        pairs(&[("2024-01-01", "2024-04-09"), ("2024-07-25", "2024-07-31")])
+    );
 }
 
 #[test]
@@ -405,21 +521,20 @@ fn two_hundred_kpis_send_each_kpi_its_own_sql() {
     let report = r.run(json!({
         "input": {"from": "2024-03-01", "to": "2024-03-02"},
         "keepText": true,
-        "fail": [{"kpi": "k8", "statement": "04_check", "day": "2024-03-01"}]
+        "checkFailures": [{"kpi": "k8", "day": "2024-03-01", "failure": "events > 0 fails"}]
     }));
     assert_eq!(report["status"], "FAILED");
-    // k8 on 2024-03-01, and k9_daily (no check: it skipped the check task) reading it over
-    // 7 days on both days.
+    // k8 on 2024-03-01, and k9_daily (reading it over 7 days) on both days.
     let cause = report["cause"].as_str().expect("cause");
     assert!(
-        cause.starts_with("3 KPI-day(s) failed: k8 2024-03-01: "),
+        cause.starts_with("3 KPI-day(s) failed: k8 2024-03-01: Kpi.CheckFailed: events > 0 fails"),
         "{cause}"
     );
     assert!(
         cause.contains("k9_daily 2024-03-02: Kpi.UpstreamFailed: upstream k8 2024-03-01 failed")
     );
     let all = report["queries"].as_array().expect("queries");
-    // Every query is exactly its KPI's statement for its day and attempt.
+    // Every query is exactly its KPI's statement for its chunk and attempt.
     for q in all {
         let kpi = q["kpi"].as_str().expect("kpi");
         let name = q["statement"].as_str().expect("statement");
@@ -430,18 +545,14 @@ fn two_hundred_kpis_send_each_kpi_its_own_sql() {
             .find(|k| k.kpi == kpi)
             .and_then(|k| k.statements.iter().find(|s| s.name == name))
             .expect("statement");
-        let expected = statement.athena.render(|p| match p {
-            kpi_compiler::sql::Param::Day => q["day"].as_str().unwrap_or_default().to_string(),
-            kpi_compiler::sql::Param::Attempt => {
-                q["attempt"].as_str().unwrap_or_default().to_string()
-            }
-            kpi_compiler::sql::Param::Lake => String::new(),
+        let expected = statement.athena.render_with(|p| match p {
+            kpi_contract::Param::FirstDay => q["first"].as_str().unwrap_or_default().to_string(),
+            kpi_contract::Param::LastDay => q["last"].as_str().unwrap_or_default().to_string(),
+            kpi_contract::Param::Attempt => q["attempt"].as_str().unwrap_or_default().to_string(),
+            kpi_contract::Param::Lake => String::new(),
         });
         assert_eq!(q["text"].as_str(), Some(expected.as_str()), "{kpi} {name}");
     }
-    // Setup: 2 per KPI; each day: 4 per KPI with a check (182), 3 without (18); k8 stops
-    // after its failed check on day 1, k9_daily does not run at all.
-    assert_eq!(all.len(), 2 * 200 + 2 * (182 * 4 + 17 * 3) - 2);
-    let checks = all.iter().filter(|q| q["statement"] == "04_check").count();
-    assert_eq!(checks, 2 * 182);
+    // Setup: 2 per KPI; one write and one check per KPI but k9_daily, whose days are blocked.
+    assert_eq!(all.len(), 2 * 200 + 2 * 199);
 }

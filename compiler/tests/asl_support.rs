@@ -4,13 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
-use kpi_compiler::asl::{AslOptions, StateMachine, emit_asl_with};
+use kpi_compiler::asl::{StateMachine, emit_asl};
 use kpi_compiler::diagnostic::Diagnostic;
 use kpi_compiler::ir::Program;
 use kpi_compiler::lower::{Plan, lower};
 use kpi_compiler::project::Project;
 use kpi_compiler::span::Sources;
 use kpi_compiler::sql::{SqlBundle, emit_sql};
+use kpi_contract::manifest::{LocalAction, Role, Statement};
+use kpi_contract::{Param, SqlText};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -134,12 +136,89 @@ pub fn full_build(
     kpi_compiler::build::build(&sources, &project, &catalog, &program)
 }
 
+/// The contract gives every KPI a check statement (`04_check`, role `Check`, over the chunk's
+/// days and the attempt); a KPI of the bundle without one gets one with those parameters, so
+/// these tests depend only on statement names, roles and parameters.
+pub fn with_checks(mut sql: SqlBundle) -> SqlBundle {
+    for kpi in &mut sql.kpis {
+        if kpi.statements.iter().any(|s| s.role == Role::Check) {
+            continue;
+        }
+        let mut text = SqlText::text(format!(
+            "SELECT dt, rows, failure FROM \"{}__attempts\" WHERE dt BETWEEN '",
+            kpi.kpi
+        ));
+        text.push_param(Param::FirstDay);
+        text.push_text("' AND '");
+        text.push_param(Param::LastDay);
+        text.push_text("' AND attempt = '");
+        text.push_param(Param::Attempt);
+        text.push_text("'");
+        kpi.statements.push(Statement {
+            name: "04_check".into(),
+            role: Role::Check,
+            athena: text,
+            local: LocalAction::Nothing,
+        });
+    }
+    sql
+}
+
 /// Parses, checks, lowers and emits SQL for a project given as (name, text) files.
 pub fn build(yaml: &str, catalog: &[(&str, &str)], kpis: &[(&str, &str)]) -> Built {
     let (_, project, catalog, program) = check(yaml, catalog, kpis);
     let plan = lower(&program, &project, &catalog, &BTreeMap::new());
-    let sql = emit_sql(&plan);
+    let sql = with_checks(emit_sql(&plan));
     Built { plan, sql }
+}
+
+/// A project folder: its `kpi.yaml`, `catalog/` and `.kpi` files, or for a case of
+/// `tests/cases/` without them, the shared `tests/project.yaml` and `tests/catalog/`.
+pub fn project_dir(dir: &Path) -> Built {
+    let read = |p: &Path| std::fs::read_to_string(p).expect("read");
+    let root = repo_root();
+    let own = dir.join("kpi.yaml").is_file();
+    let yaml = if own {
+        read(&dir.join("kpi.yaml"))
+    } else {
+        format!(
+            "catalog: catalog/\n{}",
+            read(&root.join("tests/project.yaml"))
+        )
+    };
+    let catalog_dir = if own {
+        dir.join("catalog")
+    } else {
+        root.join("tests/catalog")
+    };
+    let mut files: Vec<(String, String, bool)> = Vec::new();
+    for (folder, is_catalog) in [(catalog_dir, true), (dir.to_path_buf(), false)] {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .expect("dir")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().expect("name").to_string_lossy().to_string();
+            if is_catalog && (name.ends_with(".json") || name.ends_with(".yaml")) {
+                files.push((format!("catalog/{name}"), read(&p), true));
+            } else if !is_catalog && name.ends_with(".kpi") {
+                files.push((name, read(&p), false));
+            }
+        }
+    }
+    let c: Vec<(&str, &str)> = files
+        .iter()
+        .filter(|f| f.2)
+        .map(|(a, b, _)| (a.as_str(), b.as_str()))
+        .collect();
+    let k: Vec<(&str, &str)> = files
+        .iter()
+        .filter(|f| !f.2)
+        .map(|(a, b, _)| (a.as_str(), b.as_str()))
+        .collect();
+    build(&yaml, &c, &k)
 }
 
 pub fn small(time_zone: &str) -> Built {
@@ -159,46 +238,14 @@ pub fn repo_root() -> PathBuf {
 
 /// The starter project in `pipelines/`, read from disk.
 pub fn starter() -> Built {
-    let dir = repo_root().join("pipelines");
-    let read = |p: PathBuf| std::fs::read_to_string(&p).expect("read");
-    let yaml = read(dir.join("kpi.yaml"));
-    let mut catalogs = Vec::new();
-    let mut kpis = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir.join("catalog"))
-        .expect("catalog dir")
-        .chain(std::fs::read_dir(&dir).expect("dir"))
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        let name = p
-            .strip_prefix(&dir)
-            .expect("inside")
-            .to_string_lossy()
-            .to_string();
-        if name.starts_with("catalog/") {
-            catalogs.push((name, read(p)));
-        } else if name.ends_with(".kpi") {
-            kpis.push((name, read(p)));
-        }
-    }
-    let c: Vec<(&str, &str)> = catalogs
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let k: Vec<(&str, &str)> = kpis.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    build(&yaml, &c, &k)
+    project_dir(&repo_root().join("pipelines"))
 }
 
+/// The machine of a project whose executions span at most `max_days` days.
 pub fn machine(built: &Built, max_days: u32) -> (StateMachine, Vec<Diagnostic>) {
-    emit_asl_with(
-        &built.plan,
-        &built.sql,
-        &AslOptions {
-            max_backfill_days: max_days,
-        },
-    )
+    let mut plan = built.plan.clone();
+    plan.settings.max_backfill_days = max_days;
+    emit_asl(&plan, &built.sql)
 }
 
 /// `scripts/validate/run TOOL FILE`: (valid, output). A missing validator fails the test

@@ -1,5 +1,6 @@
 //! Fingerprints change with meaning and only with meaning: formatting, comments, docs and
-//! aliases leave them alone; a changed filter, type or upstream changes them.
+//! aliases leave them alone; a changed filter, type, table or upstream changes them. The
+//! fingerprint is a hash of the backend IR.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,9 +11,17 @@ const PROJECT: &str = "name: fp\ncatalog: c/\nsources:\n  events: {table: app.ev
 const CATALOG: &str = "databases:\n  app:\n    events:\n      format: json\n      columns: {id: string, member_id: bigint, company_id: bigint, kind: string, amount: double}\n      partition_keys: {dt: string}\n";
 
 fn fingerprints(kpis: &str) -> BTreeMap<String, String> {
+    fingerprints_with(PROJECT, CATALOG, kpis)
+}
+
+fn fingerprints_with_catalog(kpis: &str, catalog: &str) -> BTreeMap<String, String> {
+    fingerprints_with(PROJECT, catalog, kpis)
+}
+
+fn fingerprints_with(project: &str, catalog: &str, kpis: &str) -> BTreeMap<String, String> {
     let mut sources = Sources::new();
-    let yaml = sources.add("kpi.yaml", PROJECT);
-    let catalog = sources.add("c/app.yaml", CATALOG);
+    let yaml = sources.add("kpi.yaml", project);
+    let catalog = sources.add("c/app.yaml", catalog);
     let file = sources.add("a.kpi", kpis);
     let (project, diagnostics) = kpi_compiler::project::parse_project(&sources, yaml);
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
@@ -63,6 +72,32 @@ fn meaning_changes_fingerprints_and_flows_downstream() {
 }
 
 #[test]
+fn a_changed_column_type_changes_the_fingerprint() {
+    // The same text over a catalog where the grouped column is text instead of bigint.
+    let retyped = fingerprints_with_catalog(
+        BASE,
+        &CATALOG.replace("company_id: bigint", "company_id: string"),
+    );
+    let base = fingerprints(BASE);
+    assert_ne!(base["daily"], retyped["daily"]);
+    assert_ne!(
+        base["weekly"], retyped["weekly"],
+        "and so does its reader's"
+    );
+}
+
+#[test]
+fn what_the_kpi_reads_is_part_of_its_meaning() {
+    // The same definition over another catalog table is another KPI.
+    let other = fingerprints_with(
+        &PROJECT.replace("app.events", "app.events_v2"),
+        &CATALOG.replace("    events:", "    events_v2:"),
+        BASE,
+    );
+    assert_ne!(fingerprints(BASE)["daily"], other["daily"]);
+}
+
+#[test]
 fn fingerprints_are_pinned() {
     // SHA-256 over a canonical JSON form: the same on every platform and release. A change
     // here means every deployed KPI would look stale; bump the version string instead.
@@ -72,4 +107,4 @@ fn fingerprints_are_pinned() {
     assert_eq!(base["daily"], PINNED_DAILY, "fingerprint of `daily` moved");
 }
 
-const PINNED_DAILY: &str = "b1dd988d1fd65618c5f0a0d2499a15c8875e0ffb8ad5466ee6554a6b8aa48cfe";
+const PINNED_DAILY: &str = "06ad675ec61e6eee6b10d424e7d62f46b3fbb6833618c28a837cbbf292ceca25";

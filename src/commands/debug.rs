@@ -1,4 +1,4 @@
-//! `kpi debug ast|ir`: the compiler's representations as JSON, for people and snapshots.
+//! `kpi debug ast|ir|plan`: the compiler's representations as JSON, for people and snapshots.
 
 use super::{compile, exit};
 use crate::error::CliError;
@@ -24,6 +24,12 @@ pub enum Stage {
     ///
     /// Example: `kpi debug ir --project pipelines | jq '.kpis[].name'`
     Ir(Args),
+    /// The plan as JSON: per KPI its level, upstreams, fingerprint and backend IR (the
+    /// relational query over the days computed, which the SQL is printed from); with FILE,
+    /// only the KPIs defined in it.
+    ///
+    /// Example: `kpi debug plan --project pipelines | jq '.kpis[0].query.relations'`
+    Plan(Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -41,6 +47,7 @@ pub fn run(stage: Stage) -> Result<ExitCode, CliError> {
     match stage {
         Stage::Ast(args) => ast(args),
         Stage::Ir(args) => ir(args),
+        Stage::Plan(args) => plan(args),
     }
 }
 
@@ -132,6 +139,43 @@ fn ir(args: Args) -> Result<ExitCode, CliError> {
             .kpis
             .retain(|k| wanted.as_deref().is_none_or(|w| k.file == w));
         json(program)?;
+    }
+    output::diagnostics(
+        &compiled.diagnostics,
+        &compiled.sources,
+        &dir,
+        Format::Human,
+    )?;
+    Ok(exit(!compiled.has_errors()))
+}
+
+fn plan(args: Args) -> Result<ExitCode, CliError> {
+    let dir = find_project(args.project.as_deref(), args.file.as_deref())?;
+    let wanted = args.file.as_deref().map(|f| dir.name_of(f)).transpose()?;
+    let compiled = compile(
+        &dir,
+        Options {
+            build: true,
+            ..Options::default()
+        },
+    )?;
+    if let Some(artifacts) = &compiled.artifacts {
+        let kpis: Vec<serde_json::Value> = artifacts
+            .plan
+            .kpis
+            .iter()
+            .filter(|k| wanted.as_deref().is_none_or(|w| k.definition.file == w))
+            .map(|k| {
+                serde_json::json!({
+                    "name": k.name,
+                    "level": k.level,
+                    "upstream": k.upstream,
+                    "fingerprint": k.fingerprint,
+                    "query": k.query,
+                })
+            })
+            .collect();
+        json(&serde_json::json!({ "kpis": kpis }))?;
     }
     output::diagnostics(
         &compiled.diagnostics,

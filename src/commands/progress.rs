@@ -3,20 +3,16 @@
 //! is not a terminal, and with `--quiet`.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use kpi_runtime::lake::Lake;
 use kpi_runtime::manifest::Manifest;
-use kpi_runtime::run::{Progress, RunOptions};
+use kpi_runtime::run::Progress;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::Path;
 use std::sync::Mutex;
 
 pub struct Bars<'a> {
     multi: MultiProgress,
     on: bool,
     manifest: &'a Manifest,
-    lake: &'a Path,
-    options: &'a RunOptions,
     /// Created when the run has planned: the total first, then one per level.
     bars: Mutex<Option<Planned>>,
 }
@@ -28,7 +24,7 @@ struct Planned {
 }
 
 impl<'a> Bars<'a> {
-    pub fn new(manifest: &'a Manifest, lake: &'a Path, options: &'a RunOptions) -> Bars<'a> {
+    pub fn new(manifest: &'a Manifest) -> Bars<'a> {
         let on = std::io::stderr().is_terminal() && !crate::output::quiet();
         let target = if on {
             ProgressDrawTarget::stderr()
@@ -39,8 +35,6 @@ impl<'a> Bars<'a> {
             multi: MultiProgress::with_draw_target(target),
             on,
             manifest,
-            lake,
-            options,
             bars: Mutex::new(None),
         }
     }
@@ -62,31 +56,6 @@ impl<'a> Bars<'a> {
             .progress_chars("=> ")
     }
 
-    /// The KPI-days due per level, as the run has just planned them. The run holds the lake
-    /// while it calls back, so planning again here sees what it saw.
-    fn due_per_level(&self) -> BTreeMap<usize, u64> {
-        let mut per_level = BTreeMap::new();
-        let Ok(lake) = Lake::open(self.lake) else {
-            return per_level;
-        };
-        let Ok(catalog) = lake.read_catalog() else {
-            return per_level;
-        };
-        let plan = kpi_runtime::plan::plan(
-            self.manifest,
-            &catalog,
-            Some(&lake),
-            &self.options.days,
-            &self.options.kpis,
-            self.options.force,
-        );
-        for (kpi, days) in &plan.due {
-            let level = self.manifest.kpi(kpi).map_or(0, |k| k.level);
-            *per_level.entry(level).or_insert(0) += days.len() as u64;
-        }
-        per_level
-    }
-
     pub fn update(&self, event: Progress<'_>) {
         if !self.on {
             return;
@@ -95,14 +64,18 @@ impl<'a> Bars<'a> {
             return;
         };
         match event {
-            Progress::Planned { kpi_days, .. } => {
+            Progress::Planned {
+                kpi_days,
+                per_level,
+                ..
+            } => {
                 let total = self.multi.add(ProgressBar::new(kpi_days as u64));
                 total.set_style(self.style(
                     "{elapsed_precise} [{bar:30}] {pos}/{len} KPI-days  {rate}  ETA {eta}  {msg}",
                 ));
                 let mut levels = BTreeMap::new();
-                for (level, due) in self.due_per_level() {
-                    let bar = self.multi.add(ProgressBar::new(due));
+                for (level, due) in per_level {
+                    let bar = self.multi.add(ProgressBar::new(due as u64));
                     bar.set_style(
                         self.style("  level {prefix:<3}    [{bar:30}] {pos}/{len}  {msg}"),
                     );

@@ -9,6 +9,7 @@ use crate::error::CliError;
 use crate::load::{ProjectDir, find_project, shown};
 use crate::output::{self, Format};
 use kpi_compiler::build::STATE_MACHINE_FILE;
+use kpi_contract::{Day, DayRange};
 use kpi_runtime::manifest::Manifest;
 use kpi_runtime::run::{RunOptions, run as run_locally};
 use std::path::{Path, PathBuf};
@@ -34,8 +35,9 @@ pub struct Args {
     /// Last day of a range, YYYY-MM-DD (default: the newest day of the lake's sources).
     #[arg(long, value_name = "DAY")]
     pub to: Option<String>,
-    /// Only this KPI (and the KPIs it reads); repeatable.
-    #[arg(long = "kpi", value_name = "NAME")]
+    /// Only this KPI (and the KPIs it reads); `NAME+` also brings every KPI that reads it,
+    /// downstream; repeatable.
+    #[arg(long = "kpi", value_name = "NAME[+]")]
     pub kpis: Vec<String>,
     /// The lake directory: `s3://bucket/prefix/` is `<lake>/bucket/prefix/`. Default: `lake`
     /// beside the project directory.
@@ -51,6 +53,9 @@ pub struct Args {
     /// Wait for another run on the same lake to finish instead of refusing.
     #[arg(long)]
     pub wait: bool,
+    /// Print what would be computed and what it would cost on Athena, without running.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Also write a self-contained HTML report with a timeline of every query.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
@@ -68,9 +73,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(1));
     };
     let text = |name: &str| artifacts.files.get(name).map_or("", String::as_str);
-    let machine = kpi_asl::parse_definition_text(text(STATE_MACHINE_FILE))
-        .map_err(|e| CliError::usage(format!("the built state machine does not parse: {e}")))?;
     let manifest = Manifest::parse(text("manifest.json")).map_err(CliError::usage)?;
+    // Run what would be deployed: the definition with the template's substitutions.
+    let machine = kpi_asl::parse_definition_text(&manifest.substitute(text(STATE_MACHINE_FILE)))
+        .map_err(|e| CliError::usage(format!("the built state machine does not parse: {e}")))?;
     known_kpis(&args.kpis, &manifest)?;
     let lake = lake_dir(&dir, args.lake.clone())?;
     let days = days(&args, &manifest, &lake).map_err(CliError::usage)?;
@@ -84,7 +90,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }),
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let bars = Bars::new(&manifest, &lake, &options);
+    if args.dry_run {
+        let plan =
+            kpi_runtime::run::dry_run(&manifest, &lake, &options).map_err(CliError::usage)?;
+        output::print(&dry_run_text(&plan))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let bars = Bars::new(&manifest);
     let progress = |p: kpi_runtime::run::Progress<'_>| bars.update(p);
     let report = run_locally(&machine, &manifest, &lake, &options, &progress);
     bars.finish();
@@ -105,6 +117,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 fn known_kpis(asked: &[String], manifest: &Manifest) -> Result<(), CliError> {
     let names = || manifest.kpis.iter().map(|k| k.name.as_str());
     for name in asked {
+        let name = name.strip_suffix('+').unwrap_or(name);
         if manifest.kpi(name).is_none() {
             let hint = kpi_compiler::diagnostic::did_you_mean(name, names())
                 .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
@@ -133,10 +146,10 @@ pub fn lake_dir(project: &ProjectDir, lake: Option<PathBuf>) -> Result<PathBuf, 
 }
 
 /// The days asked for: `--day`, `--from`/`--to`, or by default every day from the project's
-/// `history_start` to the newest partition of its sources in the lake.
-fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<String>, String> {
-    use kpi_runtime::athena::{day_number, day_text};
-    let parse = |d: &str| day_number(d).ok_or_else(|| format!("`{d}` is not a day YYYY-MM-DD"));
+/// `history_start` to the newest day every day-partitioned source of the lake has.
+fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<Day>, String> {
+    let parse = |d: &str| Day::parse(d).ok_or_else(|| format!("`{d}` is not a day YYYY-MM-DD"));
+    let start = manifest.project.history_start;
     let (from, to) = match (&args.day, &args.from, &args.to) {
         (Some(d), None, None) => (parse(d)?, parse(d)?),
         (Some(_), _, _) => return Err("give either --day or --from/--to, not both".into()),
@@ -146,9 +159,9 @@ fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<String>, St
             newest_day(manifest, lake)
                 .ok_or("--from needs --to: the lake has no source partitions")?,
         ),
-        (None, None, Some(t)) => (parse(&manifest.project.history_start)?, parse(t)?),
+        (None, None, Some(t)) => (start, parse(t)?),
         (None, None, None) => (
-            parse(&manifest.project.history_start)?,
+            start,
             newest_day(manifest, lake).ok_or_else(|| {
                 format!(
                     "the lake {} has no source partitions; pass --day or --from/--to",
@@ -157,33 +170,76 @@ fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<String>, St
             })?,
         ),
     };
-    if from > to {
-        return Err(format!(
-            "--from {} is after --to {}",
-            day_text(from),
-            day_text(to)
-        ));
-    }
-    Ok((from..=to).map(day_text).collect())
+    let range =
+        DayRange::new(from, to).ok_or_else(|| format!("--from {from} is after --to {to}"))?;
+    Ok(range.days().collect())
 }
 
-/// The newest day any day-partitioned source has in the lake.
-fn newest_day(manifest: &Manifest, lake: &Path) -> Option<i64> {
-    use kpi_runtime::athena::day_number;
+/// The newest day every day-partitioned source has in the lake.
+fn newest_day(manifest: &Manifest, lake: &Path) -> Option<Day> {
     let root = kpi_runtime::lake::Lake::open(lake).ok()?;
     manifest
         .sources
         .iter()
         .filter_map(|s| {
             let prefix = format!("{}=", s.partition.as_deref()?);
-            std::fs::read_dir(root.path_of(s.location.as_deref()?))
+            std::fs::read_dir(root.path_of(s.location.as_deref()?).ok()?)
                 .ok()?
                 .flatten()
                 .filter_map(|e| {
                     let name = e.file_name().to_string_lossy().to_string();
-                    day_number(name.strip_prefix(&prefix)?)
+                    Day::parse(name.strip_prefix(&prefix)?)
                 })
                 .max()
         })
         .min()
+}
+
+/// The plan and the Athena estimate of a dry run.
+fn dry_run_text(d: &kpi_runtime::run::DryRun) -> String {
+    use kpi_runtime::cost::bytes_text;
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} KPI-days due in {} execution(s), {} up to date, {} waiting for inputs.",
+        d.plan.kpi_days(),
+        d.plan.executions.len(),
+        d.plan.up_to_date,
+        d.plan.waiting.len()
+    );
+    let width = d
+        .kpis
+        .iter()
+        .map(|(k, _, _)| k.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let _ = writeln!(
+        out,
+        "{:width$}  {:>6}  {:>7}  {:>9}  {:>9}",
+        "KPI", "chunks", "queries", "scans", "Athena $"
+    );
+    for (kpi, chunks, e) in &d.kpis {
+        let _ = writeln!(
+            out,
+            "{kpi:width$}  {chunks:>6}  {:>7}  {:>9}  {:>9.4}",
+            e.queries,
+            bytes_text(e.bytes),
+            e.dollars
+        );
+    }
+    let t = d.total();
+    let _ = writeln!(
+        out,
+        "On Athena: {} DML queries scanning at most {} ({} billed): ${:.4}.",
+        t.queries,
+        bytes_text(t.bytes),
+        bytes_text(t.billed_bytes),
+        t.dollars
+    );
+    for w in d.plan.waiting.iter().take(20) {
+        let _ = writeln!(out, "waiting: {} {}: {}", w.kpi, w.day, w.why);
+    }
+    out
 }

@@ -14,7 +14,7 @@ use crate::error::CliError;
 use crate::output;
 use kpi_asl::{self as asl, Options, RealClock, Status};
 use kpi_runtime::manifest::Manifest;
-use kpi_runtime::run::with_local_athena as run_with_local_athena;
+use kpi_runtime::run::with_local_aws;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -66,7 +66,16 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         history,
         lake,
     } = args;
-    let text = read(&definition)?;
+    let mut text = read(&definition)?;
+    // A built state machine (its manifest beside it) runs as deploying it would make it.
+    let manifest_path = definition.with_file_name("manifest.json");
+    let manifest = if manifest_path.is_file() {
+        let manifest = Manifest::read(&manifest_path).map_err(CliError::usage)?;
+        text = manifest.substitute(&text);
+        Some(manifest)
+    } else {
+        None
+    };
     let machine = asl::parse_definition_text(&text).map_err(|e| {
         CliError::usage(format!(
             "invalid state machine {}: {e}",
@@ -93,19 +102,25 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         jsonata: Some(&engine),
         ..Options::new(&clock)
     };
-    // A built state machine: its manifest lies beside it, and Athena runs on the local engine.
-    let manifest_path = definition.with_file_name("manifest.json");
-    let exec = if manifest_path.is_file() {
-        let manifest = Manifest::read(&manifest_path).map_err(CliError::usage)?;
+    // A built state machine: its Athena and Glue tasks run on the local engine and catalog.
+    let exec = if let Some(manifest) = &manifest {
         let lake = lake.unwrap_or_else(|| default_lake(&definition));
         output::detail(format!("lake {}", crate::load::shown(&lake).display()));
         let command = format!("kpi sfn run {}", definition.display());
-        let outcome = run_with_local_athena(&manifest, &lake, &command, |athena| {
+        // Every execution has its own name (Step Functions requires it), so its attempts
+        // write fresh prefixes and never touch what an earlier one published.
+        let execution = format!(
+            "kpi-sfn-{}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
+            std::process::id()
+        );
+        let outcome = with_local_aws(manifest, &lake, &command, |aws| {
             asl::execute(
                 &machine,
                 input,
                 &Options {
-                    tasks: Some(athena),
+                    tasks: Some(aws),
+                    execution_name: &execution,
                     ..opts
                 },
             )

@@ -1,62 +1,119 @@
-//! Phases (Setup, then each DAG level) → the states of the machine:
+//! Phases (Setup, Inputs, then each DAG level) → the states of the machine:
 //!
 //! ```text
 //! Prepare ─ Validate ─┬─ InvalidInput (Fail Kpi.InvalidInput)
-//!                     └─ Setup.Plan ─ Setup.Run ─ Setup.More ─┐   (loop while chunks remain)
-//!                        Level0.Plan ─ Level0.Run ─ Level0.More ─┐ … ─ Finish ─ Done ─┬─ Failed
-//!                                                                                    └─ Succeeded
-//! <phase>.Run item: <phase>.Route ─ <kpi>.Setup | <kpi>.Day ─ <phase>.<statement> ─ …
-//!                   (an optional statement: <phase>.If.<statement> ─ <phase>.<statement> or on;
-//!                   Catch → <phase>.Failed)
+//!                     └─ Setup.Plan ─ Setup.Run ─ Setup.More ─┐        (each phase loops on its
+//!                        Inputs.Plan ─ Inputs.Run ─ Inputs.More ─┐      Plan while batches of
+//!                        Level0.Plan ─ Level0.Run ─ Level0.More ─┐ …    items remain)
+//!                        Finish ─ Done ─┬─ Failed (Fail Kpi.Failed)
+//!                                       └─ Succeeded
+//!
+//! Setup item (a KPI):   Setup.Route ─ <kpi>.Setup ─ Setup.<statement> ─ …
+//!                       (an optional statement: Setup.If.<statement> ─ Setup.<statement> or on)
+//! Inputs item (a block of a source's days):
+//!                       Inputs.Get ─ Inputs.Again ─┬─ Inputs.Get    (Glue left keys unprocessed)
+//!                                                  └─ Inputs.Done
+//! Level item (a KPI and a chunk of days):
+//!   Level0.Route ─ <kpi>.Chunk ─ Level0.03_write ─ Level0.04_check ─ Level0.Verdict
+//!     ─ Level0.AnyPassed ─┬─ Level0.GetTable ─ Level0.Create ─ Level0.Publish ─┬─ Level0.Create (days left to create)
+//!                         │                                  Level0.Update ─┤─ Level0.Update (days Glue had)
+//!                         └──────────────────────────────────── Level0.Outcome ─┘
+//!   every Task's Catch → <phase>.Failed (the item's days fail; the execution goes on)
 //! ```
 //!
-//! The Task states are shared by every KPI of the phase: `<kpi>.Setup` / `<kpi>.Day` (a Pass
+//! The Task states are shared by every KPI of the phase: `<kpi>.Setup` / `<kpi>.Chunk` (a Pass
 //! state, reached by the route on the item's KPI) leaves the KPI's query texts at `$.sql`.
 
-use super::jsonata::{self, UpstreamRead};
-use super::tasks::{KPI_PATH, SQL_PATH, queries_pass, query_keys, shared_task};
+use super::jsonata::{self, InputSource, LevelPlanKpi};
 use super::types::{
-    Choice, ChoiceRule, ExecutionType, Fail, ItemProcessor, Map, MapMode, Pass, ProcessorConfig,
-    QueryLanguage, State, States, Succeed, Test, Transition,
+    Choice, ChoiceRule, Fail, ItemProcessor, Map, Pass, QueryLanguage, State, States, Succeed,
+    Test, Transition,
 };
 use super::tz::OffsetChange;
-use crate::sql::Statement;
+use super::{inputs, items, setup};
+use kpi_contract::manifest::Statement;
 use serde_json::json;
 
-/// One KPI in one phase: the statements its items run, in order, and the upstream KPIs its
-/// day reads (for levels).
-pub struct PhaseKpi<'a> {
+/// One KPI of the Setup phase: the statements its item runs, in order.
+pub struct SetupKpi<'a> {
     pub name: &'a str,
     pub statements: Vec<&'a Statement>,
-    pub reads: Vec<UpstreamRead<'a>>,
+}
+
+/// One KPI of a level: its write and check, and what its publish needs.
+pub struct LevelKpi<'a> {
+    pub name: &'a str,
+    pub write: &'a Statement,
+    pub check: &'a Statement,
+    pub attempts_location: &'a str,
+    pub fingerprint: &'a str,
+    /// The most days before the first computed day any of its reads reaches.
+    pub lead_in: u32,
+    /// One `PartitionInput` of its table, at most (bytes).
+    pub entry_bytes: u64,
+    /// Its table as `GetTable` answers, at most (bytes).
+    pub table_bytes: u64,
+    /// How the level's Plan checks its days.
+    pub plan: LevelPlanKpi,
+}
+
+pub enum PhaseKind<'a> {
+    Setup(Vec<SetupKpi<'a>>),
+    Inputs(Vec<InputSource>),
+    Level(Vec<LevelKpi<'a>>),
 }
 
 pub struct Phase<'a> {
     pub name: String,
-    pub setup: bool,
-    pub kpis: Vec<PhaseKpi<'a>>,
-    /// KPI-days per Map run.
-    pub chunk: usize,
+    pub kind: PhaseKind<'a>,
+    /// Items per Map run.
+    pub batch: u64,
 }
 
 pub struct MachineInput<'a> {
     pub kpi_names: Vec<&'a str>,
     pub max_days: u32,
+    pub max_runs: u32,
+    pub chunk_days: u32,
     pub history_start: &'a str,
+    /// `history_start` as a day number.
+    pub history_day: i64,
     pub zone: &'a [OffsetChange],
     pub concurrency: u32,
-    pub mode: MapMode,
+    pub mode: super::types::MapMode,
     pub phases: Vec<Phase<'a>>,
 }
 
-fn jsonata_pass(comment: &str, output: String, next: Transition) -> Pass {
+pub fn jsonata_pass(comment: Option<&str>, output: String, next: Transition) -> Pass {
     Pass {
         query_language: Some(QueryLanguage::JsonAta),
-        comment: Some(comment.into()),
+        comment: comment.map(str::to_string),
         output: Some(output),
         transition: Some(next),
         ..Pass::default()
     }
+}
+
+/// A JSONPath Choice going to `next` when the value at `path` exists, else to `default`.
+pub fn present(path: &str, next: &str, default: &str) -> Choice {
+    Choice {
+        comment: None,
+        choices: vec![ChoiceRule {
+            variable: path.into(),
+            test: Test::IsPresent(true),
+            next: next.into(),
+        }],
+        default: default.into(),
+    }
+}
+
+/// The Fail state an item reaches when the route does not know its KPI.
+pub fn unknown_kpi() -> State {
+    State::Fail(Fail {
+        comment: Some("Unreachable: Prepare accepts only this project's KPIs.".into()),
+        error: "Kpi.InternalError".into(),
+        cause_path: super::tasks::KPI_PATH.into(),
+    })
 }
 
 fn plan_name(phase: &str) -> String {
@@ -72,10 +129,11 @@ pub fn states(input: &MachineInput<'_>) -> (String, States) {
     states.add(
         "Prepare",
         jsonata_pass(
-            "Validates the input (days, KPI names) before any of it can reach SQL; {} means the day before the start time, in the project's time zone.",
+            Some("Validates the input (days, KPI names) before any of it can reach SQL; {} means the day before the start time, in the project's time zone."),
             jsonata::prepare(
                 &input.kpi_names,
                 input.max_days,
+                input.max_runs,
                 input.history_start,
                 input.zone,
             ),
@@ -84,15 +142,7 @@ pub fn states(input: &MachineInput<'_>) -> (String, States) {
     );
     states.add(
         "Validate",
-        Choice {
-            comment: None,
-            choices: vec![ChoiceRule {
-                variable: "$.problem".into(),
-                test: Test::IsPresent(true),
-                next: "InvalidInput".into(),
-            }],
-            default: first_phase,
-        },
+        present("$.problem", "InvalidInput", &first_phase),
     );
     states.add(
         "InvalidInput",
@@ -112,7 +162,7 @@ pub fn states(input: &MachineInput<'_>) -> (String, States) {
     states.add(
         "Finish",
         jsonata_pass(
-            "Folds the last failures and writes the outcome.",
+            Some("Folds the last failures and writes the outcome."),
             jsonata::finish(),
             Transition::next("Done"),
         ),
@@ -147,48 +197,62 @@ pub fn states(input: &MachineInput<'_>) -> (String, States) {
     ("Prepare".into(), states)
 }
 
+/// The selector giving each KPI item its validated values and its attempt, hashed from the
+/// execution, its redrive count (a redrive writes fresh prefixes), the KPI and the days.
+fn kpi_item_selector() -> serde_json::Value {
+    json!({
+        "kpi.$": "$$.Map.Item.Value.kpi",
+        "first.$": "$$.Map.Item.Value.first",
+        "last.$": "$$.Map.Item.Value.last",
+        "attempt.$": "States.Hash(States.Format('{}|{}|{}|{}|{}', $$.Execution.Id, $$.Execution.RedriveCount, $$.Map.Item.Value.kpi, $$.Map.Item.Value.first, $$.Map.Item.Value.last), 'SHA-256')",
+    })
+}
+
 fn add_phase(states: &mut States, input: &MachineInput<'_>, phase: &Phase<'_>, after: &str) {
     let name = &phase.name;
-    let kpis: Vec<&str> = phase.kpis.iter().map(|k| k.name).collect();
-    let reads: Vec<(&str, Vec<UpstreamRead<'_>>)> = phase
-        .kpis
-        .iter()
-        .map(|k| {
-            (
-                k.name,
-                k.reads
-                    .iter()
-                    .map(|r| UpstreamRead {
-                        kpi: r.kpi,
-                        days: r.days,
-                        before: r.before,
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    // Setup runs once per KPI, on the first day (its statements take no day).
-    let days = if phase.setup {
-        "[$st.days[0]]"
-    } else {
-        "$st.days"
-    };
-    let (comment, run_comment) = if phase.setup {
-        (
+    let (plan_comment, run_comment, plan, selector, processor): (
+        &str,
+        &str,
+        String,
+        Option<serde_json::Value>,
+        ItemProcessor,
+    ) = match &phase.kind {
+        PhaseKind::Setup(kpis) => (
             "Lists the selected KPIs whose tables to create (once per execution).",
             "Creates each KPI's tables if they do not exist.",
-        )
-    } else {
-        (
-            "Folds the failures so far, then lists this level's next KPI-days, leaving out those whose upstream KPI-day failed.",
-            "Runs each KPI-day: write to a fresh attempt prefix, check, publish.",
-        )
+            jsonata::setup_plan(
+                &kpis.iter().map(|k| k.name).collect::<Vec<_>>(),
+                phase.batch,
+            ),
+            Some(kpi_item_selector()),
+            setup::processor(name, kpis, input),
+        ),
+        PhaseKind::Inputs(sources) => (
+            "Folds the setup failures, then lists blocks of the source partitions the selected KPIs read.",
+            "Asks Glue which of the block's partitions exist.",
+            jsonata::inputs_plan(sources, input.history_day, phase.batch),
+            None,
+            inputs::processor(name, input),
+        ),
+        PhaseKind::Level(kpis) => (
+            "Folds the failures so far, then lists this level's next chunks of days per KPI, leaving out the days whose inputs are missing or whose upstream KPI-day failed.",
+            "Runs each chunk: write to a fresh attempt prefix, check every day, publish the days that pass.",
+            jsonata::level_plan(
+                name,
+                &kpis.iter().map(|k| k.plan.clone()).collect::<Vec<_>>(),
+                input.chunk_days,
+                input.history_day,
+                phase.batch,
+            ),
+            Some(kpi_item_selector()),
+            items::processor(name, kpis, input),
+        ),
     };
     states.add(
         plan_name(name),
         jsonata_pass(
-            comment,
-            jsonata::plan(name, phase.chunk, &kpis, &reads, days),
+            Some(plan_comment),
+            plan,
             Transition::next(format!("{name}.Run")),
         ),
     );
@@ -197,12 +261,8 @@ fn add_phase(states: &mut States, input: &MachineInput<'_>, phase: &Phase<'_>, a
         Map {
             comment: Some(run_comment.into()),
             items_path: "$.items".into(),
-            item_selector: json!({
-                "kpi.$": "$$.Map.Item.Value.kpi",
-                "day.$": "$$.Map.Item.Value.day",
-                "attempt.$": "States.Hash(States.Format('{}|{}|{}', $$.Execution.Id, $$.Map.Item.Value.kpi, $$.Map.Item.Value.day), 'SHA-256')",
-            }),
-            item_processor: item_processor(phase, input.mode),
+            item_selector: selector,
+            item_processor: processor,
             max_concurrency: input.concurrency,
             label: None,
             result_path: "$.results".into(),
@@ -221,177 +281,4 @@ fn add_phase(states: &mut States, input: &MachineInput<'_>, phase: &Phase<'_>, a
             default: after.into(),
         },
     );
-}
-
-/// One statement kind of a phase: its name, its key under `$.sql`, and whether some KPI of
-/// the phase lacks it (then a Choice on presence skips its Task state).
-pub struct Kind<'a> {
-    pub statement: &'a str,
-    pub key: String,
-    pub optional: bool,
-}
-
-/// The statement kinds of a phase, in an order that keeps every KPI's own order: each kind
-/// goes right after the kind before it in the first KPI that has it.
-pub fn kinds<'a>(phase: &Phase<'a>) -> Vec<Kind<'a>> {
-    let mut order: Vec<&'a str> = Vec::new();
-    for kpi in &phase.kpis {
-        let mut at = 0;
-        for s in &kpi.statements {
-            match order.iter().position(|k| *k == s.name) {
-                Some(i) => at = i + 1,
-                None => {
-                    order.insert(at, s.name.as_str());
-                    at += 1;
-                }
-            }
-        }
-    }
-    let keys = query_keys(&order);
-    order
-        .into_iter()
-        .zip(keys)
-        .map(|(statement, key)| Kind {
-            statement,
-            key,
-            optional: !phase
-                .kpis
-                .iter()
-                .all(|k| k.statements.iter().any(|s| s.name == statement)),
-        })
-        .collect()
-}
-
-/// The state of a KPI in a phase: `<kpi>.Setup` or `<kpi>.Day`.
-pub fn kpi_state(phase: &Phase<'_>, kpi: &str) -> String {
-    format!("{kpi}.{}", if phase.setup { "Setup" } else { "Day" })
-}
-
-/// The item processor of a phase's Map: the route on the item's KPI, each KPI's state (its
-/// query texts), then the shared chain of Task states, one per statement kind, each optional
-/// one behind a Choice on the presence of its query text.
-fn item_processor(phase: &Phase<'_>, mode: MapMode) -> ItemProcessor {
-    let name = &phase.name;
-    let failed = format!("{name}.Failed");
-    let route = format!("{name}.Route");
-    let unknown = format!("{name}.Unknown");
-    let done = format!("{name}.Done");
-    let kinds = kinds(phase);
-    let task = |k: &Kind<'_>| format!("{name}.{}", k.statement);
-    let entry = |i: usize| {
-        kinds.get(i).map_or_else(
-            || done.clone(),
-            |k| {
-                if k.optional {
-                    format!("{name}.If.{}", k.statement)
-                } else {
-                    task(k)
-                }
-            },
-        )
-    };
-    let mut states = States::default();
-    let mut choices = Vec::new();
-    let mut passes = States::default();
-    for kpi in &phase.kpis {
-        let state = kpi_state(phase, kpi.name);
-        let with_keys: Vec<(&Statement, &str)> = kpi
-            .statements
-            .iter()
-            .filter_map(|s| {
-                kinds
-                    .iter()
-                    .find(|k| k.statement == s.name)
-                    .map(|k| (*s, k.key.as_str()))
-            })
-            .collect();
-        passes.add(
-            state.clone(),
-            queries_pass(&with_keys, Transition::next(entry(0))),
-        );
-        choices.push(ChoiceRule {
-            variable: KPI_PATH.into(),
-            test: Test::StringEquals(kpi.name.to_string()),
-            next: state,
-        });
-    }
-    states.add(
-        route.clone(),
-        Choice {
-            comment: None,
-            choices,
-            default: unknown.clone(),
-        },
-    );
-    states.0.extend(passes.0);
-    let mut needs_done = false;
-    for (i, kind) in kinds.iter().enumerate() {
-        let last = i + 1 == kinds.len();
-        if kind.optional {
-            needs_done |= last;
-            states.add(
-                entry(i),
-                Choice {
-                    comment: None,
-                    choices: vec![ChoiceRule {
-                        variable: format!("{SQL_PATH}.{}", kind.key),
-                        test: Test::IsPresent(true),
-                        next: task(kind),
-                    }],
-                    default: entry(i + 1),
-                },
-            );
-        }
-        let kpis: Vec<String> = phase
-            .kpis
-            .iter()
-            .filter(|k| k.statements.iter().any(|s| s.name == kind.statement))
-            .map(|k| k.name.to_string())
-            .collect();
-        let next = if last {
-            Transition::END
-        } else {
-            Transition::next(entry(i + 1))
-        };
-        let mut t = shared_task(kind.statement, &kind.key, kpis, next, &failed);
-        if last {
-            // The item ends with its last query's state, so a chunk's results stay small.
-            t.output_path = Some("$.query.State".into());
-        }
-        states.add(task(kind), t);
-    }
-    if needs_done {
-        states.add(
-            done,
-            Pass {
-                result: Some(json!("SUCCEEDED")),
-                transition: Some(Transition::END),
-                ..Pass::default()
-            },
-        );
-    }
-    states.add(
-        failed,
-        jsonata_pass(
-            "Records the failure and ends the item normally, so the rest completes.",
-            jsonata::failure(phase.setup),
-            Transition::END,
-        ),
-    );
-    states.add(
-        unknown,
-        State::Fail(Fail {
-            comment: Some("Unreachable: Prepare accepts only this project's KPIs.".into()),
-            error: "Kpi.InternalError".into(),
-            cause_path: KPI_PATH.into(),
-        }),
-    );
-    ItemProcessor {
-        processor_config: ProcessorConfig {
-            mode,
-            execution_type: (mode == MapMode::Distributed).then_some(ExecutionType::Standard),
-        },
-        start_at: route,
-        states,
-    }
 }

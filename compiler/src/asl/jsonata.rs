@@ -1,132 +1,310 @@
-//! Plan facts (KPI names, windows, limits, offsets) → the JSONata expressions of the machine's
+//! Plan facts (KPI names, reads, limits, offsets) → the JSONata expressions of the machine's
 //! computing states. The expressions live in `jsonata/*.jsonata`; only constants decided here
-//! are spliced in (JSON-encoded), and the result is squeezed onto one line.
+//! are spliced in (JSON-encoded), each expression gets only the helper functions it calls,
+//! and the result is squeezed onto one line.
 //!
-//! The execution's state, between phases:
-//! `{days, first, span, kpis, failed: {kpi: "0110…"}, failures: [..], failureCount, phase,
-//! chunk, more, items, results}`. `failed` holds, per KPI with a failure, one character per
-//! day from `first` (day number) over `span` days: `1` when that KPI-day failed. A bitmap keeps
-//! the worst case (every KPI-day failed) small enough to prove.
+//! The execution's state, between phases: `{days, first, span, want, kpis, failed: {kpi:
+//! "0110…"}, failures: [..], failureCount, skip, inputs: {source: {from, bits, error?,
+//! cause?}}, phase, batch, more, items, results}`. `want` and `failed` hold one character per
+//! day from `first` (a day number) over `span` days: `want` the requested days, `failed[kpi]`
+//! `1` where that KPI-day failed. `inputs[source].bits` holds, from day `from`, `1` where the
+//! source's partition exists, `0` where it does not, `?` where Glue could not tell. `skip`
+//! lists the KPIs whose tables could not be created. Bitmaps keep the worst case (every
+//! KPI-day failed) small enough to prove.
 
 use super::tz::OffsetChange;
+use kpi_contract::aws::{ALREADY_EXISTS, check, partition};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 const HELPERS: &str = include_str!("jsonata/helpers.jsonata");
+const ITEM: &str = include_str!("jsonata/item.jsonata");
 const PREPARE: &str = include_str!("jsonata/prepare.jsonata");
-const PLAN: &str = include_str!("jsonata/plan.jsonata");
-const FAILURE: &str = include_str!("jsonata/failure.jsonata");
+const SETUP_PLAN: &str = include_str!("jsonata/setup_plan.jsonata");
+const INPUTS_PLAN: &str = include_str!("jsonata/inputs_plan.jsonata");
+const LEVEL_PLAN: &str = include_str!("jsonata/level_plan.jsonata");
 const FINISH: &str = include_str!("jsonata/finish.jsonata");
 
-/// Failures listed in full (the rest are only counted and marked in the bitmaps).
+/// Failures listed in full in the execution's state (the rest are counted and marked in the
+/// bitmaps), and in one item's result.
 pub const MAX_LISTED_FAILURES: usize = 50;
+pub const MAX_ITEM_FAILURES: usize = 3;
 /// Characters of the final failure message (a Fail state's cause holds 32,768).
 pub const MAX_MESSAGE: usize = 30_000;
 /// Characters kept of an error name and of a cause in a failure record.
 pub const MAX_ERROR_CHARS: usize = 64;
 pub const MAX_CAUSE_CHARS: usize = 256;
+/// Times one block of partitions is asked for while Glue leaves some unprocessed.
+pub const MAX_ASKS: u32 = 5;
 
-/// One upstream KPI read by a KPI, as the plan expression checks it.
-pub struct UpstreamRead<'a> {
-    pub kpi: &'a str,
+/// The expressions of an item's states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemExpr {
+    /// A check's rows → the days that pass (with their rows) and those that fail.
+    Verdict,
+    /// `BatchCreatePartition`'s `PartitionInputList`, and what its answer leaves to do.
+    Create,
+    Created,
+    /// `BatchUpdatePartition`'s `Entries`, and what its answer fails.
+    Update,
+    Updated,
+    /// The item's result `{kpi, first, last, bad, failures}`, normally or after a caught error.
+    Outcome,
+    Failed,
+    /// A Setup item's failure record.
+    SetupFailed,
+    /// `BatchGetPartition`'s `PartitionsToGet`, its answer folded, a caught error recorded.
+    InputsKeys,
+    InputsFound,
+    InputsFailed,
+}
+
+impl ItemExpr {
+    fn text(self) -> &'static str {
+        match self {
+            ItemExpr::Verdict => include_str!("jsonata/verdict.jsonata"),
+            ItemExpr::Create => include_str!("jsonata/create.jsonata"),
+            ItemExpr::Created => include_str!("jsonata/created.jsonata"),
+            ItemExpr::Update => include_str!("jsonata/update.jsonata"),
+            ItemExpr::Updated => include_str!("jsonata/updated.jsonata"),
+            ItemExpr::Outcome => include_str!("jsonata/outcome.jsonata"),
+            ItemExpr::Failed => include_str!("jsonata/failed.jsonata"),
+            ItemExpr::SetupFailed => include_str!("jsonata/setup_failed.jsonata"),
+            ItemExpr::InputsKeys => include_str!("jsonata/inputs_keys.jsonata"),
+            ItemExpr::InputsFound => include_str!("jsonata/inputs_found.jsonata"),
+            ItemExpr::InputsFailed => include_str!("jsonata/inputs_failed.jsonata"),
+        }
+    }
+}
+
+/// A source partitioned by day, as the Inputs phase asks Glue about it.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputSource {
+    /// The name KPIs use.
+    pub name: String,
+    pub db: String,
+    pub table: String,
+    /// Days asked for per `BatchGetPartition` call.
+    pub block: u64,
+    pub reads: Vec<SourceReader>,
+}
+
+/// A KPI reading a source: its window reaches `lead` days before the first day computed and
+/// ends `back` days before the last.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceReader {
+    pub kpi: String,
+    pub lead: u32,
+    pub back: u32,
+}
+
+/// One KPI of a level, as its Plan checks each day against inputs and upstream failures.
+#[derive(Clone, Debug, Serialize)]
+pub struct LevelPlanKpi {
+    pub kpi: String,
+    pub sources: Vec<WindowRead>,
+    pub kpis: Vec<WindowRead>,
+}
+
+/// A read of a relation over a window: `days` days ending `back` days before the day
+/// computed. For a source, `s` is its name and `name` how a message names its partitions
+/// (`app_logs.events dt`); for a KPI, `k` is its name.
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowRead {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k: Option<String>,
     pub days: u32,
-    pub before: u32,
+    pub back: u32,
+}
+
+/// The `$name := …;` definitions of a helper file, in order, each with its text.
+fn definitions(file: &str) -> Vec<(&str, String)> {
+    let mut out: Vec<(&str, String)> = Vec::new();
+    for line in file.lines() {
+        let name = line
+            .strip_prefix('$')
+            .and_then(|rest| rest.split_once(" :="))
+            .map(|(name, _)| name);
+        match (name, out.last_mut()) {
+            (Some(name), _) => out.push((name, format!("{line}\n"))),
+            (None, Some((_, text))) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// The helpers `body` calls, directly or through other helpers, in file order.
+fn needed(file: &str, body: &str) -> String {
+    let defs = definitions(file);
+    let mut used = vec![false; defs.len()];
+    let mut pending = vec![body.to_string()];
+    while let Some(text) = pending.pop() {
+        for (i, (name, def)) in defs.iter().enumerate() {
+            if !used[i] && text.contains(&format!("${name}(")) {
+                used[i] = true;
+                pending.push(def.clone());
+            }
+        }
+    }
+    defs.iter()
+        .zip(used)
+        .filter(|(_, u)| *u)
+        .map(|((_, d), _)| d.as_str())
+        .collect()
 }
 
 /// Wraps an expression for a JSONata field, on one line: newlines and the indentation after
 /// them become one space (no string literal in our expressions spans lines).
-fn expression(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        if i > 0 && !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(line);
-    }
-    format!("{{% {out} %}}")
+fn one_line(text: &str) -> String {
+    let words: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    format!("{{% {} %}}", words.join(" "))
 }
 
-fn helpers() -> String {
-    HELPERS.replace("@MAX_DETAILS@", &MAX_LISTED_FAILURES.to_string())
+/// Fills `@NAME@` placeholders.
+fn fill(text: &str, values: &[(&str, String)]) -> String {
+    let mut out = text.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("@{name}@"), value);
+    }
+    out
+}
+
+fn constants(history_start: i64) -> Vec<(&'static str, String)> {
+    vec![
+        ("MAX_DETAILS", MAX_LISTED_FAILURES.to_string()),
+        ("ITEM_DETAILS", MAX_ITEM_FAILURES.to_string()),
+        ("MAX_ERROR", MAX_ERROR_CHARS.to_string()),
+        ("MAX_CAUSE", MAX_CAUSE_CHARS.to_string()),
+        ("MAX_MESSAGE", MAX_MESSAGE.to_string()),
+        ("MAX_ASKS", MAX_ASKS.to_string()),
+        ("HISTORY_START", history_start.to_string()),
+        ("ENTRY_BUDGET", super::limits::ENTRY_BUDGET.to_string()),
+        ("ALREADY_EXISTS", ALREADY_EXISTS.to_string()),
+        ("P_FINGERPRINT", partition::FINGERPRINT.to_string()),
+        ("P_ATTEMPT", partition::ATTEMPT.to_string()),
+        ("P_ROWS", partition::ROWS.to_string()),
+        ("P_PARTIAL", partition::PARTIAL.to_string()),
+        ("COL_DAY", column(check::DAY)),
+        ("COL_ROWS", column(check::ROWS)),
+        ("COL_FAILURE", column(check::FAILURE)),
+    ]
+}
+
+/// The position of a check result's column, as the contract orders them.
+fn column(name: &str) -> String {
+    check::COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .unwrap_or(0)
+        .to_string()
+}
+
+/// An expression over the execution's state: its body with the helpers it needs.
+fn state_expression(body: &str, values: &[(&str, String)], history_start: i64) -> String {
+    let mut all: Vec<(&str, String)> = values.to_vec();
+    all.extend(constants(history_start));
+    let body = fill(body, &all);
+    let helpers = fill(&needed(HELPERS, &body), &all);
+    one_line(&body.replace("@HELPERS@", &helpers))
 }
 
 /// Validates the execution input and turns it into the state above, or `{problem}`.
-pub fn prepare(kpis: &[&str], max_days: u32, history_start: &str, zone: &[OffsetChange]) -> String {
+pub fn prepare(
+    kpis: &[&str],
+    max_days: u32,
+    max_runs: u32,
+    history_start: &str,
+    zone: &[OffsetChange],
+) -> String {
     let zone: Vec<Value> = zone
         .iter()
         .map(|c| json!({"t": c.at_millis, "o": c.offset_minutes}))
         .collect();
-    expression(
-        &PREPARE
-            .replace("@HELPERS@", &helpers())
-            .replace("@NAMES@", &json!(kpis).to_string())
-            .replace("@MAX_DAYS@", &max_days.to_string())
-            .replace("@HISTORY_START@", history_start)
-            .replace("@ZONE@", &Value::Array(zone).to_string()),
+    state_expression(
+        PREPARE,
+        &[
+            ("NAMES", json!(kpis).to_string()),
+            ("MAX_DAYS", max_days.to_string()),
+            ("MAX_RUNS", max_runs.to_string()),
+            ("START_DATE", history_start.to_string()),
+            ("ZONE", Value::Array(zone).to_string()),
+        ],
+        0,
     )
 }
 
-/// Folds the previous Map's failures into the state, then lists the next chunk of this
-/// phase's KPI-days (`days` is a JSONata expression over `$st`), leaving out those already
-/// failed and recording those whose upstream failed.
-pub fn plan(
+/// Folds nothing (Setup comes first), then lists the next batch of KPIs whose tables to
+/// create.
+pub fn setup_plan(kpis: &[&str], batch: u64) -> String {
+    state_expression(
+        SETUP_PLAN,
+        &[
+            ("KPIS", json!(kpis).to_string()),
+            ("BATCH", batch.to_string()),
+        ],
+        0,
+    )
+}
+
+/// Folds the Setup failures, then lists the next batch of blocks of source partitions to ask
+/// Glue about: the days the selected KPIs read, from `history_start` on.
+pub fn inputs_plan(sources: &[InputSource], history_start: i64, batch: u64) -> String {
+    state_expression(
+        INPUTS_PLAN,
+        &[
+            ("SOURCES", json!(sources).to_string()),
+            ("BATCH", batch.to_string()),
+        ],
+        history_start,
+    )
+}
+
+/// Folds the previous Map's results, then lists this level's next batch of items `{kpi,
+/// first, last}`: each selected KPI's runs of requested days, cut at `chunk_days`, leaving out
+/// (and recording, once per level) the days whose window needs a missing source partition
+/// or a failed upstream KPI-day.
+pub fn level_plan(
     phase: &str,
-    chunk: usize,
-    kpis: &[&str],
-    reads: &[(&str, Vec<UpstreamRead<'_>>)],
-    days: &str,
+    kpis: &[LevelPlanKpi],
+    chunk_days: u32,
+    history_start: i64,
+    batch: u64,
 ) -> String {
-    let mut table = serde_json::Map::new();
-    for (kpi, upstream) in reads {
-        if upstream.is_empty() {
-            continue;
-        }
-        let list: Vec<Value> = upstream
-            .iter()
-            .map(|r| json!({"kpi": r.kpi, "days": r.days, "before": r.before}))
-            .collect();
-        table.insert((*kpi).to_string(), Value::Array(list));
-    }
-    expression(
-        &PLAN
-            .replace("@HELPERS@", &helpers())
-            .replace("@PHASE@", phase)
-            .replace("@CHUNK@", &chunk.to_string())
-            .replace("@READS@", &Value::Object(table).to_string())
-            .replace("@KPIS@", &json!(kpis).to_string())
-            .replace("@DAYS@", days),
-    )
-}
-
-/// The record an item leaves when one of its queries fails: `{kpi, day, error, cause}`,
-/// printable ASCII only and trimmed, so its size is bounded. A setup failure fails every day
-/// of its KPI (`all`).
-pub fn failure(setup: bool) -> String {
-    let (day, all) = if setup {
-        ("\"setup\"", ",\n\"all\": true")
-    } else {
-        ("$states.input.day", "")
-    };
-    expression(
-        &FAILURE
-            .replace("@DAY@", day)
-            .replace("@ALL@", all)
-            .replace("@MAX_ERROR@", &MAX_ERROR_CHARS.to_string())
-            .replace("@MAX_CAUSE@", &MAX_CAUSE_CHARS.to_string()),
+    state_expression(
+        LEVEL_PLAN,
+        &[
+            ("PHASE", phase.to_string()),
+            ("PLAN", json!(kpis).to_string()),
+            ("CHUNK_DAYS", chunk_days.to_string()),
+            ("BATCH", batch.to_string()),
+        ],
+        history_start,
     )
 }
 
 /// Folds the last Map's failures and writes the outcome: `{failureCount, message, summary}`.
 pub fn finish() -> String {
-    expression(
-        &FINISH
-            .replace("@HELPERS@", &helpers())
-            .replace("@MAX_DETAILS@", &MAX_LISTED_FAILURES.to_string())
-            .replace("@MAX_MESSAGE@", &MAX_MESSAGE.to_string()),
-    )
+    state_expression(FINISH, &[], 0)
+}
+
+/// An expression of an item's states, with the item helpers it needs.
+pub fn item(expr: ItemExpr, history_start: i64) -> String {
+    let all = constants(history_start);
+    let body = fill(expr.text(), &all);
+    let helpers = fill(&needed(ITEM, &body), &all);
+    one_line(&body.replace("@ITEM@", &helpers))
 }
 
 #[cfg(test)]
@@ -134,33 +312,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn expressions_are_one_line_and_filled_in() {
-        let e = plan(
+    fn expressions_are_one_line_with_only_the_helpers_they_call() {
+        let e = level_plan(
             "Level1",
-            7,
-            &["b"],
-            &[(
-                "b",
-                vec![UpstreamRead {
-                    kpi: "a",
+            &[LevelPlanKpi {
+                kpi: "b".into(),
+                sources: vec![],
+                kpis: vec![WindowRead {
+                    s: None,
+                    name: None,
+                    k: Some("a".into()),
                     days: 30,
-                    before: 0,
+                    back: 0,
                 }],
-            )],
-            "$st.days",
+            }],
+            100,
+            19723,
+            7,
         );
         assert!(e.starts_with("{% (") && e.ends_with(") %}"), "{e}");
         assert!(!e.contains('\n') && !e.contains('@'), "{e}");
         assert!(
-            e.contains(r#"$reads := {"b":[{"kpi":"a","days":30,"before":0}]};"#),
+            e.contains(
+                r#"$plan := [{"kpi":"b","sources":[],"kpis":[{"k":"a","days":30,"back":0}]}];"#
+            ),
             "{e}"
         );
-        assert!(e.contains(r#"$phase := "Level1"; $size := 7;"#), "{e}");
-        let f = failure(true);
-        assert!(
-            f.contains("\"all\": true") && f.contains("\"setup\""),
-            "{f}"
-        );
-        assert!(!failure(false).contains("all"));
+        assert!(e.contains(r#"$phase := "Level1"; $cd := 100; $hs := 19723;"#));
+        assert!(e.contains("$page := function") && e.contains("$foldLevel := function"));
+        let outcome = item(ItemExpr::Outcome, 19723);
+        assert!(!outcome.contains("$fail :="), "{outcome}");
+        let failed = item(ItemExpr::Failed, 19723);
+        assert!(failed.contains("$fail :=") && failed.contains("$why :="));
+        assert!(!failed.contains("$entry :="), "{failed}");
+        assert!(item(ItemExpr::Create, 19723).contains(r#""kpi.partial""#));
     }
 }

@@ -1,110 +1,78 @@
 //! Plan + SQL bundle → phases, limits proven (or diagnosed), the Map mode chosen, and the
 //! finished [`StateMachine`] with its statistics.
 
-use super::build::{MachineInput, Phase, PhaseKpi, kinds, states};
-use super::jsonata::UpstreamRead;
-use super::limits::{self, PhaseShape};
+use super::build::{MachineInput, Phase, PhaseKind, states};
+use super::jsonata::InputSource;
+use super::limits::{self, PhaseLoad, events};
+use super::phases::phases;
 use super::types::{Definition, MapMode, QueryLanguage, State, States};
 use super::tz::{OffsetChange, offset_changes};
-use super::{AslOptions, MachineStats, StateMachine, count_states};
+use super::{MachineStats, StateMachine, checks, count_states, inputs, setup};
 use crate::diagnostic::Diagnostic;
-use crate::ir::RelationTarget;
-use crate::lower::{KpiPlan, Plan};
+use crate::lower::Plan;
 use crate::project::date::Date;
-use crate::sql::{Param, SqlBundle, Statement, StatementRole};
+use crate::sql::SqlBundle;
 use serde::Serialize;
 
-fn statements<'a>(sql: &'a SqlBundle, kpi: &str) -> Vec<&'a Statement> {
-    sql.kpis
-        .iter()
-        .find(|k| k.kpi == kpi)
-        .map(|k| k.statements.iter().collect())
-        .unwrap_or_default()
+/// The shape of one execution, for the history model.
+#[derive(Clone, Copy)]
+struct Backfill {
+    days: u32,
+    runs: u32,
+    chunk_days: u32,
 }
 
-fn upstream_reads(kpi: &KpiPlan) -> Vec<UpstreamRead<'_>> {
-    kpi.reads
-        .iter()
-        .filter_map(|r| match &r.target {
-            RelationTarget::Kpi(u) => Some(UpstreamRead {
-                kpi: u.as_str(),
-                days: r.window.days.max(1),
-                before: r.window.ends_before,
-            }),
-            RelationTarget::Source(_) => None,
-        })
-        .collect()
-}
-
-/// Setup, then one phase per DAG level; chunk sizes are filled in later.
-fn phases<'a>(plan: &'a Plan, sql: &'a SqlBundle) -> Vec<Phase<'a>> {
-    let mut out = Vec::new();
-    let setup: Vec<PhaseKpi<'a>> = plan
-        .kpis
-        .iter()
-        .map(|k| PhaseKpi {
-            name: k.name.as_str(),
-            statements: statements(sql, &k.name)
-                .into_iter()
-                .filter(|s| s.role == StatementRole::Setup)
-                .collect(),
-            reads: Vec::new(),
-        })
-        .filter(|k| !k.statements.is_empty())
-        .collect();
-    if !setup.is_empty() {
-        out.push(Phase {
-            name: "Setup".into(),
-            setup: true,
-            kpis: setup,
-            chunk: 1,
-        });
-    }
-    for level in 0..plan.levels() {
-        let kpis: Vec<PhaseKpi<'a>> = plan
-            .kpis
-            .iter()
-            .filter(|k| k.level == level)
-            .map(|k| PhaseKpi {
-                name: k.name.as_str(),
-                statements: statements(sql, &k.name)
-                    .into_iter()
-                    .filter(|s| s.role != StatementRole::Setup)
-                    .collect(),
-                reads: upstream_reads(k),
-            })
-            .filter(|k| !k.statements.is_empty())
-            .collect();
-        if !kpis.is_empty() {
-            out.push(Phase {
-                name: format!("Level{level}"),
-                setup: false,
-                kpis,
-                chunk: 1,
-            });
-        }
-    }
-    out
-}
-
-fn shapes(phases: &[Phase<'_>], days: u32) -> Vec<PhaseShape> {
+fn loads(phases: &[Phase<'_>], backfill: Backfill) -> Vec<PhaseLoad> {
     phases
         .iter()
-        .map(|p| PhaseShape {
-            name: p.name.clone(),
-            kpis: p
-                .kpis
-                .iter()
-                .map(|k| (k.name.to_string(), k.statements.len() as u64))
-                .collect(),
-            days: if p.setup { 1 } else { u64::from(days) },
-            steps: 1 + kinds(p).iter().filter(|k| k.optional).count() as u64,
+        .map(|p| {
+            let (items, item_events, longest) = match &p.kind {
+                PhaseKind::Setup(kpis) => {
+                    let per: Vec<u64> = setup::shape(kpis)
+                        .into_iter()
+                        .map(|(tasks, choices)| events::setup_item(tasks, choices))
+                        .collect();
+                    (
+                        per.len() as u64,
+                        per.iter().sum(),
+                        per.iter().copied().max().unwrap_or(0),
+                    )
+                }
+                PhaseKind::Inputs(sources) => {
+                    let items: u64 = sources
+                        .iter()
+                        .map(|s| inputs::reach_days(s, backfill.days).div_ceil(s.block.max(1)))
+                        .sum();
+                    (items, items * events::INPUTS_ITEM, events::INPUTS_ITEM)
+                }
+                PhaseKind::Level(kpis) => {
+                    let per =
+                        limits::items_per_kpi(backfill.days, backfill.runs, backfill.chunk_days);
+                    let chunk = u64::from(backfill.chunk_days.min(backfill.days).max(1));
+                    let each: Vec<u64> = kpis
+                        .iter()
+                        .map(|k| events::level_item(limits::glue_calls(chunk, k.entry_bytes)))
+                        .collect();
+                    (
+                        kpis.len() as u64 * per,
+                        per * each.iter().sum::<u64>(),
+                        each.iter().copied().max().unwrap_or(0),
+                    )
+                }
+            };
+            PhaseLoad {
+                name: p.name.clone(),
+                items,
+                item_events,
+                longest_item: longest,
+                batch: p.batch,
+            }
         })
         .collect()
 }
 
-/// History events of one execution of the machine compiled with the default options, for a
-/// backfill of `days` days of every KPI, in each Map mode.
+/// History events of one execution of the machine for a backfill of `days` consecutive days
+/// of every KPI, in each Map mode.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HistoryEstimate {
     pub days: u32,
@@ -113,105 +81,81 @@ pub struct HistoryEstimate {
     pub distributed_child: u64,
 }
 
-/// The history of a backfill of `days` days, for reports: chunk sizes are those of the
-/// longest backfill the default options allow.
+/// The history of a backfill of `days` consecutive days, with the machine's batch sizes.
 pub fn history_estimate(plan: &Plan, sql: &SqlBundle, days: u32) -> HistoryEstimate {
-    let options = AslOptions::default();
-    let phases = phases(plan, sql);
-    let names: Vec<String> = plan.kpis.iter().map(|k| k.name.clone()).collect();
-    let fixed = limits::fixed_state_bytes(&names, u64::from(options.max_backfill_days));
-    let long = shapes(&phases, options.max_backfill_days);
-    let chunk_sizes: Vec<u64> = long
-        .iter()
-        .map(|s| limits::chunk_size(s, fixed).max(1))
-        .collect();
-    let these = shapes(&phases, days);
+    let mut diagnostics = Vec::new();
+    let mut phases = phases(plan, sql, &mut diagnostics);
+    let max_days = plan.settings.max_backfill_days.max(1);
+    let fixed = fixed_bytes(plan, &phases, max_days);
+    for p in &mut phases {
+        p.batch = limits::batch_size(fixed, cell_bytes(p, plan.settings.chunk_days)).max(1);
+    }
+    let l = loads(
+        &phases,
+        Backfill {
+            days,
+            runs: 1,
+            chunk_days: plan.settings.chunk_days,
+        },
+    );
     HistoryEstimate {
         days,
-        inline: limits::inline_events(&these, &chunk_sizes),
-        distributed_parent: limits::distributed_parent_events(&these, &chunk_sizes),
-        distributed_child: limits::distributed_child_events(&these),
+        inline: limits::inline_events(&l),
+        distributed_parent: limits::distributed_parent_events(&l),
+        distributed_child: limits::distributed_child_events(&l),
     }
 }
 
-/// The JSON-encoded bytes of a statement's query text at its longest.
-fn query_json_bytes(s: &Statement) -> u64 {
-    let text = s.athena.render(|p| match p {
-        Param::Day => "2024-01-01".into(),
-        Param::Attempt => "a".repeat(80),
-        Param::Lake => String::new(),
-    });
-    serde_json::to_string(&text).map_or(0, |t| t.len() as u64)
+fn names(plan: &Plan) -> Vec<String> {
+    plan.kpis.iter().map(|k| k.name.clone()).collect()
 }
 
-/// Per statement: Athena's query length, the `.sync` echo, the one-partition proof. Per KPI
-/// and phase: its item's state, which holds all its query texts. Returns the largest
-/// payload found.
-fn statement_checks(
-    plan: &Plan,
-    sql: &SqlBundle,
-    phases: &[Phase<'_>],
-    diagnostics: &mut Vec<Diagnostic>,
-) -> u64 {
-    let mut largest = 0u64;
-    for kpi in &plan.kpis {
-        for s in statements(sql, &kpi.name) {
-            let bytes = s.athena.max_len();
-            if bytes > limits::MAX_QUERY_BYTES {
-                diagnostics.push(limits::query_too_long(&kpi.name, &s.name, bytes));
-            }
-            let sync = (bytes + limits::SYNC_RESULT_OVERHEAD) as u64;
-            largest = largest.max(sync);
-            if bytes <= limits::MAX_QUERY_BYTES && sync > limits::MAX_PAYLOAD_BYTES {
-                diagnostics.push(limits::payload_too_large(
-                    &format!(
-                        "the `.sync` result of `{}.{}` (it echoes the query text)",
-                        kpi.name, s.name
-                    ),
-                    sync,
-                ));
-            }
-            // Each write selects `dt` and `attempt` as constants: one partition per statement.
-            if s.role == StatementRole::Write {
-                let text = s.athena.display();
-                let one_day = text.contains("'{day}' AS \"dt\"")
-                    && text.contains("'{attempt}' AS \"attempt\"");
-                if !one_day {
-                    diagnostics.push(limits::too_many_partitions(&kpi.name, &s.name));
-                }
-            }
-        }
-    }
-    for phase in phases {
-        for kpi in &phase.kpis {
-            let sizes: Vec<u64> = kpi.statements.iter().map(|s| query_json_bytes(s)).collect();
-            let state = limits::item_state_bytes(
-                sizes.iter().sum(),
-                sizes.iter().copied().max().unwrap_or(0),
-            );
-            largest = largest.max(state);
-            let too_long = kpi
-                .statements
+fn fixed_bytes(plan: &Plan, phases: &[Phase<'_>], max_days: u32) -> u64 {
+    let reach: Vec<(String, u64)> = phases
+        .iter()
+        .filter_map(|p| match &p.kind {
+            PhaseKind::Inputs(sources) => Some(sources),
+            _ => None,
+        })
+        .flatten()
+        .map(|s| (s.name.clone(), inputs::reach_days(s, max_days)))
+        .collect();
+    limits::fixed_state_bytes(&names(plan), u64::from(max_days), &reach)
+}
+
+/// What one item adds to its Map run's state: the item and its result.
+fn cell_bytes(phase: &Phase<'_>, chunk_days: u32) -> u64 {
+    match &phase.kind {
+        PhaseKind::Setup(kpis) => limits::setup_cell_bytes(
+            kpis.iter()
+                .map(|k| limits::json_len(k.name))
+                .max()
+                .unwrap_or(0),
+        ),
+        PhaseKind::Inputs(sources) => limits::inputs_cell_bytes(
+            sources
                 .iter()
-                .any(|s| s.athena.max_len() > limits::MAX_QUERY_BYTES);
-            if !too_long && state + limits::PAYLOAD_MARGIN > limits::MAX_PAYLOAD_BYTES {
-                diagnostics.push(limits::payload_too_large(
-                    &format!(
-                        "the state of a `{}` item of `{}` (it holds the KPI's query texts)",
-                        kpi.name, phase.name
-                    ),
-                    state + limits::PAYLOAD_MARGIN,
-                ));
-            }
-        }
+                .map(|s| {
+                    limits::json_len(&s.name) + limits::json_len(&s.db) + limits::json_len(&s.table)
+                })
+                .max()
+                .unwrap_or(0),
+            sources.iter().map(|s| s.block).max().unwrap_or(0),
+        ),
+        PhaseKind::Level(kpis) => limits::level_cell_bytes(
+            kpis.iter()
+                .map(|k| limits::json_len(k.name))
+                .max()
+                .unwrap_or(0),
+            u64::from(chunk_days),
+        ),
     }
-    largest
 }
 
 /// Every state name, those inside Maps included, over Step Functions' limit.
 fn long_names(states: &States, diagnostics: &mut Vec<Diagnostic>) {
     for (name, state) in states.iter() {
-        if name.chars().count() > limits::MAX_STATE_NAME_CHARS {
+        if name.chars().count() > limits::MAX_NAME_CHARS {
             diagnostics.push(limits::state_name_too_long(name));
         }
         if let State::Map(map) = state {
@@ -221,7 +165,7 @@ fn long_names(states: &States, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 fn zone(plan: &Plan, diagnostics: &mut Vec<Diagnostic>) -> Vec<OffsetChange> {
-    let start = Date::parse(&plan.settings.history_start).unwrap_or(Date {
+    let start = Date::parse(&plan.settings.history_start.to_string()).unwrap_or(Date {
         year: 2000,
         month: 1,
         day: 1,
@@ -238,55 +182,76 @@ fn zone(plan: &Plan, diagnostics: &mut Vec<Diagnostic>) -> Vec<OffsetChange> {
     }
 }
 
-pub fn emit(plan: &Plan, sql: &SqlBundle, options: &AslOptions) -> (StateMachine, Vec<Diagnostic>) {
+pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let max_days = options.max_backfill_days.max(1);
+    let settings = &plan.settings;
+    let max_days = settings.max_backfill_days.max(1);
+    let chunk_days = settings.chunk_days;
+    if chunk_days == 0 || chunk_days > limits::MAX_CHUNK_DAYS {
+        diagnostics.push(limits::chunk_too_long(chunk_days));
+    }
+    let max_runs = limits::max_runs(max_days, chunk_days);
     let zone = zone(plan, &mut diagnostics);
-    let mut phases = phases(plan, sql);
-    let largest_sync = statement_checks(plan, sql, &phases, &mut diagnostics);
-    let names: Vec<String> = plan.kpis.iter().map(|k| k.name.clone()).collect();
-    let fixed = limits::fixed_state_bytes(&names, u64::from(max_days));
-    let shapes = shapes(&phases, max_days);
-    let mut chunk_sizes = Vec::new();
-    let mut max_payload = fixed + limits::finish_bytes(&names);
-    for (phase, shape) in phases.iter_mut().zip(&shapes) {
-        let chunk = limits::chunk_size(shape, fixed);
-        let per_cell = limits::cell_bytes(shape.longest_name());
-        if chunk == 0 {
-            let one = fixed + per_cell + limits::PAYLOAD_MARGIN;
+    let mut phases = phases(plan, sql, &mut diagnostics);
+    let fixed = fixed_bytes(plan, &phases, max_days);
+    let mut max_payload = (fixed + limits::finish_bytes(&names(plan))).max(checks::items(
+        plan,
+        &phases,
+        &mut diagnostics,
+    ));
+    for phase in &mut phases {
+        let cell = cell_bytes(phase, chunk_days);
+        let batch = limits::batch_size(fixed, cell);
+        if batch == 0 {
             diagnostics.push(limits::payload_too_large(
-                &format!("the state of `{}` for one KPI-day", phase.name),
-                one,
+                &format!("the state of `{}` with one item", phase.name),
+                fixed + cell + limits::PAYLOAD_MARGIN,
             ));
         }
-        let chunk = chunk.max(1);
-        max_payload = max_payload.max(fixed + chunk * per_cell);
-        phase.chunk = usize::try_from(chunk).unwrap_or(usize::MAX);
-        chunk_sizes.push(chunk);
+        phase.batch = batch.max(1);
+        max_payload = max_payload.max(fixed + phase.batch * cell);
     }
-    max_payload = max_payload.max(largest_sync);
-
-    let inline = limits::inline_events(&shapes, &chunk_sizes);
+    let loads = loads(
+        &phases,
+        Backfill {
+            days: max_days,
+            runs: max_runs,
+            chunk_days,
+        },
+    );
+    let inline = limits::inline_events(&loads);
     let distributed = inline > limits::MAX_HISTORY_EVENTS;
     let max_history = if distributed {
-        let parent = limits::distributed_parent_events(&shapes, &chunk_sizes);
-        if parent > limits::MAX_HISTORY_EVENTS {
-            diagnostics.push(limits::history_too_long(
-                &format!("an execution over {max_days} days (distributed Map runs)"),
-                parent,
-            ));
+        let parent = limits::distributed_parent_events(&loads);
+        let child = limits::distributed_child_events(&loads);
+        for (what, n) in [
+            ("an execution", parent),
+            ("one item's child execution", child),
+        ] {
+            if n > limits::MAX_HISTORY_EVENTS {
+                diagnostics.push(limits::history_too_long(
+                    &format!(
+                        "{what} over {max_days} days in {max_runs} runs (distributed Map runs)"
+                    ),
+                    n,
+                ));
+            }
         }
-        parent.max(limits::distributed_child_events(&shapes))
+        parent.max(child)
     } else {
         inline
     };
 
+    let history_start = settings.history_start.to_string();
     let input = MachineInput {
         kpi_names: plan.kpis.iter().map(|k| k.name.as_str()).collect(),
         max_days,
-        history_start: &plan.settings.history_start,
+        max_runs,
+        chunk_days,
+        history_start: &history_start,
+        history_day: i64::from(settings.history_start.number()),
         zone: &zone,
-        concurrency: plan.settings.concurrency.max(1),
+        concurrency: settings.concurrency.max(1),
         mode: if distributed {
             MapMode::Distributed
         } else {
@@ -298,8 +263,8 @@ pub fn emit(plan: &Plan, sql: &SqlBundle, options: &AslOptions) -> (StateMachine
     long_names(&states, &mut diagnostics);
     let definition = Definition {
         comment: format!(
-            "generated by kpi — do not edit. Project {}: computes its KPIs for one day or a backfill of up to {max_days} days; input {{}}, {{\"dates\": [...]}} or {{\"from\": ..., \"to\": ...}}, each optionally with \"kpis\": [...].",
-            plan.settings.project
+            "generated by kpi — do not edit. Project {}: computes its KPIs for one day or a backfill of up to {max_days} days in at most {max_runs} runs of consecutive days, {chunk_days} days per query; input {{}}, {{\"dates\": [...]}} or {{\"from\": ..., \"to\": ...}}, each optionally with \"kpis\": [...].",
+            settings.project
         ),
         query_language: QueryLanguage::JsonPath,
         start_at,
@@ -312,31 +277,44 @@ pub fn emit(plan: &Plan, sql: &SqlBundle, options: &AslOptions) -> (StateMachine
             max_state_payload_bytes: max_payload,
             distributed,
             max_backfill_days: max_days,
+            max_runs,
+            chunk_days,
             inline_history_events: inline,
-            chunk_sizes: shapes
-                .iter()
-                .map(|s| s.name.clone())
-                .zip(chunk_sizes)
-                .collect(),
+            batch_sizes: loads.iter().map(|l| (l.name.clone(), l.batch)).collect(),
+            items: loads.iter().map(|l| (l.name.clone(), l.items)).collect(),
             definition_bytes: 0,
             compact_definition_bytes: 0,
             substituted_definition_chars: 0,
         },
         definition,
+        compact: false,
     };
-    let json = machine.to_json();
-    machine.stats.definition_bytes = json.len();
+    let substituted_size = |json: &str| {
+        let growth: usize = limits::substitutions(settings)
+            .iter()
+            .map(|(_, placeholder, longest)| {
+                json.matches(placeholder).count() * longest.saturating_sub(placeholder.len())
+            })
+            .sum();
+        json.chars().count() + growth
+    };
+    let pretty = machine.to_json();
+    machine.stats.definition_bytes = pretty.len();
     machine.stats.compact_definition_bytes = machine.to_json_compact().len();
-    let growth: usize = limits::substitutions(&plan.settings)
-        .iter()
-        .map(|(_, placeholder, longest)| {
-            json.matches(placeholder).count() * longest.saturating_sub(placeholder.len())
-        })
-        .sum();
-    let substituted = json.chars().count() + growth;
+    let mut substituted = substituted_size(&pretty);
+    if substituted > limits::MAX_DEFINITION_CHARS {
+        // Indentation alone would not fit: write the definition on one line instead.
+        machine.compact = true;
+        substituted = substituted_size(&machine.to_json());
+    }
     machine.stats.substituted_definition_chars = substituted;
     if substituted > limits::MAX_DEFINITION_CHARS {
         diagnostics.push(limits::definition_too_large(substituted));
     }
     (machine, diagnostics)
+}
+
+/// The sources an Inputs phase asks about, for reports and tests.
+pub fn input_sources(plan: &Plan) -> Vec<InputSource> {
+    inputs::sources(plan, &mut Vec::new())
 }

@@ -1,31 +1,46 @@
 //! ASL: plan + SQL bundle → the project's Step Functions state machine (typed serde structs,
-//! JSONPath at the top, JSONata where dates and failures are computed), its statistics, and a
-//! diagnostic for every Step Functions or Athena limit it cannot be proven to meet.
+//! JSONPath at the top, JSONata where days, verdicts and Glue requests are computed), its
+//! statistics, and a diagnostic for every Step Functions, Athena or Glue limit it cannot be
+//! proven to meet.
 //!
 //! Design, in short (see `build.rs` for the states):
 //! - `Prepare` validates the input and lists the days; nothing unvalidated reaches SQL text.
+//!   An execution spans at most `max_backfill_days` days in at most ⌈max_backfill_days /
+//!   chunk_days⌉ runs of consecutive days.
 //! - Setup statements (CREATE … IF NOT EXISTS) run once per selected KPI per execution.
-//! - Then each DAG level in turn, over every requested day, as Map runs over KPI-day items,
-//!   `MaxConcurrency` = the project's concurrency. Levels and Map runs follow one another and an
-//!   item runs its queries one by one, so that number bounds the whole execution.
-//! - A level's items are split into chunks small enough that the state, the items and their
+//! - Inputs asks Glue which partitions of the sources read by day exist over the execution's
+//!   reach; a KPI-day whose window needs a missing one (from `history_start` on) is not run.
+//! - Then each DAG level in turn, as Map runs over (KPI, chunk) items: each KPI's runs of
+//!   requested days cut at `chunk_days`, less the days blocked by a missing input or a failed
+//!   upstream KPI-day. An item writes its chunk in one query, checks every day, and publishes
+//!   the passing days through Glue. `MaxConcurrency` = the project's concurrency; levels and
+//!   Map runs follow one another and an item runs its queries one by one, so that number
+//!   bounds the whole execution.
+//! - A phase's items are split into batches small enough that the state, the items and their
 //!   results stay under 256 KiB even if every item fails.
 //! - When the inline history for the longest backfill would pass 25,000 events, every Map is
-//!   DISTRIBUTED (each KPI-day a STANDARD child execution with its own history).
+//!   DISTRIBUTED (each item a STANDARD child execution with its own history).
 
 mod build;
+mod checks;
+mod inputs;
+mod items;
 mod jsonata;
 mod limits;
 mod machine;
+mod phases;
+mod setup;
 mod tasks;
 mod types;
 mod tz;
 
+pub use jsonata::{MAX_CAUSE_CHARS, MAX_ERROR_CHARS, MAX_ITEM_FAILURES, MAX_LISTED_FAILURES};
 pub use limits::{
-    MAX_DEFINITION_CHARS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, events, substitutions,
+    MAX_CHECK_FAILURE_CHARS, MAX_DEFINITION_CHARS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, events,
+    max_runs, substitutions,
 };
-pub use machine::{HistoryEstimate, history_estimate};
-pub use tasks::{ATHENA_SYNC, escape_intrinsic, format_expression, unescape_template};
+pub use machine::{HistoryEstimate, history_estimate, input_sources};
+pub use tasks::{ATHENA_SYNC, escape_intrinsic, format_expression};
 pub use types::*;
 pub use tz::{OffsetChange, offset_changes};
 
@@ -33,24 +48,6 @@ use crate::diagnostic::Diagnostic;
 use crate::lower::Plan;
 use crate::sql::SqlBundle;
 use serde::Serialize;
-
-/// The longest backfill one execution accepts, in days (a leap year). Longer ones are split
-/// into several executions by the caller.
-pub const DEFAULT_MAX_BACKFILL_DAYS: u32 = 366;
-
-#[derive(Clone, Copy, Debug)]
-pub struct AslOptions {
-    /// Days one execution may compute (`dates` listed, or `from`–`to` spanned).
-    pub max_backfill_days: u32,
-}
-
-impl Default for AslOptions {
-    fn default() -> AslOptions {
-        AslOptions {
-            max_backfill_days: DEFAULT_MAX_BACKFILL_DAYS,
-        }
-    }
-}
 
 /// What the machine costs, for its longest backfill.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -68,22 +65,35 @@ pub struct MachineStats {
     pub max_state_payload_bytes: u64,
     pub distributed: bool,
     pub max_backfill_days: u32,
+    /// Runs of consecutive days one execution accepts.
+    pub max_runs: u32,
+    pub chunk_days: u32,
     /// The history an all-inline machine would write for the longest backfill.
     pub inline_history_events: u64,
-    /// KPI-days per Map run, per phase (`Setup`, `Level0`, …).
-    pub chunk_sizes: Vec<(String, u64)>,
+    /// Items per Map run, per phase (`Setup`, `Inputs`, `Level0`, …).
+    pub batch_sizes: Vec<(String, u64)>,
+    /// Items of the longest backfill, per phase.
+    pub items: Vec<(String, u64)>,
 }
 
 #[derive(Clone, Debug)]
 pub struct StateMachine {
     pub definition: Definition,
     pub stats: MachineStats,
+    /// Written on one line: the pretty form would pass Step Functions' definition limit.
+    pub compact: bool,
 }
 
 impl StateMachine {
-    /// The definition as pretty JSON with a trailing newline (JSON has no comments, so no
-    /// "generated" header: the top-level `Comment` says it instead).
+    /// The definition as `kpi build` writes it: pretty JSON with a trailing newline, or, when
+    /// that would pass the 1 MB limit, on one line (JSON has no comments, so no "generated"
+    /// header: the top-level `Comment` says it instead).
     pub fn to_json(&self) -> String {
+        if self.compact {
+            let mut text = self.to_json_compact();
+            text.push('\n');
+            return text;
+        }
         let mut text = serde_json::to_string_pretty(&self.definition)
             .unwrap_or_else(|e| format!("{{\"Comment\": \"internal error: {e}\"}}"));
         text.push('\n');
@@ -101,59 +111,33 @@ impl StateMachine {
     }
 }
 
-/// A shared Athena Task state and the statement kind it runs. The KPI is not fixed: at run
-/// time it is the item's, at [`TaskBinding::kpi_path`] in the state input (`$.kpi`), and the
-/// query text to send is at [`TaskBinding::query_path`] (`$.sql.write`), put there by the
-/// KPI's own state; the day and the attempt that fill the statement's parameters are at
-/// `day_path` and `attempt_path`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TaskBinding {
-    pub state: String,
-    /// The statement's name in every KPI that has it (`03_write`).
-    pub statement: String,
-    /// The phase (`Setup`, `Level0`…) whose Map runs the state.
-    pub phase: String,
-    pub kpi_path: String,
-    pub query_path: String,
-    pub day_path: String,
-    pub attempt_path: String,
-    /// The KPIs whose items reach the state (those that have the statement), in route order.
-    pub kpis: Vec<String>,
-}
-
+/// The state machine of a plan and its SQL, with the project's settings (`chunk_days`,
+/// `max_backfill_days`), and a diagnostic for every limit it cannot meet.
 pub fn emit_asl(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
-    emit_asl_with(plan, sql, &AslOptions::default())
+    machine::emit(plan, sql)
 }
 
-pub fn emit_asl_with(
-    plan: &Plan,
-    sql: &SqlBundle,
-    options: &AslOptions,
-) -> (StateMachine, Vec<Diagnostic>) {
-    machine::emit(plan, sql, options)
-}
-
-/// Every Athena Task state, in definition order, with the statement it runs and where the
-/// KPI, the query text, the day and the attempt are in its input.
-pub fn task_bindings(machine: &StateMachine) -> Vec<TaskBinding> {
+/// Every Athena Task state, in definition order, with the statement it runs, the phase whose
+/// Map runs it and the KPIs whose items reach it.
+pub fn task_bindings(machine: &StateMachine) -> Vec<kpi_contract::manifest::TaskBinding> {
     let mut out = Vec::new();
     collect_bindings(&machine.definition.states, "", &mut out);
     out
 }
 
-fn collect_bindings(states: &States, phase: &str, out: &mut Vec<TaskBinding>) {
+fn collect_bindings(
+    states: &States,
+    phase: &str,
+    out: &mut Vec<kpi_contract::manifest::TaskBinding>,
+) {
     for (name, state) in states.iter() {
         match state {
             State::Task(task) => {
                 if let Some(binding) = &task.binding {
-                    out.push(TaskBinding {
+                    out.push(kpi_contract::manifest::TaskBinding {
                         state: name.clone(),
                         statement: binding.statement.clone(),
                         phase: phase.to_string(),
-                        kpi_path: tasks::KPI_PATH.into(),
-                        query_path: binding.query_path.clone(),
-                        day_path: tasks::DAY_PATH.into(),
-                        attempt_path: tasks::ATTEMPT_PATH.into(),
                         kpis: binding.kpis.clone(),
                     });
                 }

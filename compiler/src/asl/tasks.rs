@@ -1,27 +1,31 @@
-//! Statements → the states that run them. Per phase, one shared Athena Task state per
+//! Statements and service calls → Task states. Per phase, one shared Athena Task state per
 //! statement kind (`<phase>.<statement>`, a `startQueryExecution.sync`) runs the query text
-//! found in the item's state; per KPI, one Pass state (`<kpi>.Setup`, `<kpi>.Day`) puts its
-//! query texts there, each built by `States.Format` from a literal template over the item's
-//! validated `$.day` and `$.attempt`. So a KPI costs the definition its SQL and little else.
+//! the item's KPI state left at `$.sql`; that state builds each text with `States.Format` from
+//! a literal template over the item's validated `$.first`, `$.last` and `$.attempt`. So a KPI
+//! costs the definition its SQL and little else. Glue and `getQueryResults` calls are JSONata
+//! Task states built in `items.rs` and `inputs.rs`, with the retriers and catchers from here.
 
 use super::types::{Binding, Catcher, Jitter, Pass, Retrier, Task, Transition};
-use crate::sql::{Param, Segment, SqlText, Statement};
+use kpi_contract::aws::ATHENA_START_QUERY_SYNC;
+use kpi_contract::manifest::Statement;
+use kpi_contract::{Param, Segment, SqlText};
 use serde_json::{Value, json};
 
-pub const ATHENA_SYNC: &str = "arn:aws:states:::athena:startQueryExecution.sync";
+pub const ATHENA_SYNC: &str = ATHENA_START_QUERY_SYNC;
 
-/// Where the item keeps its validated values; the ItemSelector puts them there.
-pub const DAY_PATH: &str = "$.day";
-pub const ATTEMPT_PATH: &str = "$.attempt";
+/// Where the item keeps its validated values; the Map's ItemSelector puts them there.
 pub const KPI_PATH: &str = "$.kpi";
+pub const FIRST_PATH: &str = "$.first";
+pub const LAST_PATH: &str = "$.last";
+pub const ATTEMPT_PATH: &str = "$.attempt";
 /// Where the KPI state leaves the item's query texts, one key per statement.
 pub const SQL_PATH: &str = "$.sql";
 
-/// Errors worth another try with the same request token: the call was refused or broke
-/// before a query ran, so reusing the token either starts the query or reconnects to it.
-/// A query that itself ended FAILED is not retried: its token would return the same failure.
-/// One retrier for all three keeps every Task (and so the definition) small.
-pub fn retriers() -> Vec<Retrier> {
+/// Athena errors worth another try with the same request token: the call was refused or
+/// broke before a query ran, so reusing the token either starts the query or reconnects to
+/// it. A query that itself ended FAILED is not retried: its token would return the same
+/// failure. One retrier for all three keeps every Task (and so the definition) small.
+pub fn athena_retriers() -> Vec<Retrier> {
     vec![Retrier {
         error_equals: vec![
             "Athena.TooManyRequestsException".into(),
@@ -36,6 +40,59 @@ pub fn retriers() -> Vec<Retrier> {
     }]
 }
 
+/// Glue throttling and transient errors. Through the AWS SDK integration an error is named
+/// `Glue.<ErrorCode>`; throttling, which Glue's API does not model as an exception, reaches
+/// Step Functions as `Glue.AWSGlueException` with "Rate exceeded (… Error Code:
+/// ThrottlingException …)" as its cause (AWS knowledge center, "glue-throttling-rate-exceeded"),
+/// or `Glue.GlueException` from the newer SDK. Every call retried here is safe to repeat: reads,
+/// a create that answers `AlreadyExistsException` per entry, an update that sets the same
+/// values.
+pub fn glue_retriers() -> Vec<Retrier> {
+    vec![Retrier {
+        error_equals: vec![
+            "Glue.ThrottlingException".into(),
+            "Glue.AWSGlueException".into(),
+            "Glue.GlueException".into(),
+            "Glue.InternalServiceException".into(),
+            "Glue.OperationTimeoutException".into(),
+            "Glue.ConcurrentModificationException".into(),
+        ],
+        interval_seconds: 2,
+        max_attempts: 6,
+        backoff_rate: 2.0,
+        max_delay_seconds: 60,
+        jitter_strategy: Jitter::Full,
+    }]
+}
+
+/// `States.TaskFailed` (any error but a timeout), then `States.ALL` for the rest (a timeout,
+/// missing permissions): both record the failure, so the rest of the execution completes.
+fn catchers(result_path: Option<&str>, output: Option<&str>, next: &str) -> Vec<Catcher> {
+    ["States.TaskFailed", "States.ALL"]
+        .into_iter()
+        .map(|error| Catcher {
+            error_equals: vec![error.into()],
+            result_path: result_path.map(str::to_string),
+            output: output.map(str::to_string),
+            next: next.into(),
+        })
+        .collect()
+}
+
+/// Catchers of a JSONPath state: the error object lands at `$.error`.
+pub fn jsonpath_catchers(next: &str) -> Vec<Catcher> {
+    catchers(Some("$.error"), None, next)
+}
+
+/// Catchers of a JSONata state: the error object joins the input at `error`.
+pub fn jsonata_catchers(next: &str) -> Vec<Catcher> {
+    catchers(
+        None,
+        Some("{% $merge([$states.input, {\"error\": $states.errorOutput}]) %}"),
+        next,
+    )
+}
+
 /// Escapes text for a string literal inside an intrinsic function: `' { } \` each get a `\`.
 pub fn escape_intrinsic(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
@@ -48,36 +105,14 @@ pub fn escape_intrinsic(text: &str) -> String {
     out
 }
 
-/// Reverses [`escape_intrinsic`] on a template, keeping each unescaped `{}` as a placeholder
-/// (`None`) between text pieces. For tests and the local runtime's checks.
-pub fn unescape_template(template: &str) -> Vec<Option<String>> {
-    let mut parts = Vec::new();
-    let mut text = String::new();
-    let mut chars = template.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    text.push(next);
-                }
-            }
-            '{' if chars.peek() == Some(&'}') => {
-                chars.next();
-                parts.push(Some(std::mem::take(&mut text)));
-                parts.push(None);
-            }
-            c => text.push(c),
-        }
-    }
-    parts.push(Some(text));
-    parts
-}
-
 fn param_path(p: Param) -> &'static str {
     match p {
-        Param::Day => DAY_PATH,
-        // The lake exists only locally; Athena statements never contain it.
-        Param::Attempt | Param::Lake => ATTEMPT_PATH,
+        Param::FirstDay => FIRST_PATH,
+        Param::LastDay => LAST_PATH,
+        Param::Attempt => ATTEMPT_PATH,
+        // Athena statements never hold the lake (`machine.rs` refuses them); the path names
+        // nothing, so such a text could never run.
+        Param::Lake => "$.lake",
     }
 }
 
@@ -93,8 +128,8 @@ pub fn format_expression(sql: &SqlText) -> String {
     let mut args = Vec::new();
     for segment in &sql.segments {
         match segment {
-            Segment::Text(t) => {
-                for (i, piece) in t.split('\\').enumerate() {
+            Segment::Text { text } => {
+                for (i, piece) in text.split('\\').enumerate() {
                     if i > 0 {
                         template.push_str("{}");
                         args.push(BACKSLASH_ARG);
@@ -102,9 +137,9 @@ pub fn format_expression(sql: &SqlText) -> String {
                     template.push_str(&escape_intrinsic(piece));
                 }
             }
-            Segment::Param(p) => {
+            Segment::Param { param } => {
                 template.push_str("{}");
-                args.push(param_path(*p));
+                args.push(param_path(*param));
             }
         }
     }
@@ -117,10 +152,10 @@ pub fn format_expression(sql: &SqlText) -> String {
     out
 }
 
-/// The attempt (64 hex characters hashed from the execution, the KPI and the day) and the
-/// statement: a duplicated start of the same attempt reconnects to its query, a new attempt
-/// starts afresh. Athena takes 32 to 128 characters; a statement name too long for that (or
-/// with other characters) is hashed in with the KPI.
+/// The attempt (64 hex characters hashed from the execution, its redrive count, the KPI and
+/// the chunk) and the statement: a duplicated start of the same attempt reconnects to its
+/// query, a new attempt (another execution, a redrive) starts afresh. Athena takes 32 to 128
+/// characters; a statement name too long for that (or with other characters) is hashed in.
 pub fn request_token(statement: &str) -> String {
     if statement.len() <= 128 - 65
         && statement
@@ -134,15 +169,6 @@ pub fn request_token(statement: &str) -> String {
             escape_intrinsic(statement)
         )
     }
-}
-
-/// The `.sync` result echoes the whole query text; keep only what a report needs.
-fn result_selector() -> Value {
-    json!({
-        "QueryExecutionId.$": "$.QueryExecution.QueryExecutionId",
-        "State.$": "$.QueryExecution.Status.State",
-        "Statistics.$": "$.QueryExecution.Statistics",
-    })
 }
 
 /// The key of a statement's query text under [`SQL_PATH`]: its name without the leading
@@ -166,57 +192,70 @@ pub fn query_keys(names: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// What a shared Athena Task keeps of the `.sync` result (which echoes the whole query text):
+/// nothing, or the query execution's id at `$.<at>` (for `getQueryResults`).
+pub enum Keep {
+    Nothing,
+    QueryId(&'static str),
+}
+
 /// The shared Athena Task state of one statement kind: it runs the query text the item's
 /// KPI state left at `$.sql.<key>`, for whichever KPI the item is (`$.kpi`).
-pub fn shared_task(
+pub fn athena_task(
     statement: &str,
     key: &str,
     kpis: Vec<String>,
+    keep: Keep,
     next: Transition,
     on_error: &str,
 ) -> Task {
+    let (result_selector, result_path) = match keep {
+        Keep::Nothing => (None, Value::Null),
+        Keep::QueryId(at) => (
+            Some(json!({"QueryExecutionId.$": "$.QueryExecution.QueryExecutionId"})),
+            Value::String(format!("$.{at}")),
+        ),
+    };
     Task {
-        comment: None,
         resource: ATHENA_SYNC.into(),
-        parameters: json!({
+        parameters: Some(json!({
             "QueryString.$": format!("{SQL_PATH}.{key}"),
             "ClientRequestToken.$": request_token(statement),
             "WorkGroup": "${WorkGroup}",
             "QueryExecutionContext": { "Database": "${Database}" },
             "ResultConfiguration": { "OutputLocation": "${QueryResultsLocation}" },
-        }),
-        result_selector: Some(result_selector()),
-        result_path: Some(Value::String("$.query".into())),
-        output_path: None,
-        retry: retriers(),
-        catch: vec![Catcher {
-            error_equals: vec!["States.ALL".into()],
-            result_path: "$.error".into(),
-            next: on_error.into(),
-        }],
+        })),
+        result_selector,
+        result_path: Some(result_path),
+        retry: athena_retriers(),
+        catch: jsonpath_catchers(on_error),
         transition: next,
         binding: Some(Binding {
             statement: statement.to_string(),
-            query_path: format!("{SQL_PATH}.{key}"),
             kpis,
         }),
+        ..Task::default()
     }
 }
 
-/// The state of one KPI in one phase: builds the query text of each of its statements from
-/// the item's validated day and attempt (`States.Format` over a literal template, as
-/// [`format_expression`]) and leaves them at `$.sql`, keyed as the shared Task states read
-/// them. `statements` pairs each statement with its key.
-pub fn queries_pass(statements: &[(&Statement, &str)], next: Transition) -> Pass {
-    let mut parameters = serde_json::Map::new();
+/// The query texts of a KPI's statements, each built by `States.Format` from a literal
+/// template over the item's validated values (as [`format_expression`]), keyed as the shared
+/// Task states read them. `statements` pairs each statement with its key.
+pub fn query_texts(statements: &[(&Statement, &str)]) -> Value {
+    let mut texts = serde_json::Map::new();
     for (statement, key) in statements {
-        parameters.insert(
+        texts.insert(
             format!("{key}.$"),
             Value::String(format_expression(&statement.athena)),
         );
     }
+    Value::Object(texts)
+}
+
+/// A Setup item's KPI state: its query texts at `$.sql`.
+pub fn setup_pass(statements: &[(&Statement, &str)], next: Transition) -> Pass {
     Pass {
-        parameters: Some(Value::Object(parameters)),
+        parameters: Some(query_texts(statements)),
         result_path: Some(SQL_PATH.into()),
         transition: Some(next),
         ..Pass::default()
@@ -228,22 +267,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_round_trips_with_placeholders() {
-        let sql = SqlText::from_marked(&format!(
-            "SELECT '{{x}}' AS a, 'it''s \\ {}' AS b",
-            crate::sql::Param::Day.name()
-        ));
-        let text = sql.render(|p| p.name().into());
-        let escaped = escape_intrinsic(&text);
+    fn parameters_and_backslashes_become_arguments() {
+        let mut sql = SqlText::text("SELECT 'it''s {x} \\ ' AS a WHERE d BETWEEN '");
+        sql.push_param(Param::FirstDay);
+        sql.push_text("' AND '");
+        sql.push_param(Param::LastDay);
+        sql.push_text("' -- ");
+        sql.push_param(Param::Attempt);
         assert_eq!(
-            unescape_template(&escaped),
-            vec![Some(text.clone())],
-            "no placeholder survives escaping"
+            format_expression(&sql),
+            "States.Format('SELECT \\'it\\'\\'s \\{x\\} {} \\' AS a WHERE d BETWEEN \\'{}\\' AND \\'{}\\' -- {}', \
+             States.Base64Decode('XA=='), $.first, $.last, $.attempt)"
         );
         assert_eq!(escape_intrinsic("a'{b}\\"), "a\\'\\{b\\}\\\\");
+    }
+
+    #[test]
+    fn tokens_fit_athena() {
         assert_eq!(
-            unescape_template("x\\{{}y"),
-            vec![Some("x{".into()), None, Some("y".into())]
+            request_token("03_write"),
+            "States.Format('{}-03_write', $.attempt)"
         );
+        let long = "x".repeat(70);
+        assert!(request_token(&long).starts_with("States.Hash("));
+        assert_eq!(query_keys(&["03_write", "04_check"]), ["write", "check"]);
+        assert_eq!(query_keys(&["01_a", "02_a", "x y"]), ["q0", "q1", "q2"]);
     }
 }

@@ -132,19 +132,28 @@ pub struct Pass {
     /// JSONPath: where the result goes in the input (default: it replaces the input).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_path: Option<String>,
+    /// JSONPath: the part of the state that is its output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_path: Option<String>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub transition: Option<Transition>,
 }
 
-/// A Task state (JSONPath). `binding` is not part of the definition: it records which
-/// statement the state runs, and for which KPIs.
-#[derive(Clone, Debug, Serialize)]
+/// A Task state: JSONPath (`parameters`, `result_selector`, `result_path`) or, with
+/// `query_language` JSONata, `arguments` and `output`. `binding` is not part of the
+/// definition: it records which statement an Athena state runs, and for which KPIs.
+#[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Task {
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     pub resource: String,
-    pub parameters: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_selector: Option<Value>,
     /// `Some(Value::Null)` discards the result.
@@ -152,6 +161,9 @@ pub struct Task {
     pub result_path: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_path: Option<String>,
+    /// JSONata: the state's output, as `{% … %}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub retry: Vec<Retrier>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -162,13 +174,17 @@ pub struct Task {
     pub binding: Option<Binding>,
 }
 
+impl Default for Transition {
+    fn default() -> Transition {
+        Transition::END
+    }
+}
+
 /// What a shared Athena Task state runs: one statement kind, for the KPI of the item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Binding {
     /// The statement's name, the same for every KPI (`03_write`).
     pub statement: String,
-    /// Where the query text is in the state input.
-    pub query_path: String,
     /// The KPIs whose items reach the state, in route order.
     pub kpis: Vec<String>,
 }
@@ -190,12 +206,16 @@ pub enum Jitter {
     Full,
 }
 
-/// A JSONPath catcher: the error object `{Error, Cause}` lands at `result_path`.
+/// A catcher: in JSONPath the error object `{Error, Cause}` lands at `result_path`; in
+/// JSONata `output` builds the next state's input from `$states.errorOutput`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Catcher {
     pub error_equals: Vec<String>,
-    pub result_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
     pub next: String,
 }
 
@@ -232,7 +252,8 @@ pub struct Map {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     pub items_path: String,
-    pub item_selector: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_selector: Option<Value>,
     pub item_processor: ItemProcessor,
     pub max_concurrency: u32,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,14 +1,20 @@
-//! Lower: typed IR + project settings → the backend-neutral plan: the KPI DAG, what each
-//! KPI's day reads, output schemas, fingerprints. The SQL, ASL and SAM emitters read only this.
+//! Lower: typed IR + project settings → the plan: the KPI DAG with levels, and per KPI its
+//! backend IR ([`crate::query::Query`]), what each computed day reads, its output schema and
+//! its fingerprint (a hash of the backend IR). The SQL, ASL and SAM emitters read only this.
 
 mod days;
 mod fingerprint;
+mod query;
 
 pub use days::{DayRange, coverage};
 pub use fingerprint::fingerprint;
+pub use kpi_contract::manifest::{Read, Settings, Target};
+pub use query::query_of;
 
-use crate::ir::{self, Column, RelationTarget, SourceKind, Window};
+use crate::ir::{self, Column};
 use crate::project::Project;
+use crate::query::{Query, Reach};
+use kpi_contract::Day;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -20,20 +26,6 @@ pub struct Plan {
     pub kpis: Vec<KpiPlan>,
 }
 
-/// The project's target settings, as kpi.yaml gives them.
-#[derive(Clone, Debug, Serialize)]
-pub struct Settings {
-    pub project: String,
-    pub database: String,
-    /// `s3://bucket/prefix/`, ending with `/`.
-    pub location: String,
-    pub workgroup: String,
-    pub concurrency: u32,
-    pub crawler: Option<String>,
-    pub history_start: String,
-    pub time_zone: String,
-}
-
 /// A source as the plan reads it: the same as the typed IR's.
 pub type SourcePlan = ir::Source;
 
@@ -41,7 +33,7 @@ pub type SourcePlan = ir::Source;
 pub struct KpiPlan {
     pub name: String,
     pub doc: Option<String>,
-    /// Hex SHA-256 of the meaning of the KPI and of everything upstream of it.
+    /// Hex SHA-256 of the KPI's backend IR and of its upstreams' fingerprints.
     pub fingerprint: String,
     /// Where the output table lives: `<target location><name>/`.
     pub location: String,
@@ -52,11 +44,12 @@ pub struct KpiPlan {
     pub upstream: Vec<String>,
     /// Position in the DAG: 0 for KPIs that read only sources, else 1 + the deepest upstream.
     pub level: usize,
+    /// What each computed day reads, relation by relation.
     pub reads: Vec<Read>,
-    /// `(file:line) check text` of each check, in order, for failure messages.
-    pub check_labels: Vec<String>,
     /// How the output table already in the catalog snapshot (if any) becomes this schema.
     pub migration: Migration,
+    /// The backend IR: what the KPI computes, as one relational query over the days.
+    pub query: Query,
     pub definition: ir::Kpi,
 }
 
@@ -108,14 +101,42 @@ fn migration(existing: Option<&crate::catalog::Table>, columns: &[Column]) -> Mi
     }
 }
 
-/// One relation read by a KPI for its day D: the days `[D - ends_before - days + 1, D - ends_before]`.
-#[derive(Clone, Debug, Serialize)]
-pub struct Read {
-    pub alias: String,
-    pub target: RelationTarget,
-    pub window: Window,
-    /// Whether the relation is partitioned by day (KPIs always are).
-    pub partitioned: bool,
+/// The project's target settings, as the manifest carries them.
+pub fn settings(project: &Project) -> Settings {
+    let target = &project.target;
+    Settings {
+        project: project.name.clone(),
+        database: target.database.value.clone(),
+        location: target.location.value.clone(),
+        workgroup: target.workgroup.value.clone(),
+        concurrency: target.concurrency.value,
+        crawler: target.crawler.as_ref().map(|c| c.value.clone()),
+        // The project parser accepts only real calendar dates.
+        history_start: Day::parse(&target.history_start.value.to_string()).unwrap_or(Day::EPOCH),
+        time_zone: target.time_zone().to_string(),
+        chunk_days: target.chunk_days(),
+        max_backfill_days: target.max_backfill_days(),
+    }
+}
+
+/// What each computed day reads, relation by relation; sources named as the project names
+/// them.
+fn reads(kpi: &ir::Kpi, query: &Query) -> Vec<Read> {
+    kpi.relations
+        .iter()
+        .zip(&query.relations)
+        .map(|(relation, lowered)| Read {
+            target: match &relation.target {
+                ir::RelationTarget::Kpi(name) => Target::Kpi(name.clone()),
+                ir::RelationTarget::Source(name) => Target::Source(name.clone()),
+            },
+            window: match lowered.reach {
+                Reach::Window(w) => w,
+                Reach::Whole => ir::Window::DAY,
+            },
+            partitioned: matches!(lowered.reach, Reach::Window(_)),
+        })
+        .collect()
 }
 
 /// Lowers a checked program. `check_labels` gives, per KPI, a readable label for each check
@@ -126,29 +147,20 @@ pub fn lower(
     catalog: &crate::catalog::Catalog,
     check_labels: &BTreeMap<String, Vec<String>>,
 ) -> Plan {
-    let target = &project.target;
-    let settings = Settings {
-        project: project.name.clone(),
-        database: target.database.value.clone(),
-        location: target.location.value.clone(),
-        workgroup: target.workgroup.value.clone(),
-        concurrency: target.concurrency.value,
-        crawler: target.crawler.as_ref().map(|c| c.value.clone()),
-        history_start: target.history_start.value.to_string(),
-        time_zone: target.time_zone().to_string(),
-    };
+    let settings = settings(project);
     let sources: Vec<SourcePlan> = program.sources.clone();
     let mut fingerprints: BTreeMap<String, String> = BTreeMap::new();
     let mut levels: BTreeMap<String, usize> = BTreeMap::new();
     let mut kpis = Vec::new();
     for kpi in &program.kpis {
-        let columns = kpi.output_columns();
+        let labels = check_labels.get(&kpi.name).map_or(&[][..], Vec::as_slice);
+        let query = query_of(kpi, &sources, labels);
         let upstream_prints: Vec<(String, String)> = kpi
             .upstream
             .iter()
             .map(|u| (u.clone(), fingerprints.get(u).cloned().unwrap_or_default()))
             .collect();
-        let print = fingerprint(kpi, &columns, &upstream_prints);
+        let print = fingerprint(&query, &upstream_prints);
         fingerprints.insert(kpi.name.clone(), print.clone());
         let level = kpi
             .upstream
@@ -157,22 +169,8 @@ pub fn lower(
             .max()
             .map_or(0, |l| l + 1);
         levels.insert(kpi.name.clone(), level);
-        let reads = kpi
-            .relations
-            .iter()
-            .map(|r| Read {
-                alias: r.alias.clone(),
-                target: r.target.clone(),
-                window: r.window,
-                partitioned: match &r.target {
-                    RelationTarget::Kpi(_) => true,
-                    RelationTarget::Source(name) => sources
-                        .iter()
-                        .find(|s| &s.name == name)
-                        .is_some_and(|s| s.kind != SourceKind::Table),
-                },
-            })
-            .collect();
+        let reads = reads(kpi, &query);
+        let columns = kpi.output_columns();
         let location = format!("{}{}/", settings.location, kpi.name);
         let migration = migration(catalog.table(&settings.database, &kpi.name), &columns);
         kpis.push(KpiPlan {
@@ -186,8 +184,8 @@ pub fn lower(
             upstream: kpi.upstream.clone(),
             level,
             reads,
-            check_labels: check_labels.get(&kpi.name).cloned().unwrap_or_default(),
             migration,
+            query,
             definition: kpi.clone(),
         });
     }

@@ -107,9 +107,25 @@ pub struct Target {
     pub history_start: Located<Date>,
     /// IANA name or `UTC`; `None` means UTC.
     pub time_zone: Option<Located<String>>,
+    /// The most days one write computes, 1..=100; `None` means 100.
+    pub chunk_days: Option<Located<u32>>,
+    /// The longest span of days one execution accepts; `None` means 366.
+    pub max_backfill_days: Option<Located<u32>>,
 }
 
 impl Target {
+    pub fn chunk_days(&self) -> u32 {
+        self.chunk_days
+            .as_ref()
+            .map_or(parse::DEFAULT_CHUNK_DAYS, |c| c.value)
+    }
+
+    pub fn max_backfill_days(&self) -> u32 {
+        self.max_backfill_days
+            .as_ref()
+            .map_or(parse::DEFAULT_MAX_BACKFILL_DAYS, |c| c.value)
+    }
+
     pub fn time_zone(&self) -> &str {
         self.time_zone
             .as_ref()

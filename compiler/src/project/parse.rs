@@ -9,7 +9,7 @@ use crate::span::{FileId, Sources, Span};
 
 const PROJECT_FIELDS: [&str; 4] = ["name", "catalog", "sources", "target"];
 const SOURCE_FIELDS: [&str; 3] = ["table", "kind", "partition"];
-pub(super) const TARGET_FIELDS: [&str; 7] = [
+pub(super) const TARGET_FIELDS: [&str; 9] = [
     "database",
     "location",
     "workgroup",
@@ -17,6 +17,8 @@ pub(super) const TARGET_FIELDS: [&str; 7] = [
     "crawler",
     "history_start",
     "time_zone",
+    "chunk_days",
+    "max_backfill_days",
 ];
 pub(super) const TIME_ZONE_AREAS: [&str; 11] = [
     "Africa",
@@ -32,6 +34,12 @@ pub(super) const TIME_ZONE_AREAS: [&str; 11] = [
     "Etc",
 ];
 pub const MAX_CONCURRENCY: i64 = 100;
+/// Days one write computes by default: Athena's limit of partitions per write.
+pub const DEFAULT_CHUNK_DAYS: u32 = kpi_contract::limits::MAX_CHUNK_DAYS;
+/// The longest span of days one execution accepts by default (a leap year).
+pub const DEFAULT_MAX_BACKFILL_DAYS: u32 = 366;
+/// The longest span any execution may be given: ten years.
+pub const MAX_BACKFILL_DAYS: i64 = 3660;
 
 /// Parses and checks `kpi.yaml`. The project is returned only when the file has no errors,
 /// so later stages never see a half-valid project.

@@ -2,7 +2,9 @@
 
 use super::date::Date;
 use super::errors;
-use super::parse::{Checker, MAX_CONCURRENCY, TARGET_FIELDS, TIME_ZONE_AREAS};
+use super::parse::{
+    Checker, DEFAULT_CHUNK_DAYS, MAX_BACKFILL_DAYS, MAX_CONCURRENCY, TARGET_FIELDS, TIME_ZONE_AREAS,
+};
 use super::s3::check_location;
 use super::yaml::{Key, Node, Value, value_span};
 use super::{Located, Target};
@@ -56,6 +58,24 @@ impl Checker<'_> {
             ),
             None => None,
         };
+        let chunk_days = match Self::optional(entries, "chunk_days") {
+            Some(n) => Some(self.bounded(
+                n,
+                "chunk_days",
+                i64::from(DEFAULT_CHUNK_DAYS),
+                "Choose how many days one query computes, from 1 to 100 (Athena writes at most 100 partitions per query).",
+            )?),
+            None => None,
+        };
+        let max_backfill_days = match Self::optional(entries, "max_backfill_days") {
+            Some(n) => Some(self.bounded(
+                n,
+                "max_backfill_days",
+                MAX_BACKFILL_DAYS,
+                "Choose the longest span of days one execution computes, from 1 to 3660; longer backfills are split into several executions.",
+            )?),
+            None => None,
+        };
         Some(Target {
             database: database?,
             location: location?,
@@ -64,6 +84,8 @@ impl Checker<'_> {
             crawler,
             history_start: history_start?,
             time_zone,
+            chunk_days,
+            max_backfill_days,
         })
     }
 
@@ -129,6 +151,27 @@ impl Checker<'_> {
                 let help = "Choose a number of parallel queries from 1 to 100, below your Athena DML quota.";
                 self.diagnostics
                     .push(errors::invalid_value(node.span, "concurrency", what, help));
+                None
+            }
+        }
+    }
+
+    /// A whole number in `1..=max`.
+    fn bounded(&mut self, node: &Node, field: &str, max: i64, help: &str) -> Option<Located<u32>> {
+        let Value::Int(n) = node.value else {
+            self.diagnostics
+                .push(errors::wrong_shape(node, field, "an integer"));
+            return None;
+        };
+        match u32::try_from(n) {
+            Ok(v) if (1..=max).contains(&n) => Some(Located {
+                value: v,
+                span: node.span,
+            }),
+            _ => {
+                let what = format!("{n} is outside 1..={max}");
+                self.diagnostics
+                    .push(errors::invalid_value(node.span, field, what, help));
                 None
             }
         }

@@ -10,6 +10,7 @@
 //! Booleans are true for `true` in any case and false for anything else, as Athena reads them.
 
 use super::scalars;
+use kpi_contract::hive::HiveType;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -39,38 +40,34 @@ pub enum Hive {
 }
 
 impl Hive {
-    /// The type of a column as the manifest spells it (`{"type": "decimal", "precision": 12, …}`).
-    pub fn of(ty: &Value) -> Option<Hive> {
-        let number = |key: &str| ty[key].as_u64().and_then(|n| u32::try_from(n).ok());
-        Some(match ty["type"].as_str()? {
-            "boolean" => Hive::Boolean,
-            "tiny_int" => Hive::Integer { bits: 8 },
-            "small_int" => Hive::Integer { bits: 16 },
-            "int" => Hive::Integer { bits: 32 },
-            "big_int" => Hive::Integer { bits: 64 },
-            "float" => Hive::Float,
-            "double" => Hive::Double,
-            "decimal" => Hive::Decimal {
-                precision: number("precision").unwrap_or(10),
-                scale: number("scale").unwrap_or(0),
+    /// The converter of a catalog type (every Hive type has one).
+    pub fn of(ty: &HiveType) -> Option<Hive> {
+        Some(match ty {
+            HiveType::Boolean => Hive::Boolean,
+            HiveType::TinyInt => Hive::Integer { bits: 8 },
+            HiveType::SmallInt => Hive::Integer { bits: 16 },
+            HiveType::Int => Hive::Integer { bits: 32 },
+            HiveType::BigInt => Hive::Integer { bits: 64 },
+            HiveType::Float => Hive::Float,
+            HiveType::Double => Hive::Double,
+            HiveType::Decimal { precision, scale } => Hive::Decimal {
+                precision: u32::from(*precision),
+                scale: u32::from(*scale),
             },
-            "string" | "varchar" | "char" => Hive::Text,
-            "date" => Hive::Date,
-            "timestamp" => Hive::Timestamp,
-            "binary" => Hive::Binary,
-            "array" => Hive::Array(Box::new(Hive::of(&ty["element"])?)),
-            "map" => Hive::Map(
-                Box::new(Hive::of(&ty["key"])?),
-                Box::new(Hive::of(&ty["value"])?),
-            ),
-            "struct" => Hive::Struct(
-                ty["fields"]
-                    .as_array()?
+            HiveType::String | HiveType::Varchar { .. } | HiveType::Char { .. } => Hive::Text,
+            HiveType::Date => Hive::Date,
+            HiveType::Timestamp => Hive::Timestamp,
+            HiveType::Binary => Hive::Binary,
+            HiveType::Array { element } => Hive::Array(Box::new(Hive::of(element)?)),
+            HiveType::Map { key, value } => {
+                Hive::Map(Box::new(Hive::of(key)?), Box::new(Hive::of(value)?))
+            }
+            HiveType::Struct { fields } => Hive::Struct(
+                fields
                     .iter()
-                    .map(|f| Some((f["name"].as_str()?.to_lowercase(), Hive::of(&f["type"])?)))
+                    .map(|f| Some((f.name.to_lowercase(), Hive::of(&f.ty)?)))
                     .collect::<Option<_>>()?,
             ),
-            _ => return None,
         })
     }
 

@@ -4,9 +4,10 @@
 //! the local catalog points at.
 
 use super::lake::{Lake, LocalCatalog};
-use super::manifest::{Column, Kpi, Manifest};
-use super::sources::{cast_columns, empty_select, file_column, file_list, partition_value};
+use super::sources::{cast_columns, empty_select, file_list};
 use duckdb::Connection;
+use kpi_contract::hive::{Column, HiveType};
+use kpi_contract::manifest::{Kpi, Manifest};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -64,7 +65,16 @@ impl Engine {
     /// An in-memory database with a view per source of the manifest, over the lake's files.
     pub fn open(lake: &Lake, manifest: &Manifest) -> Result<Engine, EngineError> {
         let conn = Connection::open_in_memory()?;
-        let lake_text = lake.root_text().map_err(|e| EngineError(e.0))?;
+        // Every read goes to the file, so the file system log records what each query opens
+        // (and a file replaced under the same name is read afresh).
+        conn.execute_batch(
+            "SET enable_external_file_cache = false; SET parquet_metadata_cache = false;",
+        )?;
+        let lake_text = lake
+            .sql_root()
+            .map_err(|e| EngineError(e.0))?
+            .as_str()
+            .to_string();
         let mut schemas = BTreeSet::new();
         schemas.insert(manifest.project.database.clone());
         for s in &manifest.sources {
@@ -93,7 +103,9 @@ impl Engine {
         &self.lake_text
     }
 
-    /// (Re)defines a KPI's table as the partitions the local catalog points at.
+    /// (Re)defines a KPI's table as the partitions the local catalog points at. Each
+    /// partition's files carry its `dt`; a partition whose files are not those it was
+    /// published with is left out (the next run recomputes it).
     pub fn refresh_kpi_view(
         &self,
         lake: &Lake,
@@ -103,23 +115,30 @@ impl Engine {
         let mut files = Vec::new();
         if let Some(table) = catalog.table(&self.database, &kpi.name) {
             for p in table.partitions.values() {
-                files.extend(data_files(&lake.path_of(&p.location)));
+                if lake.verify(p).is_err() {
+                    continue;
+                }
+                let dir = lake.path_of(&p.location).map_err(|e| EngineError(e.0))?;
+                files.extend(p.files.iter().map(|f| dir.join(&f.name)));
             }
         }
         let mut columns = kpi.columns.clone();
         columns.push(Column {
             name: "dt".into(),
-            ty: serde_json::json!({"type": "string"}),
+            ty: HiveType::String,
+            doc: None,
         });
+        // `dt` comes from each file's path (`dt=…/attempt=…/file`), so a query's filter on it
+        // leaves out the other partitions' files unopened, as Athena prunes partitions.
+        let (file, option) = super::sources::file_column(&columns);
+        let dt = super::sources::partition_value(file, "dt", 1);
         let body = if files.is_empty() {
-            empty_select(&columns, Some("dt"))?
+            empty_select(&columns, None)?
         } else {
-            // The day is the `dt=` directory above the attempt's: never a `dt=` higher up.
-            let (column, option) = file_column(&columns);
-            let day = partition_value(column, "dt", 1);
             format!(
-                "SELECT {} FROM read_parquet({}, union_by_name = true, filename = {option})",
-                cast_columns(&columns, Some(("dt", day.as_str())), ident)?,
+                "SELECT {} FROM read_parquet({}, union_by_name = true, hive_partitioning = false, \
+                 filename = {option})",
+                cast_columns(&columns, Some(("dt", dt.as_str())), ident)?,
                 file_list(&files),
             )
         };

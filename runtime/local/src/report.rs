@@ -1,7 +1,10 @@
 //! The report of a local run: per KPI, per source, the failures and every query; printed for
 //! people, as JSON, or as a self-contained HTML page with a timeline of the queries.
 
-use super::athena::QueryRecord;
+use crate::cost::{Estimate, bytes_text};
+use crate::plan::Waiting;
+use crate::tasks::QueryRecord;
+use kpi_contract::Day;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Write;
@@ -18,6 +21,10 @@ pub struct Report {
     pub up_to_date: usize,
     /// Attempt prefixes of earlier, interrupted runs that were cleared away.
     pub removed_attempts: usize,
+    /// Due KPI-days that did not run: an input partition is missing.
+    pub waiting: Vec<Waiting>,
+    /// Published KPI-days whose files had changed: recomputed.
+    pub damaged: Vec<Failure>,
     pub kpis: Vec<KpiReport>,
     pub failures: Vec<Failure>,
     pub sources: Vec<SourceReport>,
@@ -25,25 +32,29 @@ pub struct Report {
     pub queries: Vec<QueryRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct KpiReport {
     pub kpi: String,
     pub level: usize,
     pub days: usize,
     pub succeeded: usize,
     pub failed: usize,
+    /// Published days whose windows reach before `history_start`.
+    pub partial: usize,
     pub rows: u64,
     /// Time spent in this KPI's queries.
     pub seconds: f64,
+    /// Files its write and check queries read (each once per query), as DuckDB recorded them.
+    pub files_read: usize,
+    pub bytes_read: u64,
+    /// The same queries on Athena.
+    pub estimate: Estimate,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
     pub kpi: String,
-    pub day: String,
-    /// The statement that failed; empty when the KPI-day did not run because an upstream
-    /// KPI-day failed.
-    pub statement: String,
+    pub day: Day,
     pub error: String,
 }
 
@@ -69,7 +80,43 @@ pub struct ExecutionReport {
 
 impl Report {
     pub fn succeeded(&self) -> bool {
-        self.failures.is_empty() && self.executions.iter().all(|e| e.status == "SUCCEEDED")
+        self.failures.is_empty()
+            && self.waiting.is_empty()
+            && self.executions.iter().all(|e| e.status == "SUCCEEDED")
+    }
+
+    /// KPI-days failed before the run (a damaged input, or an upstream day that failed so):
+    /// counted with their KPI and listed first.
+    pub fn add_failures_before_run(
+        &mut self,
+        manifest: &kpi_contract::manifest::Manifest,
+        failed: Vec<(String, Day, String)>,
+    ) {
+        for (kpi, day, error) in failed.into_iter().rev() {
+            let entry = match self.kpis.iter().position(|k| k.kpi == kpi) {
+                Some(i) => &mut self.kpis[i],
+                None => {
+                    self.kpis.push(KpiReport {
+                        kpi: kpi.clone(),
+                        level: manifest.kpi(&kpi).map_or(0, |k| k.level),
+                        ..KpiReport::default()
+                    });
+                    let last = self.kpis.len() - 1;
+                    &mut self.kpis[last]
+                }
+            };
+            entry.days += 1;
+            entry.failed += 1;
+            self.kpi_days += 1;
+            self.failures.insert(0, Failure { kpi, day, error });
+        }
+        let order = |k: &KpiReport| manifest.kpis.iter().position(|m| m.name == k.kpi);
+        self.kpis.sort_by_key(order);
+    }
+
+    /// The Athena estimate of every KPI's queries together.
+    pub fn estimate(&self) -> Estimate {
+        self.kpis.iter().map(|k| k.estimate).sum()
     }
 
     pub fn to_json(&self) -> String {
@@ -79,7 +126,7 @@ impl Report {
     /// The report for a terminal.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        if self.kpi_days == 0 {
+        if self.kpi_days == 0 && self.waiting.is_empty() {
             let _ = writeln!(
                 out,
                 "Nothing to do: all {} KPI-days are up to date (--force recomputes them).",
@@ -96,20 +143,31 @@ impl Report {
             .max(3);
         let _ = writeln!(
             out,
-            "{:width$}  {:>5}  {:>6}  {:>10}  {:>8}",
-            "KPI", "days", "failed", "rows", "time"
+            "{:width$}  {:>5}  {:>6}  {:>10}  {:>8}  {:>9}  {:>9}",
+            "KPI", "days", "failed", "rows", "time", "read", "Athena $"
         );
         for k in &self.kpis {
             let _ = writeln!(
                 out,
-                "{:width$}  {:>5}  {:>6}  {:>10}  {:>7.2}s",
+                "{:width$}  {:>5}  {:>6}  {:>10}  {:>7.2}s  {:>9}  {:>9.4}",
                 k.kpi,
                 k.days,
                 k.failed,
                 group_digits(k.rows),
-                k.seconds
+                k.seconds,
+                bytes_text(k.bytes_read),
+                k.estimate.dollars
             );
         }
+        let total = self.estimate();
+        let _ = writeln!(
+            out,
+            "\nOn Athena: {} DML queries scanning at most {} ({} billed): ${:.4}.",
+            total.queries,
+            bytes_text(total.bytes),
+            bytes_text(total.billed_bytes),
+            total.dollars
+        );
         let mut slowest: Vec<&QueryRecord> = self.queries.iter().collect();
         slowest.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms));
         if !slowest.is_empty() {
@@ -118,7 +176,10 @@ impl Report {
                 let _ = writeln!(
                     out,
                     "  {:>8.1} ms  {} {} {}",
-                    q.duration_ms, q.kpi, q.day, q.statement
+                    q.duration_ms,
+                    q.kpi,
+                    q.days.map(|d| d.to_string()).unwrap_or_default(),
+                    q.statement
                 );
             }
         }
@@ -163,16 +224,27 @@ impl Report {
                 self.seconds
             );
             for f in self.failures.iter().take(20) {
-                let what = if f.statement.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", f.statement)
-                };
-                let _ = writeln!(out, "  {} {}{what}: {}", f.kpi, f.day, f.error);
+                let _ = writeln!(out, "  {} {}: {}", f.kpi, f.day, f.error);
             }
             if self.failures.len() > 20 {
                 let _ = writeln!(out, "  … and {} more", self.failures.len() - 20);
             }
+        }
+        if !self.waiting.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} KPI-day(s) wait for their inputs and were not computed:",
+                self.waiting.len()
+            );
+            for w in self.waiting.iter().take(20) {
+                let _ = writeln!(out, "  {} {}: {}", w.kpi, w.day, w.why);
+            }
+            if self.waiting.len() > 20 {
+                let _ = writeln!(out, "  … and {} more", self.waiting.len() - 20);
+            }
+        }
+        for d in &self.damaged {
+            let _ = writeln!(out, "recomputed {} {}: {}", d.kpi, d.day, d.error);
         }
         for e in self
             .executions
@@ -247,14 +319,13 @@ impl Report {
             out.push_str("</table>\n");
         }
         if !self.failures.is_empty() {
-            out.push_str("<h2 class=\"bad\">Failures</h2>\n<table><tr><th>KPI</th><th>day</th><th>statement</th><th>error</th></tr>\n");
+            out.push_str("<h2 class=\"bad\">Failures</h2>\n<table><tr><th>KPI</th><th>day</th><th>error</th></tr>\n");
             for f in &self.failures {
                 let _ = writeln!(
                     out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
                     esc(&f.kpi),
-                    esc(&f.day),
-                    esc(&f.statement),
+                    f.day,
                     esc(&f.error)
                 );
             }
@@ -262,15 +333,14 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "<h2>Timeline</h2>\n<p>Every query, one lane per KPI-day, over {:.0} ms. Grey: setup, blue: write, green: check, orange: publish, red: failed. Hover a bar for details.</p>\n<div>",
+            "<h2>Timeline</h2>\n<p>Every query, one lane per KPI and chunk of days, over {:.0} ms. Grey: setup, blue: write, green: check, orange: publish, red: failed. Hover a bar for details.</p>\n<div>",
             total_ms
         );
         let mut lanes: Vec<(String, Vec<&QueryRecord>)> = Vec::new();
         for q in &self.queries {
-            let lane = if q.role == "setup" {
-                format!("{} setup", q.kpi)
-            } else {
-                format!("{} {}", q.kpi, q.day)
+            let lane = match q.days {
+                Some(days) => format!("{} {days}", q.kpi),
+                None => format!("{} setup", q.kpi),
             };
             match lanes.iter_mut().find(|(l, _)| *l == lane) {
                 Some((_, qs)) => qs.push(q),
@@ -295,7 +365,7 @@ impl Report {
                     q.start_ms / total_ms * 100.0,
                     q.duration_ms / total_ms * 100.0,
                     esc(&q.kpi),
-                    esc(&q.day),
+                    q.days.map(|d| d.to_string()).unwrap_or_default(),
                     esc(&q.statement),
                     q.duration_ms,
                     q.rows,

@@ -1,29 +1,35 @@
-//! A local run: lock the lake, work out what is due, run the compiled state machine on the
-//! local engine once per planned execution, and report.
+//! A local run: lock the lake, work out what is due, run the compiled state machine with its
+//! AWS services bound to the local engine once per planned execution, and report.
 
-use super::athena::{Event, LocalAthena, QueryRecord, day_number, day_text};
-use super::engine::Engine;
-use super::lake::{Lake, LocalCatalog};
-use super::manifest::Manifest;
-use super::plan::{RunPlan, plan};
-use super::report::{Failure, KpiReport, Report, SourceReport};
+use crate::cost::Estimate;
+use crate::engine::Engine;
+use crate::health::Health;
+use crate::inputs;
+use crate::lake::{Lake, LocalCatalog};
+use crate::plan::{RunPlan, chunks, plan, select};
+use crate::report::{ExecutionReport, Failure, KpiReport, Report};
+use crate::tasks::{Event, LocalAws, QueryRecord};
 use kpi_asl::{self as asl, Options, RealClock, StateMachine, Status};
+use kpi_contract::manifest::{Manifest, Target};
+use kpi_contract::{Day, DayRange};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// The days to compute, `YYYY-MM-DD`.
-    pub days: Vec<String>,
-    /// The KPIs asked for; empty for all. Upstream KPIs come along.
+    /// The days to compute.
+    pub days: Vec<Day>,
+    /// The KPIs asked for (`name`, or `name+` with what reads it); empty for all. Upstream
+    /// KPIs come along.
     pub kpis: Vec<String>,
     pub force: bool,
     /// Wait for another run holding the lake instead of refusing.
     pub wait: bool,
     /// How the run describes itself in the lock file.
     pub command: String,
-    /// KPI-days run at once (at most the state machine's MaxConcurrency); 0 or 1: one at a
+    /// KPI chunks run at once (at most the state machine's MaxConcurrency); 0 or 1: one at a
     /// time.
     pub concurrency: usize,
 }
@@ -42,9 +48,32 @@ impl std::error::Error for RunError {}
 /// Progress as the run goes: the plan, then each KPI-day as it is published or fails.
 #[derive(Debug, Clone)]
 pub enum Progress<'a> {
-    Planned { kpi_days: usize, executions: usize },
-    Published { kpi: &'a str, day: &'a str },
-    Failed { kpi: &'a str, day: &'a str },
+    /// The plan: its KPI-days in all, in how many executions, and per DAG level.
+    Planned {
+        kpi_days: usize,
+        executions: usize,
+        per_level: BTreeMap<usize, usize>,
+    },
+    Published {
+        kpi: &'a str,
+        day: Day,
+    },
+    Failed {
+        kpi: &'a str,
+        day: Day,
+    },
+}
+
+fn validate(manifest: &Manifest, options: &RunOptions) -> Result<BTreeSet<String>, RunError> {
+    for d in &options.days {
+        if *d < manifest.project.history_start {
+            return Err(RunError(format!(
+                "day {d} is before the project's history_start {}",
+                manifest.project.history_start
+            )));
+        }
+    }
+    select(manifest, &options.kpis).map_err(RunError)
 }
 
 pub fn run(
@@ -55,48 +84,54 @@ pub fn run(
     progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<Report, RunError> {
     let started = Instant::now();
-    for d in &options.days {
-        if day_number(d).is_none() {
-            return Err(RunError(format!("`{d}` is not a day YYYY-MM-DD")));
-        }
-        if *d < manifest.project.history_start {
-            return Err(RunError(format!(
-                "day {d} is before the project's history_start {}",
-                manifest.project.history_start
-            )));
-        }
-    }
-    for k in &options.kpis {
-        if manifest.kpi(k).is_none() {
-            return Err(RunError(format!("`{k}` is not a KPI of this project")));
-        }
-    }
+    let selected = validate(manifest, options)?;
     let lake = Lake::open(lake_dir).map_err(|e| RunError(e.0))?;
     let _lock = lake
         .lock(&options.command, options.wait)
         .map_err(|e| RunError(e.0))?;
     let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
     let removed = remove_orphan_attempts(&lake, manifest, &catalog);
-    let planned = plan(
+    let mut planned = plan(
         manifest,
         &catalog,
         Some(&lake),
         &options.days,
-        &options.kpis,
+        &selected,
         options.force,
     );
+    let engine = Engine::open(&lake, manifest).map_err(|e| RunError(e.0))?;
+    // A damaged source file fails exactly the KPI-days whose windows read it (and what reads
+    // them) before anything runs; the rest of their chunks runs without them.
+    let health = Health::default();
+    let damaged_inputs = planned.leave_out(manifest, |kpi, day| {
+        let files = inputs::source_files(&lake, manifest, kpi, DayRange::one(day));
+        health.first_damaged(&engine, &files)
+    });
+    let mut per_level = BTreeMap::new();
+    for (kpi, days) in &planned.due {
+        let level = manifest.kpi(kpi).map_or(0, |k| k.level);
+        *per_level.entry(level).or_insert(0) += days.len();
+    }
     progress(Progress::Planned {
         kpi_days: planned.kpi_days(),
         executions: planned.executions.len(),
+        per_level,
     });
-    let engine = Engine::open(&lake, manifest).map_err(|e| RunError(e.0))?;
+    let published: Mutex<BTreeSet<(String, Day)>> = Mutex::new(BTreeSet::new());
     let on_event = |e: Event<'_>| match e {
-        Event::Published { kpi, day } => progress(Progress::Published { kpi, day }),
+        Event::Published { kpi, day } => {
+            if let Ok(mut p) = published.lock() {
+                p.insert((kpi.to_string(), day));
+            }
+            progress(Progress::Published { kpi, day });
+        }
         Event::Failed { kpi, day } => progress(Progress::Failed { kpi, day }),
     };
     let workers = options.concurrency.max(1);
-    let athena = LocalAthena::new(manifest, &lake, engine, catalog, workers, &on_event)
-        .map_err(|e| RunError(e.0))?;
+    let aws = LocalAws::new(
+        manifest, &lake, engine, catalog, workers, &health, &on_event,
+    )
+    .map_err(|e| RunError(e.0))?;
     let clock = RealClock;
     let jsonata = kpi_asl::jsonata::Engine;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
@@ -107,7 +142,7 @@ pub fn run(
             machine,
             planned_execution.input(),
             &Options {
-                tasks: Some(&athena),
+                tasks: Some(&aws),
                 jsonata: Some(&jsonata),
                 execution_name: &name,
                 state_machine_name: &manifest.project.project,
@@ -115,7 +150,8 @@ pub fn run(
                 ..Options::new(&clock)
             },
         );
-        executions.push(super::report::ExecutionReport {
+        aws.clear_read_log();
+        executions.push(ExecutionReport {
             name,
             input: planned_execution.input(),
             status: match exec.status {
@@ -126,57 +162,144 @@ pub fn run(
             cause: exec.cause.clone(),
         });
     }
-    athena.flush().map_err(RunError)?;
-    let catalog = athena.catalog();
-    let queries = athena.queries();
-    let sources = athena.source_report();
-    Ok(build_report(
+    let published = published.lock().map(|p| p.clone()).unwrap_or_default();
+    let mut report = build_report(
         manifest,
         &lake,
         &planned,
-        &catalog,
-        queries,
+        &aws,
+        &published,
         executions,
-        sources,
         removed,
         started.elapsed().as_secs_f64(),
-    ))
+    );
+    report.add_failures_before_run(manifest, damaged_inputs);
+    report.sources = health.report(manifest);
+    Ok(report)
 }
 
-/// Runs `f` with Athena bound to the local engine over the lake, holding the lake's lock;
-/// saves the local catalog afterwards. For running a built state machine by hand.
-pub fn with_local_athena<R>(
+/// Runs `f` with the AWS services bound to the local engine over the lake, holding the lake's
+/// lock. For running a built state machine by hand.
+pub fn with_local_aws<R>(
     manifest: &Manifest,
     lake_dir: &Path,
     command: &str,
-    f: impl FnOnce(&LocalAthena<'_>) -> R,
+    f: impl FnOnce(&LocalAws<'_>) -> R,
 ) -> Result<R, RunError> {
     let lake = Lake::open(lake_dir).map_err(|e| RunError(e.0))?;
     let _lock = lake.lock(command, false).map_err(|e| RunError(e.0))?;
     let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
     let engine = Engine::open(&lake, manifest).map_err(|e| RunError(e.0))?;
-    let athena = LocalAthena::new(manifest, &lake, engine, catalog, 1, &|_| {})
+    let health = Health::default();
+    let aws = LocalAws::new(manifest, &lake, engine, catalog, 1, &health, &|_| {})
         .map_err(|e| RunError(e.0))?;
-    let result = f(&athena);
-    athena.flush().map_err(RunError)?;
-    Ok(result)
+    Ok(f(&aws))
+}
+
+/// What a run would do, without doing it: the plan and its Athena estimate.
+#[derive(Debug, Clone)]
+pub struct DryRun {
+    pub plan: RunPlan,
+    /// Per KPI: its chunks and their estimate.
+    pub kpis: Vec<(String, usize, Estimate)>,
+}
+
+impl DryRun {
+    pub fn total(&self) -> Estimate {
+        self.kpis.iter().map(|(_, _, e)| *e).sum()
+    }
+}
+
+pub fn dry_run(
+    manifest: &Manifest,
+    lake_dir: &Path,
+    options: &RunOptions,
+) -> Result<DryRun, RunError> {
+    let selected = validate(manifest, options)?;
+    let lake = Lake::open(lake_dir).map_err(|e| RunError(e.0))?;
+    let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
+    let planned = plan(
+        manifest,
+        &catalog,
+        Some(&lake),
+        &options.days,
+        &selected,
+        options.force,
+    );
+    let mut kpis = Vec::new();
+    for kpi in &manifest.kpis {
+        let mut estimate = Estimate::default();
+        let mut count = 0;
+        for execution in planned
+            .executions
+            .iter()
+            .filter(|e| e.kpis.contains(&kpi.name))
+        {
+            let Some(due) = planned.due.get(&kpi.name) else {
+                continue;
+            };
+            let days: Vec<Day> = execution
+                .days
+                .iter()
+                .copied()
+                .filter(|d| due.contains(d))
+                .collect();
+            for chunk in chunks(&days, manifest.project.chunk_days) {
+                count += 1;
+                estimate = estimate
+                    + Estimate::query(reach_bytes(&lake, manifest, &catalog, kpi, chunk))
+                    + Estimate::query(0);
+            }
+        }
+        if count > 0 {
+            kpis.push((kpi.name.clone(), count, estimate));
+        }
+    }
+    Ok(DryRun {
+        plan: planned,
+        kpis,
+    })
+}
+
+/// The bytes of every file a chunk's write reads: its source files and the published files
+/// of the upstream KPI-days (as they are now).
+fn reach_bytes(
+    lake: &Lake,
+    manifest: &Manifest,
+    catalog: &LocalCatalog,
+    kpi: &kpi_contract::manifest::Kpi,
+    chunk: DayRange,
+) -> u64 {
+    let mut bytes: u64 = inputs::source_files(lake, manifest, kpi, chunk)
+        .iter()
+        .filter_map(|(_, f)| f.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    for read in &kpi.reads {
+        if let (Target::Kpi(u), Some(reach)) = (&read.target, read.window.of_range(chunk)) {
+            for d in reach.days() {
+                if let Some(p) = catalog.partition(&manifest.project.database, u, d) {
+                    bytes += p.files.iter().map(|f| f.size).sum::<u64>();
+                }
+            }
+        }
+    }
+    bytes
 }
 
 /// Attempt prefixes no partition points at: what killed or failed runs left behind. Nobody
 /// can read them (only the catalog makes an attempt visible), so they go.
 fn remove_orphan_attempts(lake: &Lake, manifest: &Manifest, catalog: &LocalCatalog) -> usize {
     let mut removed = 0;
+    let live: BTreeSet<std::path::PathBuf> = catalog
+        .published()
+        .into_iter()
+        .filter_map(|l| lake.path_of(l).ok())
+        .collect();
     for kpi in &manifest.kpis {
-        let live: BTreeSet<_> = catalog
-            .table(&manifest.project.database, &kpi.name)
-            .map(|t| {
-                t.partitions
-                    .values()
-                    .map(|p| lake.path_of(&p.location))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let root = lake.path_of(&kpi.attempts_location);
+        let Ok(root) = lake.path_of(&kpi.attempts_location) else {
+            continue;
+        };
         for day_dir in std::fs::read_dir(&root).into_iter().flatten().flatten() {
             for attempt in std::fs::read_dir(day_dir.path())
                 .into_iter()
@@ -199,70 +322,63 @@ fn build_report(
     manifest: &Manifest,
     lake: &Lake,
     planned: &RunPlan,
-    catalog: &LocalCatalog,
-    queries: Vec<QueryRecord>,
-    executions: Vec<super::report::ExecutionReport>,
-    sources: Vec<SourceReport>,
+    aws: &LocalAws<'_>,
+    published: &BTreeSet<(String, Day)>,
+    executions: Vec<ExecutionReport>,
     removed_attempts: usize,
     seconds: f64,
 ) -> Report {
     let database = &manifest.project.database;
+    let catalog = aws.catalog();
+    let queries = aws.queries();
+    let reasons = aws.failures();
+    let mut by_kpi: BTreeMap<&str, Vec<&QueryRecord>> = BTreeMap::new();
+    for q in &queries {
+        by_kpi.entry(q.kpi.as_str()).or_default().push(q);
+    }
     let mut kpis = Vec::new();
     let mut failures = Vec::new();
-    let mut own_errors: BTreeMap<(&str, &str), &QueryRecord> = BTreeMap::new();
-    // The KPI-days this run published, and query time per KPI: one pass over the queries.
-    let mut published: BTreeSet<(&str, &str)> = BTreeSet::new();
-    let mut ms: BTreeMap<&str, f64> = BTreeMap::new();
-    for q in &queries {
-        *ms.entry(q.kpi.as_str()).or_default() += q.duration_ms;
-        if q.error.is_some() {
-            own_errors
-                .entry((q.kpi.as_str(), q.day.as_str()))
-                .or_insert(q);
-        } else if q.role == "publish" {
-            published.insert((q.kpi.as_str(), q.day.as_str()));
-        }
-    }
     for kpi in &manifest.kpis {
         let Some(due) = planned.due.get(&kpi.name) else {
             continue;
         };
-        let mut done = 0;
-        let mut rows = 0;
-        let mut failed = 0;
-        for day in due {
-            if published.contains(&(kpi.name.as_str(), day.as_str())) {
-                done += 1;
-                rows += catalog
-                    .partition(database, &kpi.name, day)
-                    .map_or(0, |p| p.rows);
-                continue;
-            }
-            failed += 1;
-            let (statement, error) = match own_errors.get(&(kpi.name.as_str(), day.as_str())) {
-                Some(q) => (q.statement.clone(), q.error.clone().unwrap_or_default()),
-                None => (
-                    String::new(),
-                    upstream_cause(manifest, planned, &published, &kpi.name, day),
-                ),
-            };
-            failures.push(Failure {
-                kpi: kpi.name.clone(),
-                day: day.clone(),
-                statement,
-                error,
-            });
-        }
-        let ms = ms.get(kpi.name.as_str()).copied().unwrap_or(0.0);
-        kpis.push(KpiReport {
+        let mut report = KpiReport {
             kpi: kpi.name.clone(),
             level: kpi.level,
             days: due.len(),
-            succeeded: done,
-            failed,
-            rows,
-            seconds: ms / 1000.0,
-        });
+            ..KpiReport::default()
+        };
+        for &day in due {
+            if published.contains(&(kpi.name.clone(), day)) {
+                report.succeeded += 1;
+                if let Some(p) = catalog.partition(database, &kpi.name, day) {
+                    report.rows += p.rows;
+                    report.partial += usize::from(p.partial);
+                }
+                continue;
+            }
+            report.failed += 1;
+            let error = reasons
+                .get(&(kpi.name.clone(), day))
+                .cloned()
+                .unwrap_or_else(|| upstream_cause(manifest, planned, published, &kpi.name, day));
+            failures.push(Failure {
+                kpi: kpi.name.clone(),
+                day,
+                error,
+            });
+        }
+        for q in by_kpi.get(kpi.name.as_str()).into_iter().flatten() {
+            report.seconds += q.duration_ms / 1000.0;
+            if q.role == "write" || q.role == "check" {
+                report.files_read += q.files_read.len();
+                report.bytes_read += q.files_read.iter().map(|f| f.bytes).sum::<u64>();
+                if q.error.is_none() {
+                    report.estimate = report.estimate + Estimate::query(q.file_bytes);
+                }
+            }
+        }
+        kpis.push(report);
     }
     Report {
         project: manifest.project.project.clone(),
@@ -271,9 +387,19 @@ fn build_report(
         kpi_days: planned.kpi_days(),
         up_to_date: planned.up_to_date,
         removed_attempts,
+        waiting: planned.waiting.clone(),
+        damaged: planned
+            .damaged
+            .iter()
+            .map(|(k, d, why)| Failure {
+                kpi: k.clone(),
+                day: *d,
+                error: why.clone(),
+            })
+            .collect(),
         kpis,
         failures,
-        sources,
+        sources: Vec::new(),
         executions,
         queries,
     }
@@ -283,22 +409,21 @@ fn build_report(
 fn upstream_cause(
     manifest: &Manifest,
     planned: &RunPlan,
-    published: &BTreeSet<(&str, &str)>,
+    published: &BTreeSet<(String, Day)>,
     kpi: &str,
-    day: &str,
+    day: Day,
 ) -> String {
     let Some(k) = manifest.kpi(kpi) else {
         return "not run".into();
     };
-    let n = day_number(day).unwrap_or(0);
-    for read in k.reads.iter().filter(|r| r.target.kind == "kpi") {
-        for d in read.window.days_for(n).map(day_text) {
-            let was_due = planned
-                .due
-                .get(&read.target.name)
-                .is_some_and(|s| s.contains(&d));
-            if was_due && !published.contains(&(read.target.name.as_str(), d.as_str())) {
-                return format!("upstream {} {d} failed", read.target.name);
+    for read in &k.reads {
+        let (Target::Kpi(u), Some(reach)) = (&read.target, read.window.of_day(day)) else {
+            continue;
+        };
+        for d in reach.days() {
+            let was_due = planned.due.get(u).is_some_and(|s| s.contains(&d));
+            if was_due && !published.contains(&(u.clone(), d)) {
+                return format!("upstream {u} {d} failed");
             }
         }
     }

@@ -7,10 +7,10 @@
 
 use super::engine::{Engine, EngineError, ident, literal};
 use super::lake::Lake;
-use super::manifest::{Column, Source};
 use super::staging;
 use duckdb::Connection;
-use serde_json::Value;
+use kpi_contract::hive::{Column, HiveType};
+use kpi_contract::manifest::{Source, SourceFormat};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -87,51 +87,30 @@ impl From<SourceError> for EngineError {
 }
 
 /// The DuckDB type of a catalog type.
-pub fn duckdb_type(ty: &Value) -> Result<String, EngineError> {
-    let name = ty["type"].as_str().unwrap_or("");
-    Ok(match name {
-        "boolean" => "BOOLEAN".into(),
-        "tiny_int" => "TINYINT".into(),
-        "small_int" => "SMALLINT".into(),
-        "int" => "INTEGER".into(),
-        "big_int" => "BIGINT".into(),
-        "float" => "FLOAT".into(),
-        "double" => "DOUBLE".into(),
-        "decimal" => format!(
-            "DECIMAL({}, {})",
-            ty["precision"].as_u64().unwrap_or(10),
-            ty["scale"].as_u64().unwrap_or(0)
-        ),
-        "string" | "varchar" | "char" => "VARCHAR".into(),
-        "date" => "DATE".into(),
-        "timestamp" => "TIMESTAMP".into(),
-        "binary" => "BLOB".into(),
-        "array" => format!("{}[]", duckdb_type(&ty["element"])?),
-        "map" => format!(
-            "MAP({}, {})",
-            duckdb_type(&ty["key"])?,
-            duckdb_type(&ty["value"])?
-        ),
-        "struct" => {
-            let fields = ty["fields"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default()
+pub fn duckdb_type(ty: &HiveType) -> Result<String, EngineError> {
+    Ok(match ty {
+        HiveType::Boolean => "BOOLEAN".into(),
+        HiveType::TinyInt => "TINYINT".into(),
+        HiveType::SmallInt => "SMALLINT".into(),
+        HiveType::Int => "INTEGER".into(),
+        HiveType::BigInt => "BIGINT".into(),
+        HiveType::Float => "FLOAT".into(),
+        HiveType::Double => "DOUBLE".into(),
+        HiveType::Decimal { precision, scale } => format!("DECIMAL({precision}, {scale})"),
+        HiveType::String | HiveType::Varchar { .. } | HiveType::Char { .. } => "VARCHAR".into(),
+        HiveType::Date => "DATE".into(),
+        HiveType::Timestamp => "TIMESTAMP".into(),
+        HiveType::Binary => "BLOB".into(),
+        HiveType::Array { element } => format!("{}[]", duckdb_type(element)?),
+        HiveType::Map { key, value } => {
+            format!("MAP({}, {})", duckdb_type(key)?, duckdb_type(value)?)
+        }
+        HiveType::Struct { fields } => {
+            let fields = fields
                 .iter()
-                .map(|f| {
-                    Ok(format!(
-                        "{} {}",
-                        ident(f["name"].as_str().unwrap_or("")),
-                        duckdb_type(&f["type"])?
-                    ))
-                })
+                .map(|f| Ok(format!("{} {}", ident(&f.name), duckdb_type(&f.ty)?)))
                 .collect::<Result<Vec<_>, EngineError>>()?;
             format!("STRUCT({})", fields.join(", "))
-        }
-        other => {
-            return Err(EngineError(format!(
-                "the catalog type `{other}` has no local equivalent"
-            )));
         }
     })
 }
@@ -145,12 +124,12 @@ pub enum FileFormat {
 }
 
 pub fn file_format(source: &Source) -> Result<FileFormat, EngineError> {
-    match source.format.as_str() {
-        Some("json") => Ok(FileFormat::Json),
-        Some("parquet") => Ok(FileFormat::Parquet),
-        _ => Err(EngineError(format!(
-            "source `{}` ({}.{}) is stored as {}; the local engine reads JSON lines and Parquet",
-            source.name, source.database, source.table, source.format
+    match &source.format {
+        SourceFormat::Json => Ok(FileFormat::Json),
+        SourceFormat::Parquet => Ok(FileFormat::Parquet),
+        SourceFormat::Other(serde) => Err(EngineError(format!(
+            "source `{}` ({}.{}) is stored as {serde}; the local engine reads JSON lines and Parquet",
+            source.name, source.database, source.table
         ))),
     }
 }
@@ -243,12 +222,11 @@ pub fn partition_value(file_column: &str, key: &str, levels: usize) -> String {
 
 /// The value cast to the column's type; `varchar(n)` is cut to `n` characters and `char(n)`
 /// padded with spaces to `n`, as Athena returns them.
-fn cast(value: &str, ty: &Value) -> Result<String, EngineError> {
+fn cast(value: &str, ty: &HiveType) -> Result<String, EngineError> {
     let cast = format!("CAST({value} AS {})", duckdb_type(ty)?);
-    let length = ty["length"].as_u64().unwrap_or(0);
-    Ok(match ty["type"].as_str() {
-        Some("varchar") => format!("left({cast}, {length})"),
-        Some("char") => format!("rpad({cast}, {length}, ' ')"),
+    Ok(match ty {
+        HiveType::Varchar { length } => format!("left({cast}, {length})"),
+        HiveType::Char { length } => format!("rpad({cast}, {length}, ' ')"),
         _ => cast,
     })
 }
@@ -338,7 +316,7 @@ pub fn create_source_view(
             source.name
         ))
     })?;
-    let root = lake.path_of(location);
+    let root = lake.path_of(location).map_err(|e| EngineError(e.0))?;
     let partition = source.partition.as_deref();
     let listed = listing(&root, partition);
     let mut parts = Vec::new();

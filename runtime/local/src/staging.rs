@@ -16,9 +16,10 @@
 use super::convert::{Hive, Lost, Row};
 use super::engine::{EngineError, ident, literal};
 use super::lake::Lake;
-use super::manifest::Source;
 use super::sources::{ColumnLoss, SourceError, duckdb_type, file_stamp, sql_path};
 use duckdb::Connection;
+use kpi_contract::hive::HiveType;
+use kpi_contract::manifest::Source;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Component, Path, PathBuf};
@@ -60,6 +61,16 @@ fn target(staging: &Path, root: &Path, file: &Path, schema: &str) -> Option<Path
     let name = encode(&relative.file_name()?.to_string_lossy());
     let dir = staging.join(relative.parent()?);
     Some(dir.join(format!("{name}.{len}-{modified}-{schema}.parquet")))
+}
+
+/// Where the staged copy of a source file is (when the file is JSON lines and staged): what
+/// queries read in its place.
+pub fn staged_copy(lake: &Lake, source: &Source, file: &Path) -> Option<PathBuf> {
+    let root = lake.path_of(source.location.as_deref()?).ok()?;
+    let staging = staging_root(lake)
+        .join(&source.database)
+        .join(&source.table);
+    target(&staging, &root, file, &schema_digest(source)).filter(|t| t.is_file())
 }
 
 /// A short digest of a source's columns and their catalog types.
@@ -192,22 +203,17 @@ pub fn check(source: &Source, file: &Path) -> Result<u64, EngineError> {
 }
 
 /// The type DuckDB reads a converted column as: binary arrives as base64 text.
-fn read_type(ty: &Hive, catalog: &serde_json::Value) -> Result<String, EngineError> {
-    Ok(match ty {
-        Hive::Binary => "VARCHAR".into(),
-        Hive::Array(e) => format!("{}[]", read_type(e, &catalog["element"])?),
-        Hive::Map(k, v) => format!(
-            "MAP({}, {})",
-            read_type(k, &catalog["key"])?,
-            read_type(v, &catalog["value"])?
-        ),
-        Hive::Struct(fields) => {
+fn read_type(ty: &Hive, catalog: &HiveType) -> Result<String, EngineError> {
+    Ok(match (ty, catalog) {
+        (Hive::Binary, _) => "VARCHAR".into(),
+        (Hive::Array(e), HiveType::Array { element }) => format!("{}[]", read_type(e, element)?),
+        (Hive::Map(k, v), HiveType::Map { key, value }) => {
+            format!("MAP({}, {})", read_type(k, key)?, read_type(v, value)?)
+        }
+        (Hive::Struct(fields), HiveType::Struct { fields: catalog }) => {
             let mut out = Vec::new();
-            for ((name, t), f) in fields
-                .iter()
-                .zip(catalog["fields"].as_array().into_iter().flatten())
-            {
-                out.push(format!("{} {}", ident(name), read_type(t, &f["type"])?));
+            for ((name, t), f) in fields.iter().zip(catalog) {
+                out.push(format!("{} {}", ident(name), read_type(t, &f.ty)?));
             }
             format!("STRUCT({})", out.join(", "))
         }
@@ -314,7 +320,7 @@ fn stage_one(conn: &Connection, source: &Source, file: &Path, to: &Path) -> Resu
             });
         }
     };
-    let catalog: BTreeMap<&str, &serde_json::Value> = source
+    let catalog: BTreeMap<&str, &HiveType> = source
         .columns
         .iter()
         .map(|c| (c.name.as_str(), &c.ty))
@@ -322,13 +328,10 @@ fn stage_one(conn: &Connection, source: &Source, file: &Path, to: &Path) -> Resu
     let mut read = Vec::new();
     let mut select = Vec::new();
     for (name, ty) in &columns {
-        let t = read_type(
-            ty,
-            catalog
-                .get(name.as_str())
-                .copied()
-                .unwrap_or(&serde_json::Value::Null),
-        )?;
+        let Some(catalog_type) = catalog.get(name.as_str()).copied() else {
+            continue;
+        };
+        let t = read_type(ty, catalog_type)?;
         read.push(format!("{}: {}", literal(name), literal(&t)));
         let column = ident(name);
         select.push(format!(

@@ -22,12 +22,19 @@ pub(super) fn mirror_lake(
         .iter()
         .filter_map(|s| s.location.as_deref())
     {
-        mirror_tree(&lake.path_of(location), &mirror.path_of(location))?;
+        let (Ok(from), Ok(into)) = (lake.path_of(location), mirror.path_of(location)) else {
+            continue;
+        };
+        mirror_tree(&from, &into)?;
     }
     for table in catalog.tables.values() {
         for partition in table.partitions.values() {
-            let from = lake.path_of(&partition.location);
-            let into = mirror.path_of(&partition.location);
+            let (Ok(from), Ok(into)) = (
+                lake.path_of(&partition.location),
+                mirror.path_of(&partition.location),
+            ) else {
+                continue;
+            };
             std::fs::create_dir_all(&into).map_err(|e| io("create", &into, e))?;
             for file in data_files(&from) {
                 if let Some(name) = file.file_name() {
@@ -123,16 +130,18 @@ pub(super) fn write_views(
         let files: Vec<String> = table
             .partitions
             .values()
-            .flat_map(|p| data_files(&mirror.path_of(&p.location)))
+            .filter_map(|p| mirror.path_of(&p.location).ok())
+            .flat_map(|dir| data_files(&dir))
             .map(|f| literal(&f.to_string_lossy()))
             .collect();
         if files.is_empty() {
             continue;
         }
+        // The files hold their partition columns (`dt`, `attempt`).
         conn.execute_batch(&format!(
             "CREATE SCHEMA IF NOT EXISTS {schema_q}; CREATE OR REPLACE VIEW {schema_q}.{table_q} AS \
              SELECT * EXCLUDE (attempt) FROM read_parquet([{}], union_by_name = true, \
-             hive_partitioning = true, hive_types = {{'dt': 'VARCHAR', 'attempt': 'VARCHAR'}});",
+             hive_partitioning = false);",
             files.join(", "),
             schema_q = ident(schema),
             table_q = ident(table_name),

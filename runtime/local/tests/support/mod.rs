@@ -25,18 +25,16 @@ pub fn manifest(kpi_yaml: &str, catalogs: &[(&str, &str)]) -> Manifest {
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
     let program = checked.program.expect("a program");
     let project = project.expect("a project");
-    let json = serde_json::json!({
-        "project": {
-            "project": project.name,
-            "database": "kpi_test",
-            "location": "s3://engagement-lake/kpi/",
-            "history_start": "2024-01-01",
-        },
-        "sources": program.sources,
-        "kpis": [],
-        "states": [],
-    });
-    Manifest::parse(&json.to_string()).expect("a manifest")
+    let plan = kpi_compiler::lower::lower(
+        &program,
+        &project,
+        &checked.catalog,
+        &std::collections::BTreeMap::new(),
+    );
+    let sql = kpi_compiler::sql::emit_sql(&plan);
+    let mut manifest = kpi_compiler::build::manifest(&plan, &sql, &[]);
+    manifest.project.database = "kpi_test".into();
+    manifest
 }
 
 /// The sample lake's manifest.
