@@ -232,6 +232,23 @@ fn conformance_corpus_expressions() {
 }
 
 const SEMANTICS: &[(&str, &str, &str)] = &[
+    // A parameter with no argument is undefined inside the lambda, whatever an enclosing
+    // block bound to the same name.
+    (
+        r###"{}"###,
+        r###"($x := 1; $f := function($x){ $x }; $f())"###,
+        r###"UNDEFINED"###,
+    ),
+    (
+        r###"{}"###,
+        r###"($x := 1; $f := function($x){ $exists($x) }; $f())"###,
+        r###"false"###,
+    ),
+    (
+        r###"{}"###,
+        r###"($y := 2; $f := function($x, $y){ $y }; $f(5))"###,
+        r###"UNDEFINED"###,
+    ),
     (
         r###"{"a":[1,2,3],"b":{"c":[{"d":1},{"d":[2,3]}]}}"###,
         r###"a"###,

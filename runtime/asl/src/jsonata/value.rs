@@ -59,10 +59,11 @@ pub(crate) enum Val {
     Func(Rc<Func>),
 }
 
-/// A scope: variables bound in a block or a lambda call, then the enclosing scope.
+/// A scope: variables bound in a block or a lambda call, then the enclosing scope. A name
+/// bound to undefined (a lambda parameter with no argument) still hides the enclosing one.
 #[derive(Debug, Default)]
 pub(crate) struct Frame {
-    vars: RefCell<HashMap<String, Val>>,
+    vars: RefCell<HashMap<String, Option<Val>>>,
     parent: Option<Env>,
 }
 pub(crate) type Env = Rc<Frame>;
@@ -75,15 +76,11 @@ impl Frame {
         })
     }
     pub fn bind(&self, name: &str, v: Option<Val>) {
-        let mut vars = self.vars.borrow_mut();
-        match v {
-            Some(v) => vars.insert(name.to_string(), v),
-            None => vars.remove(name),
-        };
+        self.vars.borrow_mut().insert(name.to_string(), v);
     }
     pub fn lookup(&self, name: &str) -> Option<Val> {
         if let Some(v) = self.vars.borrow().get(name) {
-            return Some(v.clone());
+            return v.clone();
         }
         self.parent.as_ref().and_then(|p| p.lookup(name))
     }
