@@ -180,9 +180,9 @@ fn timestamps_their_date_hour_and_weekday() {
     });
 }
 
+/// greatest, least and concat return NULL when an argument is NULL, as on Athena (DuckDB's
+/// own skip NULL arguments: the DuckDB dialect guards them).
 #[test]
-#[ignore = "the DuckDB dialect writes greatest, least and concat as DuckDB's, which skip NULL \
-            arguments where Athena returns NULL (compiler/src/sql/expr.rs)"]
 fn functions_given_a_null_argument_return_null() {
     check_case("tests/values/null_arguments", |raw, day| {
         let members = raw.members_of(day);
@@ -206,9 +206,8 @@ fn functions_given_a_null_argument_return_null() {
     });
 }
 
+/// cardinality of a map counts its entries (DuckDB's len() is not defined on maps).
 #[test]
-#[ignore = "the DuckDB dialect writes cardinality as len(), which DuckDB does not define on \
-            maps: the KPI-day fails (compiler/src/sql/dialect.rs)"]
 fn the_cardinality_of_a_map() {
     check_case("tests/values/map_cardinality", |raw, day| {
         let groups = group(raw.events_of(day), |e| e.company_id);
