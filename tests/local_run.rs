@@ -413,11 +413,57 @@ fn sfn_run_binds_athena_tasks_of_a_built_machine_to_the_lake() {
     assert!(out.status.success(), "{stdout}");
     let summary: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["kpiDays"], 1);
-    let published = published(lake.path());
+    let first = published(lake.path());
     assert_eq!(
-        published.keys().collect::<Vec<_>>(),
+        first.keys().collect::<Vec<_>>(),
         vec![&("reply_rate".to_string(), "2024-02-01".to_string())]
     );
+
+    // Run again: a new execution, so a new attempt prefix; what the first published is left
+    // whole until the partition points elsewhere.
+    let partition = |lake: &std::path::Path| -> (String, Vec<std::path::PathBuf>) {
+        let catalog: Value =
+            serde_json::from_str(&std::fs::read_to_string(lake.join(".kpi/catalog.json")).unwrap())
+                .unwrap();
+        let p = &catalog["tables"]["engagement_kpi.reply_rate"]["partitions"]["2024-02-01"];
+        let location = p["location"].as_str().unwrap().to_string();
+        let dir = lake.join(location.trim_start_matches("s3://"));
+        let files = p["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| dir.join(f["name"].as_str().unwrap()))
+            .collect();
+        (location, files)
+    };
+    let (first_location, first_files) = partition(lake.path());
+    let again = kpi()
+        .args(["sfn", "run"])
+        .arg(&definition)
+        .arg("--lake")
+        .arg(lake.path())
+        .args([
+            "--input",
+            r#"{"dates": ["2024-02-01"], "kpis": ["reply_rate"]}"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    let (second_location, second_files) = partition(lake.path());
+    assert_ne!(
+        second_location, first_location,
+        "each execution writes its own attempt"
+    );
+    assert_ne!(second_files, first_files);
+    assert!(
+        first_files.iter().all(|f| f.is_file()),
+        "the first attempt's files stay until the lake is next swept"
+    );
+    assert_same(&published(lake.path()), &first);
 }
 
 #[test]
@@ -524,4 +570,194 @@ fn late_arriving_source_data_makes_the_kpi_days_that_read_it_stale() {
         "the 3rd to the 5th read it"
     );
     assert_eq!(active(&company), before + 1);
+}
+
+/// The source tables' directories of the lake (those holding `dt=` partitions).
+fn source_tables(lake: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![lake.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut partitioned = false;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') || name == "kpi" {
+                continue;
+            }
+            if name.starts_with("dt=") {
+                partitioned = true;
+            } else if entry.path().is_dir() {
+                stack.push(entry.path());
+            }
+        }
+        if partitioned {
+            out.push(dir);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_day_past_the_lake_waits_until_its_partitions_exist_even_empty() {
+    let (project, lake) = (project(), lake());
+    let past = shift(TO, 1);
+    let args = ["--day", past.as_str(), "--kpi", "daily_active_members"];
+    let out = run(project.path(), lake.path(), &args);
+    assert_eq!(
+        out.code, 1,
+        "a waiting KPI-day is not a success: {}",
+        out.stderr
+    );
+    let waiting = out.report["waiting"].as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0]["kpi"], "daily_active_members");
+    assert_eq!(waiting[0]["day"], past.as_str());
+    assert_eq!(
+        waiting[0]["why"],
+        format!("no partition app_logs.events dt={past}").as_str()
+    );
+    assert_eq!(out.kpi_days(), 0);
+    assert!(published(lake.path()).is_empty(), "nothing is published");
+
+    // A day with no delivery at all, declared by its empty partition: it runs, with no rows.
+    for table in source_tables(lake.path()) {
+        std::fs::create_dir_all(table.join(format!("dt={past}"))).unwrap();
+    }
+    let out = run(project.path(), lake.path(), &args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.report["waiting"].as_array().unwrap().len(), 0);
+    let published = published(lake.path());
+    let table = &published[&("daily_active_members".to_string(), past.clone())];
+    assert!(table.rows.is_empty(), "{:?}", table.rows);
+}
+
+#[test]
+fn a_window_reaching_before_history_start_is_published_as_partial() {
+    let (project, lake) = (project(), lake());
+    let out = run(
+        project.path(),
+        lake.path(),
+        &[
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-31",
+            "--kpi",
+            "stickiness",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let partial_days = |kpi: &str| -> u64 {
+        let k = out.report["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kpi"] == kpi)
+            .unwrap();
+        assert_eq!(k["days"], 31, "{kpi}");
+        k["partial"].as_u64().unwrap()
+    };
+    // A 30-day window: every day before 2024-01-30 reads days before history_start; a
+    // one-day window does not; a KPI computed from partial days is partial on those days.
+    assert_eq!(partial_days("monthly_active_members"), 29);
+    assert_eq!(partial_days("daily_active_members"), 0);
+    assert_eq!(partial_days("stickiness"), 29);
+    let catalog: Value = serde_json::from_str(
+        &std::fs::read_to_string(lake.path().join(".kpi/catalog.json")).unwrap(),
+    )
+    .unwrap();
+    for kpi in ["monthly_active_members", "stickiness"] {
+        let partitions = catalog["tables"][format!("engagement_kpi.{kpi}")]["partitions"]
+            .as_object()
+            .unwrap();
+        let partial: Vec<&String> = partitions
+            .iter()
+            .filter(|(_, p)| p["partial"] == true)
+            .map(|(d, _)| d)
+            .collect();
+        assert_eq!(partial.len(), 29, "{kpi}");
+        assert_eq!(partial.first().map(|d| d.as_str()), Some("2024-01-01"));
+        assert_eq!(partial.last().map(|d| d.as_str()), Some("2024-01-29"));
+        assert_ne!(partitions["2024-01-30"]["partial"], true, "{kpi}");
+    }
+}
+
+#[test]
+fn a_deleted_published_file_is_noticed_and_only_its_day_recomputed() {
+    let (project, lake) = (project(), lake());
+    let mut args = range();
+    args.extend(["--kpi", "daily_active_members"]);
+    let first = run(project.path(), lake.path(), &args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let before = published(lake.path());
+    assert_eq!(before.len(), DAYS);
+    // Delete the data file of one published day.
+    let catalog: Value = serde_json::from_str(
+        &std::fs::read_to_string(lake.path().join(".kpi/catalog.json")).unwrap(),
+    )
+    .unwrap();
+    let day = shift(FROM, 3);
+    let p = &catalog["tables"]["engagement_kpi.daily_active_members"]["partitions"][&day];
+    let dir = lake
+        .path()
+        .join(p["location"].as_str().unwrap().trim_start_matches("s3://"));
+    for f in p["files"].as_array().unwrap() {
+        std::fs::remove_file(dir.join(f["name"].as_str().unwrap())).unwrap();
+    }
+    // Readers leave it out meanwhile; the next run notices and recomputes that day only.
+    let again = run(project.path(), lake.path(), &args);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.kpi_days(), 1);
+    let damaged = again.report["damaged"].as_array().unwrap();
+    assert_eq!(damaged.len(), 1, "{damaged:?}");
+    assert_eq!(damaged[0]["day"], day.as_str());
+    assert_same(&published(lake.path()), &before);
+}
+
+#[test]
+fn a_kpi_and_plus_selects_what_reads_it_downstream() {
+    let (project, lake) = (project(), lake());
+    let planned = |selection: &str| -> BTreeSet<String> {
+        let out = run(
+            project.path(),
+            lake.path(),
+            &["--day", TO, "--kpi", selection, "--dry-run"],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.report["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["days"].as_u64().unwrap_or(0) > 0)
+            .map(|k| k["kpi"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let alone = planned("daily_active_members");
+    let plus = planned("daily_active_members+");
+    assert_eq!(alone, BTreeSet::from(["daily_active_members".to_string()]));
+    // Downstream: stickiness reads it, engagement_score reads stickiness; and what those
+    // read that is not there yet (engagement_score's other upstreams), nothing else.
+    let expected = [
+        "activation",
+        "daily_active_members",
+        "engagement_score",
+        "monthly_active_members",
+        "reply_rate",
+        "silent_members",
+        "stickiness",
+    ];
+    assert_eq!(
+        plus,
+        expected
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<BTreeSet<_>>()
+    );
+    assert!(
+        published(lake.path()).is_empty(),
+        "a dry run publishes nothing"
+    );
 }

@@ -93,7 +93,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     if args.dry_run {
         let plan =
             kpi_runtime::run::dry_run(&manifest, &lake, &options).map_err(CliError::usage)?;
-        output::print(&dry_run_text(&plan))?;
+        match args.format {
+            Format::Human => output::print(&dry_run_text(&plan))?,
+            Format::Json => output::print(&format!("{}\n", plan.to_json()))?,
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let bars = Bars::new(&manifest);

@@ -47,7 +47,8 @@ pub struct LevelKpi<'a> {
     pub check: &'a Statement,
     pub attempts_location: &'a str,
     pub fingerprint: &'a str,
-    /// The most days before the first computed day any of its reads reaches.
+    /// The most days before a computed day its value depends on, through its reads and
+    /// their upstreams' (a day reaching before `history_start` is published as partial).
     pub lead_in: u32,
     /// One `PartitionInput` of its table, at most (bytes).
     pub entry_bytes: u64,

@@ -37,6 +37,28 @@ fn one_of<'a>(
     found.first().copied()
 }
 
+/// How many days before a computed day its value depends on, through its reads and theirs:
+/// a day whose depth reaches before `history_start` is partial, and so is every KPI-day
+/// computed from a partial one.
+fn history_depth(plan: &Plan, kpi: &KpiPlan) -> u32 {
+    kpi.reads
+        .iter()
+        .filter(|r| r.partitioned)
+        .map(|r| {
+            let upstream = match &r.target {
+                Target::Kpi(name) => plan
+                    .kpis
+                    .iter()
+                    .find(|k| &k.name == name)
+                    .map_or(0, |u| history_depth(plan, u)),
+                _ => 0,
+            };
+            r.window.lead_in().saturating_add(upstream)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 fn level_kpi<'a>(
     plan: &Plan,
     kpi: &'a KpiPlan,
@@ -97,13 +119,7 @@ fn level_kpi<'a>(
         check: check?,
         attempts_location: &kpi.attempts_location,
         fingerprint: &kpi.fingerprint,
-        lead_in: kpi
-            .reads
-            .iter()
-            .filter(|r| r.partitioned)
-            .map(|r| r.window.lead_in())
-            .max()
-            .unwrap_or(0),
+        lead_in: history_depth(plan, kpi),
         plan: LevelPlanKpi {
             kpi: kpi.name.clone(),
             sources,

@@ -183,6 +183,9 @@ impl Report {
                 );
             }
         }
+        if !self.sources.is_empty() {
+            let _ = writeln!(out);
+        }
         for s in &self.sources {
             let malformed = if s.format == "json" {
                 format!(
@@ -194,12 +197,26 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "\nSource {}: {} files read{malformed}",
+                "Source {}: {} files read{malformed}",
                 s.source, s.files
             );
             for u in &s.unreadable {
                 let _ = writeln!(out, "  unreadable: {u}");
             }
+        }
+        let partial: Vec<String> = self
+            .kpis
+            .iter()
+            .filter(|k| k.partial > 0)
+            .map(|k| format!("{} {}", k.kpi, k.partial))
+            .collect();
+        if !partial.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nPartial KPI-days (their windows reach before history_start; published with \
+                 kpi.partial = true): {}.",
+                partial.join(", ")
+            );
         }
         if self.removed_attempts > 0 {
             let _ = writeln!(

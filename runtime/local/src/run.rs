@@ -208,6 +208,34 @@ impl DryRun {
     pub fn total(&self) -> Estimate {
         self.kpis.iter().map(|(_, _, e)| *e).sum()
     }
+
+    /// What `--format json` prints: the KPI-days due (per KPI, with its chunks and Athena
+    /// estimate), the executions, what waits, and the total estimate.
+    pub fn to_json(&self) -> String {
+        let kpis: Vec<serde_json::Value> = self
+            .kpis
+            .iter()
+            .map(|(kpi, chunks, estimate)| {
+                serde_json::json!({
+                    "kpi": kpi,
+                    "days": self.plan.due.get(kpi).map_or(0, BTreeSet::len),
+                    "chunks": chunks,
+                    "estimate": estimate,
+                })
+            })
+            .collect();
+        let executions: Vec<serde_json::Value> =
+            self.plan.executions.iter().map(|e| e.input()).collect();
+        let out = serde_json::json!({
+            "kpi_days": self.plan.kpi_days(),
+            "up_to_date": self.plan.up_to_date,
+            "waiting": self.plan.waiting,
+            "executions": executions,
+            "kpis": kpis,
+            "estimate": self.total(),
+        });
+        serde_json::to_string_pretty(&out).unwrap_or_default()
+    }
 }
 
 pub fn dry_run(
