@@ -423,3 +423,82 @@ fn the_base_is_read_from_git_not_from_the_working_tree() {
     assert_eq!(diff["base"]["kpis"], 16);
     assert_eq!(diff["head"]["kpis"], 16);
 }
+
+#[test]
+fn the_backfill_estimate_matches_a_real_run_on_a_generated_lake() {
+    let repo = Repo::new();
+    let lake = repo.dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    let made = kpi_in(
+        repo.dir.path(),
+        &[
+            "sample-data",
+            "--days",
+            "20",
+            "--companies",
+            "2",
+            "--out",
+            lake_arg,
+        ],
+    );
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let base_run = kpi_in(
+        repo.dir.path(),
+        &[
+            "run",
+            "--project",
+            "pipelines",
+            "--lake",
+            lake_arg,
+            "--quiet",
+        ],
+    );
+    assert_eq!(base_run.code, 0, "{}", base_run.stderr);
+    repo.edit(
+        "activity.kpi",
+        "  join monthly_active_members mo on mo.company_id = d.company_id\n",
+        "  join monthly_active_members mo on mo.company_id = d.company_id\n  where mo.active > 1\n",
+    );
+    let predicted = repo.diff(&["--base", "HEAD", "--lake", lake_arg, "--format", "json"]);
+    assert_eq!(predicted.code, 0, "{}", predicted.stderr);
+    let predicted: Value = serde_json::from_str(&predicted.stdout).unwrap();
+    let backfill = &predicted["backfill"];
+    assert_eq!(backfill["range"]["last"], "2024-01-20", "{backfill:#}");
+    assert_eq!(backfill["kpi_days"], 2 * 20);
+
+    let run = kpi_in(
+        repo.dir.path(),
+        &[
+            "run",
+            "--project",
+            "pipelines",
+            "--lake",
+            lake_arg,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["kpi_days"], backfill["kpi_days"]);
+    let queries = report["queries"].as_array().unwrap();
+    let dml = queries
+        .iter()
+        .filter(|q| q["role"] == "write" || q["role"] == "check")
+        .count();
+    assert_eq!(backfill["queries"], dml as u64);
+    for k in backfill["kpis"].as_array().unwrap() {
+        let name = k["name"].as_str().unwrap();
+        let written: u64 = queries
+            .iter()
+            .filter(|q| q["kpi"] == name && q["role"] == "write")
+            .map(|q| q["file_bytes"].as_u64().unwrap())
+            .sum();
+        let estimate = k["cost"]["bytes"].as_u64().unwrap();
+        let off = (estimate as f64 - written as f64).abs() / written as f64;
+        assert!(
+            off <= 0.05,
+            "{name}: predicted {estimate} bytes, the run's writes read {written}"
+        );
+    }
+}
