@@ -10,6 +10,8 @@ mod backfill;
 mod kpis;
 mod project;
 mod render;
+#[cfg(test)]
+mod tests;
 
 pub use backfill::{Backfill, BackfillKpi, Cost, WallTime, backfill};
 pub use render::{render_markdown, render_text};
