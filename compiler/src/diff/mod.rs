@@ -203,10 +203,12 @@ pub fn diff(base: &Compiled, head: &Compiled, base_name: &str, head_name: &str) 
         (Some(b), Some(h)) => kpis::compare(b, h, base, head, &settings),
         _ => (Vec::new(), Vec::new()),
     };
+    // A side without a plan proves nothing: count it as semantic, so `--exit-code` fails.
     let semantic = kpis.iter().any(|k| k.nature == Nature::Semantic)
         || settings.iter().any(|s| s.semantic)
         || history.is_some()
-        || !errors.is_empty();
+        || base_plan.is_none()
+        || head_plan.is_none();
     Diff {
         version: FORMAT_VERSION,
         base: side(base, base_name),
