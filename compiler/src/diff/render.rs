@@ -20,7 +20,19 @@ struct View {
     details: Vec<Detail>,
     fingerprint_only: String,
     backfill: Vec<String>,
-    backfill_rows: Vec<Vec<String>>,
+    backfill_rows: Vec<BackfillRow>,
+}
+
+#[derive(Serialize)]
+struct BackfillRow {
+    kpi: String,
+    days: u64,
+    chunks: usize,
+    queries: u64,
+    bytes: String,
+    dollars: String,
+    /// The same, in words.
+    line: String,
 }
 
 #[derive(Serialize)]
@@ -314,7 +326,7 @@ fn view(diff: &Diff) -> View {
     }
 }
 
-fn backfill_view(b: &Backfill) -> (Vec<String>, Vec<Vec<String>>) {
+fn backfill_view(b: &Backfill) -> (Vec<String>, Vec<BackfillRow>) {
     let mut lines = Vec::new();
     let Some(range) = b.range else {
         lines.push(format!(
@@ -353,16 +365,30 @@ fn backfill_view(b: &Backfill) -> (Vec<String>, Vec<Vec<String>>) {
         .kpis
         .iter()
         .map(|k| {
-            vec![
-                k.name.clone(),
-                k.days.to_string(),
-                k.chunks.len().to_string(),
-                k.queries.to_string(),
-                k.cost
-                    .map_or_else(|| "unknown".into(), |c| bytes_text(c.bytes)),
-                k.cost
-                    .map_or_else(|| "unknown".into(), |c| format!("{:.4}", c.dollars)),
-            ]
+            let bytes = k
+                .cost
+                .map_or_else(|| "unknown".into(), |c| bytes_text(c.bytes));
+            let dollars = k
+                .cost
+                .map_or_else(|| "unknown".into(), |c| format!("${:.4}", c.dollars));
+            BackfillRow {
+                kpi: k.name.clone(),
+                days: k.days,
+                chunks: k.chunks.len(),
+                queries: k.queries,
+                line: format!(
+                    "{}, {}, {}, {}",
+                    plural(k.days, "day", "days"),
+                    plural(k.chunks.len() as u64, "chunk", "chunks"),
+                    plural(k.queries, "query", "queries"),
+                    match k.cost {
+                        Some(_) => format!("{bytes}, {dollars}"),
+                        None => "bytes unknown".into(),
+                    }
+                ),
+                bytes,
+                dollars,
+            }
         })
         .collect();
     (lines, rows)
