@@ -502,3 +502,39 @@ fn the_backfill_estimate_matches_a_real_run_on_a_generated_lake() {
         );
     }
 }
+
+#[test]
+fn a_project_at_the_top_of_its_repository_and_a_head_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = pipelines_in(dir.path());
+    git(&project, &["init", "-q"]);
+    git(&project, &["add", "."]);
+    git(&project, &["commit", "-qm", "base"]);
+    let text = std::fs::read_to_string(cli_support::root().join("pipelines/kpi.yaml")).unwrap();
+    std::fs::write(
+        project.join("kpi.yaml"),
+        text.replace("time_zone: UTC", "time_zone: Europe/Paris"),
+    )
+    .unwrap();
+    let run = kpi_in(
+        &project,
+        &["diff", "--base", "HEAD", "--format", "json", "--exit-code"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(diff["settings"][0]["setting"], "time_zone");
+    assert_eq!(diff["kpis"].as_array().unwrap().len(), 16);
+    assert_eq!(diff["backfill"]["kpi_days"], 16 * 366);
+
+    // An orphan commit holding no project: the head cannot be read.
+    git(&project, &["checkout", "-q", "--orphan", "empty"]);
+    git(&project, &["rm", "-rqf", "--cached", "."]);
+    git(&project, &["commit", "-q", "--allow-empty", "-m", "empty"]);
+    let run = kpi_in(&project, &["diff", "--base", "main", "--head", "empty"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("empty has no kpi.yaml"),
+        "{}",
+        run.stderr
+    );
+}

@@ -236,6 +236,10 @@ fn own_change(b: &KpiPlan, h: &KpiPlan) -> Own {
         own.reasons
             .push("the checks changed, so which days are published can change".into());
     }
+    if own.schema.iter().any(|c| c.breaking) {
+        own.breaking
+            .push("breaking: the output schema changes incompatibly".into());
+    }
     if own.rows_changed {
         own.breaking
             .push("breaking: its rows change, so every column's values can change".into());
@@ -302,10 +306,6 @@ fn columns(own: &mut Own, bq: &Query, hq: &Query, dimension: bool) {
         });
         own.reasons.push(format!("{what} `{}` was removed", b.name));
         own.changed_columns.insert(b.name.clone());
-    }
-    if own.schema.iter().any(|c| c.breaking) && !own.breaking.iter().any(|r| r.contains("schema")) {
-        own.breaking
-            .push("breaking: the output schema changes incompatibly".into());
     }
 }
 
