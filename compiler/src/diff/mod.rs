@@ -168,6 +168,9 @@ pub struct ColumnDrift {
     pub change: ColumnChangeKind,
     pub base: Option<String>,
     pub head: Option<String>,
+    /// For an added column: the removed one it probably renames (the only column of its type
+    /// removed from the table while it is the only one of that type added).
+    pub renames: Option<String>,
 }
 
 /// An error of the head, placed.

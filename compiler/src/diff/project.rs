@@ -185,12 +185,14 @@ fn column_drift(base: &Table, head: &Table) -> Vec<ColumnDrift> {
                 change: ColumnChangeKind::Added,
                 base: None,
                 head: Some(ty.clone()),
+                renames: None,
             }),
             Some((_, old)) if old != ty => out.push(ColumnDrift {
                 column: name.clone(),
                 change: ColumnChangeKind::Retyped,
                 base: Some(old.clone()),
                 head: Some(ty.clone()),
+                renames: None,
             }),
             Some(_) => {}
         }
@@ -201,7 +203,31 @@ fn column_drift(base: &Table, head: &Table) -> Vec<ColumnDrift> {
             change: ColumnChangeKind::Removed,
             base: Some(ty.clone()),
             head: None,
+            renames: None,
         });
+    }
+    let of = |change: ColumnChangeKind, ty: &Option<String>, out: &[ColumnDrift]| {
+        out.iter()
+            .filter(|c| c.change == change && (c.base.as_ref().or(c.head.as_ref())) == ty.as_ref())
+            .map(|c| c.column.clone())
+            .collect::<Vec<_>>()
+    };
+    let pairs: Vec<(String, String)> = out
+        .iter()
+        .filter(|c| c.change == ColumnChangeKind::Added)
+        .filter_map(|c| {
+            let added = of(ColumnChangeKind::Added, &c.head, &out);
+            let removed = of(ColumnChangeKind::Removed, &c.head, &out);
+            match (added.as_slice(), removed.as_slice()) {
+                ([_], [old]) => Some((c.column.clone(), old.clone())),
+                _ => None,
+            }
+        })
+        .collect();
+    for (new, old) in pairs {
+        if let Some(c) = out.iter_mut().find(|c| c.column == new) {
+            c.renames = Some(old);
+        }
     }
     out
 }

@@ -202,9 +202,14 @@ fn view(diff: &Diff) -> View {
                     (Some(b), Some(h)) => {
                         format!("`{}` {}: `{b}` → `{h}`", c.column, column_word(c.change))
                     }
-                    (Some(ty), None) | (None, Some(ty)) => {
-                        format!("`{}` {} (`{ty}`)", c.column, column_word(c.change))
-                    }
+                    (Some(ty), None) | (None, Some(ty)) => format!(
+                        "`{}` {} (`{ty}`){}",
+                        c.column,
+                        column_word(c.change),
+                        c.renames
+                            .as_ref()
+                            .map_or_else(String::new, |old| format!(": perhaps `{old}` renamed"))
+                    ),
                     (None, None) => format!("`{}` {}", c.column, column_word(c.change)),
                 })
                 .collect();
