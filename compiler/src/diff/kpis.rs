@@ -4,7 +4,7 @@
 
 use super::{Change, ColumnChange, ColumnChangeKind, Downstream, KpiChange, Nature, SettingChange};
 use crate::driver::Compiled;
-use crate::lower::{KpiPlan, Plan, meaning};
+use crate::lower::{KpiPlan, Plan, fingerprint, meaning};
 use crate::query::{Expr, ExprKind, Output, Query, Rule, Scan};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,7 +67,13 @@ pub(super) fn compare(
             });
             continue;
         };
-        let own = own_change(b, h);
+        let mut own = own_change(b, h);
+        if own.reasons.is_empty() && fingerprint(&b.query, &[]) != fingerprint(&h.query, &[]) {
+            // Every part means the same, yet the whole does not: the parts moved (measures
+            // reordered). The columns' values stay; their order does not.
+            own.reasons
+                .push("its query changed form (the order of its columns)".into());
+        }
         let mut reasons = everything.clone();
         reasons.extend(own.reasons.iter().cloned());
         let reads = kpi_reads(&h.query);

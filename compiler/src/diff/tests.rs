@@ -135,3 +135,17 @@ fn the_backfill_is_cut_into_executions_then_chunks() {
         8 * (backfill::WRITE_SECONDS + backfill::CHECK_SECONDS)
     );
 }
+
+#[test]
+fn reordered_measures_are_semantic_but_change_no_column() {
+    let d = between(&POSTS.replace(
+        "  measure posts = count(*)\n  measure members = count(e.member_id)\n",
+        "  measure members = count(e.member_id)\n  measure posts = count(*)\n",
+    ));
+    let posts = &d.kpis[0];
+    assert_eq!(posts.nature, Nature::Semantic);
+    assert!(posts.schema.is_empty() && !posts.breaking, "{posts:?}");
+    assert!(posts.reasons[0].contains("order"), "{posts:?}");
+    // Its readers read columns whose values stay.
+    assert!(posts.downstream.iter().all(|x| !x.must_recompute));
+}
