@@ -3,12 +3,13 @@
 
 mod commands;
 mod error;
+mod git;
 mod load;
 mod output;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use commands::{
-    build, check, completions, debug, explain, graph, init, query, run, sample_data, sfn,
+    build, check, completions, debug, diff, explain, graph, init, query, run, sample_data, sfn,
 };
 use output::ColorChoice;
 use std::process::ExitCode;
@@ -36,6 +37,7 @@ enum Command {
     Check(check::Args),
     Build(build::Args),
     Graph(graph::Args),
+    Diff(diff::Args),
     SampleData(sample_data::Args),
     Run(run::Args),
     Query(query::Args),
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Build(args) => build::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::SampleData(args) => sample_data::run(args),
         Command::Run(args) => run::run(args),
         Command::Query(args) => query::run(args),

@@ -14,6 +14,7 @@ const COMMANDS: &[&[&str]] = &[
     &["check"],
     &["build"],
     &["graph"],
+    &["diff"],
     &["sample-data"],
     &["run"],
     &["query"],

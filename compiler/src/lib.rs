@@ -7,6 +7,7 @@ pub mod build;
 pub mod catalog;
 pub mod check;
 pub mod diagnostic;
+pub mod diff;
 pub mod driver;
 pub mod ir;
 pub mod lower;

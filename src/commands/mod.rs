@@ -5,6 +5,7 @@ pub mod build;
 pub mod check;
 pub mod completions;
 pub mod debug;
+pub mod diff;
 pub mod explain;
 pub mod graph;
 pub mod init;

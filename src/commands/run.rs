@@ -179,7 +179,7 @@ fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<Day>, Strin
 }
 
 /// The newest day every day-partitioned source has in the lake.
-fn newest_day(manifest: &Manifest, lake: &Path) -> Option<Day> {
+pub fn newest_day(manifest: &Manifest, lake: &Path) -> Option<Day> {
     let root = kpi_runtime::lake::Lake::open(lake).ok()?;
     manifest
         .sources

@@ -11,13 +11,20 @@ use sha2::{Digest, Sha256};
 const VERSION: &str = "kpi-fingerprint-2";
 
 pub fn fingerprint(query: &Query, upstream: &[(String, String)]) -> String {
-    let mut meaning = serde_json::to_value(query).unwrap_or(Value::Null);
-    drop_form(&mut meaning);
+    let meaning = meaning(query);
     let mut upstream = upstream.to_vec();
     upstream.sort();
     let text = serde_json::to_string(&(VERSION, meaning, upstream)).unwrap_or_default();
     let digest = Sha256::digest(text.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The canonical form of a part of the backend IR: what it computes, without its aliases and
+/// labels. Two parts mean the same when their forms are equal (`kpi diff` compares them).
+pub fn meaning(part: &impl serde::Serialize) -> Value {
+    let mut value = serde_json::to_value(part).unwrap_or(Value::Null);
+    drop_form(&mut value);
+    value
 }
 
 /// Removes the fields that are only there to print readable SQL and messages.

@@ -7,7 +7,7 @@ mod fingerprint;
 mod query;
 
 pub use days::{DayRange, coverage};
-pub use fingerprint::fingerprint;
+pub use fingerprint::{fingerprint, meaning};
 pub use kpi_contract::manifest::{Read, Settings, Target};
 pub use query::query_of;
 

@@ -289,6 +289,35 @@ pub fn dry_run(
     })
 }
 
+/// The lake's files as they are now, for sizing the chunks of a backfill that has not been
+/// planned by a run (`kpi diff`): what each chunk's write would read.
+#[derive(Debug)]
+pub struct LakeSizes {
+    lake: Lake,
+    catalog: LocalCatalog,
+}
+
+impl LakeSizes {
+    pub fn open(lake_dir: &Path) -> Result<LakeSizes, RunError> {
+        let lake = Lake::open(lake_dir).map_err(|e| RunError(e.0))?;
+        let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
+        Ok(LakeSizes { lake, catalog })
+    }
+
+    /// The bytes one chunk of the KPI `kpi` reads (its source files and the published files
+    /// of the upstream KPI-days), or `None` when the manifest has no such KPI.
+    pub fn chunk_bytes(&self, manifest: &Manifest, kpi: &str, chunk: DayRange) -> Option<u64> {
+        let kpi = manifest.kpi(kpi)?;
+        Some(reach_bytes(&self.lake, manifest, &self.catalog, kpi, chunk))
+    }
+
+    /// What one chunk costs on Athena, as `dry_run` prices it: its write over `bytes` and
+    /// its check (which pays the minimum).
+    pub fn chunk_estimate(bytes: u64) -> Estimate {
+        Estimate::query(bytes) + Estimate::query(0)
+    }
+}
+
 /// The bytes of every file a chunk's write reads: its source files and the published files
 /// of the upstream KPI-days (as they are now).
 fn reach_bytes(
