@@ -398,17 +398,20 @@ fn sfn_run_binds_athena_tasks_of_a_built_machine_to_the_lake() {
         .unwrap();
     assert!(build.status.success());
     let definition = project.path().join("target/kpi/statemachine.asl.json");
-    let out = kpi()
-        .args(["sfn", "run"])
-        .arg(&definition)
-        .arg("--lake")
-        .arg(lake.path())
-        .args([
-            "--input",
-            r#"{"dates": ["2024-02-01"], "kpis": ["reply_rate"]}"#,
-        ])
-        .output()
-        .unwrap();
+    let sfn_run = || {
+        kpi()
+            .args(["sfn", "run"])
+            .arg(&definition)
+            .arg("--lake")
+            .arg(lake.path())
+            .args([
+                "--input",
+                r#"{"dates": ["2024-02-01"], "kpis": ["reply_rate"]}"#,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = sfn_run();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     let summary: Value = serde_json::from_str(&stdout).unwrap();
@@ -437,17 +440,7 @@ fn sfn_run_binds_athena_tasks_of_a_built_machine_to_the_lake() {
         (location, files)
     };
     let (first_location, first_files) = partition(lake.path());
-    let again = kpi()
-        .args(["sfn", "run"])
-        .arg(&definition)
-        .arg("--lake")
-        .arg(lake.path())
-        .args([
-            "--input",
-            r#"{"dates": ["2024-02-01"], "kpis": ["reply_rate"]}"#,
-        ])
-        .output()
-        .unwrap();
+    let again = sfn_run();
     assert!(
         again.status.success(),
         "{}",
