@@ -11,6 +11,7 @@ mod data;
 mod kpis;
 mod project;
 mod render;
+mod render_data;
 #[cfg(test)]
 mod tests;
 
