@@ -73,11 +73,7 @@ fn kpi_view(k: &KpiData) -> DataKpi {
         parts.push(format!("{} only in the head", rows_word(k.only_head)));
     }
     for c in &k.changed {
-        parts.push(format!(
-            "`{}` differs in {}",
-            c.column,
-            rows_word(c.count)
-        ));
+        parts.push(format!("`{}` differs in {}", c.column, rows_word(c.count)));
     }
     let mut rows = Vec::new();
     for c in &k.changed {

@@ -62,12 +62,17 @@ impl ScratchLake {
             command: "kpi diff --data".into(),
             concurrency,
         };
-        let report = run(machine, manifest, self.root(), &options, &|_: Progress<'_>| {})?;
+        let report = run(machine, manifest, self.root(), &options, &|_: Progress<
+            '_,
+        >| {})?;
         if let Some(f) = report.failures.first() {
             return Err(RunError(format!("{} {} failed: {}", f.kpi, f.day, f.error)));
         }
         if let Some(w) = report.waiting.first() {
-            return Err(RunError(format!("{} {} cannot run: {}", w.kpi, w.day, w.why)));
+            return Err(RunError(format!(
+                "{} {} cannot run: {}",
+                w.kpi, w.day, w.why
+            )));
         }
         if let Some(e) = report.executions.iter().find(|e| e.status != "SUCCEEDED") {
             return Err(RunError(format!(
