@@ -705,7 +705,7 @@ fn data_counts_the_rows_a_new_filter_changes_without_touching_the_lake() {
         .unwrap();
     assert_eq!(
         example["key"],
-        format!("company_id={company}, dt=2024-01-10")
+        format!("dt=2024-01-10, company_id={company}")
     );
     assert_eq!(example["base"], first.actions.to_string());
     assert_eq!(example["head"], (first.actions - first.thanks).to_string());

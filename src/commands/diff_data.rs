@@ -104,13 +104,15 @@ pub fn data(
         };
         let b = rows(&base, &base_lake)?;
         let h = rows(&head, &head_lake)?;
-        let mut key: Vec<String> = head
-            .manifest
-            .kpi(kpi)
-            .or_else(|| base.manifest.kpi(kpi))
-            .map(|k| k.dimensions.clone())
-            .unwrap_or_default();
-        key.push("dt".into());
+        // `dt` first: over a range, a KPI's examples read day by day.
+        let mut key = vec!["dt".to_string()];
+        key.extend(
+            head.manifest
+                .kpi(kpi)
+                .or_else(|| base.manifest.kpi(kpi))
+                .map(|k| k.dimensions.clone())
+                .unwrap_or_default(),
+        );
         out.push(compare_rows(kpi, &key, &b, &h));
     }
     Ok(DataDiff { days, kpis: out })

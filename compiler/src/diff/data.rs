@@ -133,23 +133,51 @@ pub fn compare_rows(name: &str, key: &[String], base: &Rows, head: &Rows) -> Kpi
 /// A row's key: its values, ordered as the key columns are, and how it is shown.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
-    values: Vec<Option<String>>,
+    values: Vec<KeyValue>,
     shown: String,
+}
+
+/// A key value, ordered as its column's type orders it (company 2 before company 10).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyValue {
+    Null,
+    Integer(i128),
+    Text(String),
+}
+
+fn key_value(ty: &HiveType, value: Option<&str>) -> KeyValue {
+    let integer = matches!(
+        ty,
+        HiveType::TinyInt | HiveType::SmallInt | HiveType::Int | HiveType::BigInt
+    );
+    match value {
+        None => KeyValue::Null,
+        Some(v) => match v.parse::<i128>() {
+            Ok(n) if integer => KeyValue::Integer(n),
+            _ => KeyValue::Text(v.to_string()),
+        },
+    }
 }
 
 /// Each key → the rows holding it, in the order given.
 fn keyed(key: &[&String], rows: &Rows) -> BTreeMap<Key, Vec<usize>> {
-    let at: Vec<usize> = key
+    let at: Vec<(usize, &HiveType)> = key
         .iter()
-        .filter_map(|k| rows.columns.iter().position(|(n, _)| n == *k))
+        .filter_map(|k| {
+            let i = rows.columns.iter().position(|(n, _)| n == *k)?;
+            Some((i, &rows.columns[i].1))
+        })
         .collect();
     let mut out: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
     for (i, row) in rows.rows.iter().enumerate() {
-        let values: Vec<Option<String>> = at.iter().map(|&c| row[c].clone()).collect();
+        let values: Vec<KeyValue> = at
+            .iter()
+            .map(|&(c, ty)| key_value(ty, row[c].as_deref()))
+            .collect();
         let shown = key
             .iter()
-            .zip(&values)
-            .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("NULL")))
+            .zip(&at)
+            .map(|(k, &(c, _))| format!("{k}={}", row[c].as_deref().unwrap_or("NULL")))
             .collect::<Vec<_>>()
             .join(", ");
         out.entry(Key { values, shown }).or_default().push(i);
@@ -221,7 +249,7 @@ mod tests {
                 &[Some("4"), Some("1"), Some("1"), Some("2024-01-10")],
             ],
         );
-        let key = ["company_id".to_string(), "dt".to_string()];
+        let key = ["dt".to_string(), "company_id".to_string()];
         let d = compare_rows("k", &key, &base, &head);
         assert_eq!((d.base_rows, d.head_rows), (3, 3));
         assert_eq!((d.only_base, d.only_head), (1, 1));
@@ -232,7 +260,7 @@ mod tests {
             .collect();
         // 0.1 and 0.10000000000000001 are the same double within the tolerance.
         assert_eq!(changed, [("actions", 2), ("ratio", 1)]);
-        assert_eq!(d.changed[0].examples[0].key, "company_id=1, dt=2024-01-10");
+        assert_eq!(d.changed[0].examples[0].key, "dt=2024-01-10, company_id=1");
         assert_eq!(d.changed[0].examples[0].base.as_deref(), Some("10"));
         assert_eq!(d.changed[0].examples[0].head.as_deref(), Some("9"));
         assert!(!d.same());
