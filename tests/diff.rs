@@ -814,3 +814,37 @@ fn data_of_a_cosmetic_change_is_empty_and_a_run_lake_stays_as_it_was() {
     ]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
+
+#[test]
+fn data_of_an_added_kpi_is_every_row_only_in_the_head() {
+    let repo = Repo::new();
+    let lake = data_lake(&repo);
+    let path = repo.project.join("activity.kpi");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        "\n/// Thanks cards sent on the day, per company.\nkpi thanks_sent {\n  from events e\n  \
+         where e.kind = 'thanks'\n  group by e.company_id\n  /// Thanks cards.\n  measure thanks = count(*)\n}\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    let run = repo.diff(&[
+        "--base",
+        "HEAD",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--data",
+        "2024-01-10",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let with_thanks = social_events(&lake, "2024-01-10")
+        .values()
+        .filter(|s| s.thanks > 0)
+        .count();
+    assert!(with_thanks > 0);
+    assert!(
+        run.stdout.contains(&format!(
+            "thanks_sent 0 rows in the base, {with_thanks} in the head; {with_thanks} rows only in the head"
+        )),
+        "{}",
+        run.stdout
+    );
+}
