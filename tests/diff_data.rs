@@ -273,6 +273,44 @@ fn data_of_a_cosmetic_change_is_empty_and_a_run_lake_stays_as_it_was() {
         "kpi diff --data wrote into the lake"
     );
 
+    // A semantic change, computed while another process holds the lake's lock (as a
+    // running `kpi run` would): --data neither waits for it nor takes it, and the lake's
+    // staged copies, linked into the scratch lakes, stay as they were.
+    repo.edit(
+        "activity.kpi",
+        "  where e.kind in ('post', 'comment', 'reaction', 'thanks')\n  group by e.company_id\n",
+        "  where e.kind in ('post', 'comment', 'reaction')\n  group by e.company_id\n",
+    );
+    let lock = lake.join(".kpi/lock");
+    let held = cli_support::run(
+        std::process::Command::new("flock")
+            .arg("--nonblock")
+            .arg(&lock)
+            .arg(env!("CARGO_BIN_EXE_kpi"))
+            .args([
+                "diff",
+                "--project",
+                "pipelines",
+                "--base",
+                "HEAD",
+                "--lake",
+                lake_arg,
+                "--data",
+                "2024-01-10",
+                "--format",
+                "json",
+            ])
+            .current_dir(repo.dir.path()),
+    );
+    assert_eq!(held.code, 0, "{}", held.stderr);
+    let diff: Value = serde_json::from_str(&held.stdout).unwrap();
+    let dam = data_kpi(&diff, "daily_active_members");
+    assert!(changed_count(dam, "actions") > 0, "{dam:#}");
+    assert!(
+        before == snapshot(&lake),
+        "kpi diff --data wrote into the lake"
+    );
+
     // Without --data, `data` is null; --data without --lake is refused.
     assert_eq!(repo.json()["data"], Value::Null);
     let refused = repo.diff(&["--base", "HEAD", "--data", "2024-01-10"]);
