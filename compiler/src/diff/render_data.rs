@@ -48,7 +48,10 @@ pub(super) fn data_view(data: &DataDiff) -> DataView {
     let differ = data.kpis.iter().filter(|k| !k.same()).count();
     let head = match (data.kpis.len(), differ) {
         (0, _) => format!("Data on {days}: no KPI can compute differently."),
+        (1, 0) => format!("Data on {days}: the KPI that could differ gives the same rows."),
         (n, 0) => format!("Data on {days}: the {n} KPIs that could differ give the same rows."),
+        (1, _) => format!("Data on {days}: the KPI that could differ gives other rows."),
+        (n, 1) => format!("Data on {days}: 1 of {n} KPIs gives other rows."),
         (n, d) => format!("Data on {days}: {d} of {n} KPIs give other rows."),
     };
     DataView {
