@@ -20,9 +20,11 @@ use std::process::ExitCode;
 
 /// Compare the project at a base revision with the head: per KPI what changed (semantic,
 /// metadata or cosmetic), its output schema (breaking or not), the KPIs downstream, the
-/// kpi.yaml settings and catalog snapshot drift, and the backfill it needs.
+/// kpi.yaml settings and catalog snapshot drift, the backfill it needs and, with --data, the
+/// rows that change on some days of a lake.
 ///
-/// Example: `kpi diff --base origin/main --format markdown > comment.md`
+/// Example: `kpi diff --base origin/main --format markdown > comment.md`, or
+/// `kpi diff --base origin/main --lake lake --data 2024-01-10`
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The revision to compare with: a commit, branch or tag (`git rev-parse` names).
