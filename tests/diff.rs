@@ -5,120 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli_support;
+#[path = "diff/repo.rs"]
+mod repo;
 
-use cli_support::{Run, kpi_in, pipelines_in};
+use cli_support::{kpi_in, pipelines_in};
+use repo::{Repo, git, kpi, names};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-struct Repo {
-    dir: tempfile::TempDir,
-    project: PathBuf,
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "user.name=kpi", "-c", "user.email=kpi@example.com"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Repo {
-    /// `pipelines/` committed as the base.
-    fn new() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        let project = pipelines_in(dir.path());
-        git(dir.path(), &["init", "-q"]);
-        git(dir.path(), &["add", "."]);
-        git(dir.path(), &["commit", "-qm", "base"]);
-        Repo { dir, project }
-    }
-
-    /// Replaces `from` (which must be there) by `to` in a file of the project.
-    fn edit(&self, file: &str, from: &str, to: &str) -> &Repo {
-        let path = self.project.join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(from), "{file} has no {from:?}");
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-        self
-    }
-
-    /// Rewrites the block of one KPI (`kpi NAME {` to its closing `}`).
-    fn edit_kpi(&self, file: &str, kpi: &str, f: impl Fn(&str) -> String) -> &Repo {
-        let path = self.project.join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let start = text.find(&format!("kpi {kpi} {{")).unwrap();
-        let end = start + text[start..].find("\n}\n").unwrap() + 3;
-        let block = f(&text[start..end]);
-        std::fs::write(&path, format!("{}{block}{}", &text[..start], &text[end..])).unwrap();
-        self
-    }
-
-    /// Removes one KPI, its doc comment included.
-    fn remove_kpi(&self, file: &str, kpi: &str) -> &Repo {
-        let path = self.project.join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let at = text.find(&format!("kpi {kpi} {{")).unwrap();
-        let mut start = at;
-        while let Some(line_start) = text[..start.saturating_sub(1)].rfind('\n').map(|i| i + 1) {
-            if !text[line_start..start].starts_with("///") {
-                break;
-            }
-            start = line_start;
-        }
-        let end = at + text[at..].find("\n}\n").unwrap() + 3;
-        std::fs::write(&path, format!("{}{}", &text[..start], &text[end..])).unwrap();
-        self
-    }
-
-    fn commit(&self) {
-        git(self.dir.path(), &["commit", "-qam", "head"]);
-    }
-
-    fn diff(&self, args: &[&str]) -> Run {
-        let mut all = vec!["diff", "--project", "pipelines"];
-        all.extend(args);
-        kpi_in(self.dir.path(), &all)
-    }
-
-    /// The JSON diff of the working tree against the base commit.
-    fn json(&self) -> Value {
-        let run = self.diff(&["--base", "HEAD", "--format", "json"]);
-        assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
-        serde_json::from_str(&run.stdout).unwrap()
-    }
-}
-
-fn kpi<'a>(diff: &'a Value, name: &str) -> &'a Value {
-    diff["kpis"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["name"] == name)
-        .unwrap_or_else(|| panic!("{name} is not in the diff: {diff:#}"))
-}
-
-fn names(items: &Value, field: &str) -> Vec<String> {
-    items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i[field].as_str().unwrap().to_string())
-        .collect()
-}
 
 #[test]
 fn formatting_and_comment_only_changes_are_cosmetic_and_exit_0() {

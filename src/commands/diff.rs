@@ -1,6 +1,7 @@
 //! `kpi diff`: compile the project at a base revision and at the head (a revision or the
 //! working tree), compare them (`kpi_compiler::diff`), size the backfill from the lake when
-//! one is given (`kpi_runtime::run::LakeSizes`), and print the result.
+//! one is given (`kpi_runtime::run::LakeSizes`), with `--data` compare the changed KPIs'
+//! rows (`super::diff_data`), and print the result.
 //!
 //! Exit codes: 0 the diff was printed (with `--exit-code`: and no change is semantic), 1 the
 //! head has errors (or, with `--exit-code`, a change is semantic), 2 a revision, the
@@ -19,9 +20,11 @@ use std::process::ExitCode;
 
 /// Compare the project at a base revision with the head: per KPI what changed (semantic,
 /// metadata or cosmetic), its output schema (breaking or not), the KPIs downstream, the
-/// kpi.yaml settings and catalog snapshot drift, and the backfill it needs.
+/// kpi.yaml settings and catalog snapshot drift, the backfill it needs and, with --data, the
+/// rows that change on some days of a lake.
 ///
-/// Example: `kpi diff --base origin/main --format markdown > comment.md`
+/// Example: `kpi diff --base origin/main --format markdown > comment.md`, or
+/// `kpi diff --base origin/main --lake lake --data 2024-01-10`
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The revision to compare with: a commit, branch or tag (`git rev-parse` names).
@@ -39,6 +42,11 @@ pub struct Args {
     /// the `max_backfill_days − 1` days after it, and bytes are unknown.
     #[arg(long, value_name = "DIR")]
     pub lake: Option<PathBuf>,
+    /// Also compare the rows of the KPIs whose values can change, for one day or a range
+    /// `FROM..TO`: each side computes them (and what they read) in a scratch lake over
+    /// `--lake`'s sources, which is neither written to nor locked.
+    #[arg(long, value_name = "DAY|FROM..TO", requires = "lake")]
+    pub data: Option<String>,
     /// How to print the diff.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
@@ -154,6 +162,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             })
         };
         result.backfill = Some(diff::backfill(&result, plan, last, &last_from, &price));
+    }
+    if let (Some(days), Some(lake)) = (&args.data, &args.lake) {
+        let days = super::diff_data::parse_days(days)?;
+        result.data = Some(super::diff_data::data(&result, &base, &head, lake, days)?);
     }
     let text = match args.format {
         DiffFormat::Text => diff::render_text(&result),

@@ -6,6 +6,7 @@ pub mod check;
 pub mod completions;
 pub mod debug;
 pub mod diff;
+pub mod diff_data;
 pub mod explain;
 pub mod graph;
 pub mod init;

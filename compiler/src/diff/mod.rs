@@ -7,13 +7,16 @@
 //! The serialized [`Diff`] is `kpi diff --format json`: fields are only ever added.
 
 mod backfill;
+mod data;
 mod kpis;
 mod project;
 mod render;
+mod render_data;
 #[cfg(test)]
 mod tests;
 
 pub use backfill::{Backfill, BackfillKpi, Cost, WallTime, backfill};
+pub use data::{ColumnData, DataDiff, Example, KpiData, Rows, compare_rows};
 pub use render::{render_markdown, render_text};
 
 use crate::driver::Compiled;
@@ -48,6 +51,8 @@ pub struct Diff {
     pub fingerprint_only: Vec<String>,
     /// Filled in by [`backfill`].
     pub backfill: Option<Backfill>,
+    /// The row-level differences over some days (`kpi diff --data`), filled in by the CLI.
+    pub data: Option<DataDiff>,
 }
 
 /// One side of the diff: what was compared.
@@ -225,5 +230,34 @@ pub fn diff(base: &Compiled, head: &Compiled, base_name: &str, head_name: &str) 
         kpis,
         fingerprint_only,
         backfill: None,
+        data: None,
+    }
+}
+
+impl Diff {
+    /// The KPIs whose rows can differ, in the diff's order: the added, removed and
+    /// semantically changed ones and what must recompute downstream of them; every KPI of
+    /// `every` when a setting changes what every KPI computes.
+    pub fn data_kpis(&self, every: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |name: &str| {
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+        };
+        if self.settings.iter().any(|s| s.semantic) {
+            every.iter().for_each(|n| add(n));
+        }
+        for k in &self.kpis {
+            if k.change != Change::Changed || k.nature == Nature::Semantic {
+                add(&k.name);
+            }
+        }
+        for k in &self.kpis {
+            for d in k.downstream.iter().filter(|d| d.must_recompute) {
+                add(&d.kpi);
+            }
+        }
+        out
     }
 }

@@ -2,6 +2,7 @@
 //! `<details>`) for a pull request comment, or plain text for a terminal. Every word and
 //! number is chosen here; the minijinja templates only lay them out.
 
+use super::render_data::{DataView, data_view};
 use super::{Backfill, Change, ColumnChangeKind, Diff, Nature};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -21,6 +22,8 @@ struct View {
     fingerprint_only: String,
     backfill: Vec<String>,
     backfill_rows: Vec<BackfillRow>,
+    /// `kpi diff --data`: none without it.
+    data: Option<DataView>,
 }
 
 #[derive(Serialize)]
@@ -328,6 +331,7 @@ fn view(diff: &Diff) -> View {
         fingerprint_only,
         backfill,
         backfill_rows,
+        data: diff.data.as_ref().map(data_view),
     }
 }
 
@@ -407,6 +411,10 @@ fn render(diff: &Diff, name: &str, text: &str) -> String {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.add_filter("pad", |s: String, width: usize| format!("{s:width$}"));
+    // A markdown table cell: a `|` or a line break would end it.
+    env.add_filter("cell", |s: String| {
+        s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    });
     env.add_template(name, text)
         .and_then(|()| env.get_template(name))
         .and_then(|t| t.render(view(diff)))

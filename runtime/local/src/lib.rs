@@ -13,6 +13,7 @@
 //! - `cost`: what the work costs on Athena, estimated from the files it reads.
 //! - `query`: read-only SQL over the lake, for looking at results.
 //! - `run`: one local run, start to end.
+//! - `scratch`: a temporary lake over another's sources, for computing without touching it.
 //! - `report`: what a run did, as text, JSON or HTML.
 
 pub mod convert;
@@ -27,6 +28,7 @@ pub mod reads;
 pub mod report;
 pub mod run;
 pub mod scalars;
+pub mod scratch;
 pub mod sources;
 pub mod staging;
 pub mod tasks;

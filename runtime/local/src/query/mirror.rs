@@ -15,18 +15,8 @@ pub(super) fn mirror_lake(
     catalog: &LocalCatalog,
     to: &Path,
 ) -> Result<(), QueryError> {
-    std::fs::create_dir_all(to).map_err(|e| io("create", to, e))?;
+    mirror_sources(lake, manifest, to)?;
     let mirror = Lake::open(to).map_err(|e| QueryError::Lake(e.0))?;
-    for location in manifest
-        .sources
-        .iter()
-        .filter_map(|s| s.location.as_deref())
-    {
-        let (Ok(from), Ok(into)) = (lake.path_of(location), mirror.path_of(location)) else {
-            continue;
-        };
-        mirror_tree(&from, &into)?;
-    }
     for table in catalog.tables.values() {
         for partition in table.partitions.values() {
             let (Ok(from), Ok(into)) = (
@@ -42,6 +32,24 @@ pub(super) fn mirror_lake(
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Mirrors each source's files and the staged copies of JSON sources into `to`, laid out as
+/// the lake is: what a run needs to compute every KPI from the sources.
+pub fn mirror_sources(lake: &Lake, manifest: &Manifest, to: &Path) -> Result<(), QueryError> {
+    std::fs::create_dir_all(to).map_err(|e| io("create", to, e))?;
+    let mirror = Lake::open(to).map_err(|e| QueryError::Lake(e.0))?;
+    for location in manifest
+        .sources
+        .iter()
+        .filter_map(|s| s.location.as_deref())
+    {
+        let (Ok(from), Ok(into)) = (lake.path_of(location), mirror.path_of(location)) else {
+            continue;
+        };
+        mirror_tree(&from, &into)?;
     }
     mirror_tree(&lake.root().join(".kpi/staged"), &to.join(".kpi/staged"))
 }

@@ -13,6 +13,7 @@
 mod mirror;
 mod table;
 
+pub use mirror::mirror_sources;
 pub use table::Table;
 
 use super::engine::{EngineError, literal};
