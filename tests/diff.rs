@@ -106,6 +106,47 @@ fn an_added_filter_is_semantic_and_breaking_and_lists_every_downstream_kpi() {
     assert_eq!(backfill["kpi_days"], 2 * 366);
     assert_eq!(backfill["queries"], 2 * 4 * 2);
     assert_eq!(backfill["cost"], Value::Null);
+    assert_eq!(diff["artifacts"], Value::Null, "only with --artifacts");
+
+    // The generated files behind it: the filter in stickiness's write, the fingerprints of
+    // both tables and the machine, and the checks of KPIs below the edit, whose labels name
+    // their lines; never the DuckDB forms nor the manifest.
+    let with = repo.diff(&[
+        "--base",
+        "HEAD~1",
+        "--head",
+        "HEAD",
+        "--artifacts",
+        "--format",
+        "json",
+    ]);
+    let with: Value = serde_json::from_str(&with.stdout).unwrap();
+    let files = with["artifacts"].as_array().unwrap();
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(
+        paths.iter().all(|p| p.starts_with("athena/stickiness/")
+            || p.starts_with("athena/engagement_score/")
+            || *p == "statemachine.asl.json"
+            || *p == "template.yaml"
+            || p.ends_with("/04_check.sql")),
+        "{paths:?}"
+    );
+    let write = files
+        .iter()
+        .find(|f| f["path"] == "athena/stickiness/03_write.sql")
+        .unwrap();
+    assert_eq!(write["change"], "changed");
+    let unified = write["unified"].as_str().unwrap();
+    assert!(unified.starts_with("--- base/athena/stickiness/03_write.sql\n+++ head/"));
+    let added: Vec<&str> = unified
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .collect();
+    assert_eq!(write["added_lines"], added.len());
+    assert!(
+        added.iter().any(|l| l.contains("mo.active > 1")),
+        "{unified}"
+    );
 
     let markdown = repo.diff(&["--base", "HEAD~1", "--head", "HEAD", "--format", "markdown"]);
     assert_eq!(markdown.code, 0, "{}", markdown.stderr);

@@ -47,6 +47,10 @@ pub struct Args {
     /// `--lake`'s sources, which is neither written to nor locked.
     #[arg(long, value_name = "DAY|FROM..TO", requires = "lake")]
     pub data: Option<String>,
+    /// Also show the unified diffs of the generated Athena SQL, state machine and template
+    /// (in markdown, cut to fit a pull request comment).
+    #[arg(long)]
+    pub artifacts: bool,
     /// How to print the diff.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
@@ -111,6 +115,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         ));
     }
     let mut result = diff::diff(&base, &head, &args.base, &head_name);
+    if args.artifacts {
+        result.artifacts = Some(diff::artifacts(&base, &head));
+    }
     if let Some(artifacts) = &head.artifacts {
         let manifest = artifacts
             .files

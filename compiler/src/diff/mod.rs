@@ -6,6 +6,7 @@
 //!
 //! The serialized [`Diff`] is `kpi diff --format json`: fields are only ever added.
 
+mod artifacts;
 mod backfill;
 mod data;
 mod kpis;
@@ -15,6 +16,7 @@ mod render_data;
 #[cfg(test)]
 mod tests;
 
+pub use artifacts::{ArtifactDiff, artifacts};
 pub use backfill::{Backfill, BackfillKpi, Cost, WallTime, backfill};
 pub use data::{ColumnData, DataDiff, Example, KpiData, Rows, compare_rows};
 pub use render::{render_markdown, render_text};
@@ -53,6 +55,8 @@ pub struct Diff {
     pub backfill: Option<Backfill>,
     /// The row-level differences over some days (`kpi diff --data`), filled in by the CLI.
     pub data: Option<DataDiff>,
+    /// The generated files that differ (`kpi diff --artifacts`), filled in by the CLI.
+    pub artifacts: Option<Vec<ArtifactDiff>>,
 }
 
 /// One side of the diff: what was compared.
@@ -231,6 +235,7 @@ pub fn diff(base: &Compiled, head: &Compiled, base_name: &str, head_name: &str) 
         fingerprint_only,
         backfill: None,
         data: None,
+        artifacts: None,
     }
 }
 

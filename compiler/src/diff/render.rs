@@ -24,6 +24,72 @@ struct View {
     backfill_rows: Vec<BackfillRow>,
     /// `kpi diff --data`: none without it.
     data: Option<DataView>,
+    /// `kpi diff --artifacts`: none without it.
+    artifacts: Option<ArtifactsView>,
+}
+
+#[derive(Serialize)]
+struct ArtifactsView {
+    head: String,
+    files: Vec<ArtifactView>,
+    /// In markdown, what was cut to fit a comment.
+    cut: String,
+}
+
+#[derive(Serialize)]
+struct ArtifactView {
+    /// `athena/stickiness/03_write.sql: changed, +3 −1`.
+    summary: String,
+    path: String,
+    unified: String,
+}
+
+/// GitHub refuses comments over 65,536 characters: the artifacts' diffs get at most this much
+/// of a markdown comment, whole files first, and a note of what was left out.
+const MARKDOWN_ARTIFACT_CHARS: usize = 40_000;
+
+fn artifacts_view(files: &[super::ArtifactDiff], budget: Option<usize>) -> ArtifactsView {
+    let head = match files.len() {
+        0 => "Generated files: none differs".to_string(),
+        1 => "Generated files: 1 differs".to_string(),
+        n => format!("Generated files: {n} differ"),
+    };
+    let mut used = 0;
+    let mut out = Vec::new();
+    let mut left_out = Vec::new();
+    for f in files {
+        let change = match f.change {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Changed => "changed",
+        };
+        let summary = format!(
+            "{}: {change}, +{} −{}",
+            f.path, f.added_lines, f.removed_lines
+        );
+        if budget.is_some_and(|b| used + f.unified.len() > b) {
+            left_out.push(f.path.clone());
+            continue;
+        }
+        used += f.unified.len();
+        out.push(ArtifactView {
+            summary,
+            path: f.path.clone(),
+            unified: f.unified.clone(),
+        });
+    }
+    let cut = match left_out.len() {
+        0 => String::new(),
+        n => format!(
+            "{n} more file(s) left out to fit the comment ({}); `kpi diff --artifacts` prints them all.",
+            left_out.join(", ")
+        ),
+    };
+    ArtifactsView {
+        head,
+        files: out,
+        cut,
+    }
 }
 
 #[derive(Serialize)]
@@ -116,7 +182,7 @@ fn duration_text(seconds: u64) -> String {
     }
 }
 
-fn view(diff: &Diff) -> View {
+fn view(diff: &Diff, budget: Option<usize>) -> View {
     let semantic = diff
         .kpis
         .iter()
@@ -332,6 +398,7 @@ fn view(diff: &Diff) -> View {
         backfill,
         backfill_rows,
         data: diff.data.as_ref().map(data_view),
+        artifacts: diff.artifacts.as_deref().map(|a| artifacts_view(a, budget)),
     }
 }
 
@@ -403,7 +470,7 @@ fn backfill_view(b: &Backfill) -> (Vec<String>, Vec<BackfillRow>) {
     (lines, rows)
 }
 
-fn render(diff: &Diff, name: &str, text: &str) -> String {
+fn render(diff: &Diff, name: &str, text: &str, budget: Option<usize>) -> String {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -417,16 +484,26 @@ fn render(diff: &Diff, name: &str, text: &str) -> String {
     });
     env.add_template(name, text)
         .and_then(|()| env.get_template(name))
-        .and_then(|t| t.render(view(diff)))
+        .and_then(|t| t.render(view(diff, budget)))
         .unwrap_or_else(|e| format!("internal error rendering {name}: {e}, please report\n"))
 }
 
 /// GitHub-flavoured markdown, for a pull request comment.
 pub fn render_markdown(diff: &Diff) -> String {
-    render(diff, "diff.md", include_str!("templates/diff.md.j2"))
+    render(
+        diff,
+        "diff.md",
+        include_str!("templates/diff.md.j2"),
+        Some(MARKDOWN_ARTIFACT_CHARS),
+    )
 }
 
 /// Plain text, for a terminal.
 pub fn render_text(diff: &Diff) -> String {
-    render(diff, "diff.txt", include_str!("templates/diff.txt.j2"))
+    render(
+        diff,
+        "diff.txt",
+        include_str!("templates/diff.txt.j2"),
+        None,
+    )
 }
