@@ -754,3 +754,55 @@ fn a_kpi_and_plus_selects_what_reads_it_downstream() {
         "a dry run publishes nothing"
     );
 }
+
+/// Two executions under one name share their attempt ids: the second must be refused before
+/// it writes into the prefixes the first published, and what was published stays whole.
+#[test]
+fn an_execution_reusing_a_published_attempt_is_refused_and_the_data_stays() {
+    use kpi_asl::{Options, RealClock, Status};
+    let (project, lake) = (project(), lake());
+    let build = kpi()
+        .args(["build", "--project"])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert!(build.status.success());
+    let out = project.path().join("target/kpi");
+    let manifest = kpi_runtime::manifest::Manifest::read(&out.join("manifest.json")).unwrap();
+    let text =
+        manifest.substitute(&std::fs::read_to_string(out.join("statemachine.asl.json")).unwrap());
+    let machine = kpi_asl::parse_definition_text(&text).unwrap();
+    let clock = RealClock;
+    let engine = kpi_asl::jsonata::Engine;
+    let execute = || {
+        kpi_runtime::run::with_local_aws(&manifest, lake.path(), "test", |aws| {
+            kpi_asl::execute(
+                &machine,
+                serde_json::json!({"dates": ["2024-02-01"], "kpis": ["reply_rate"]}),
+                &Options {
+                    tasks: Some(aws),
+                    execution_name: "the-same-name",
+                    state_machine_name: "pipelines",
+                    jsonata: Some(&engine),
+                    ..Options::new(&clock)
+                },
+            )
+        })
+        .unwrap()
+    };
+    let first = execute();
+    assert_eq!(first.status, Status::Succeeded, "{:?}", first.result_json());
+    let before = published(lake.path());
+    let second = execute();
+    assert_eq!(second.status, Status::Failed);
+    let result = second.result_json().to_string();
+    // The cause names the KPI-day and the refusal (cut to the machine's bound on failures).
+    assert!(
+        result.contains("reply_rate 2024-02-01")
+            && result.contains(
+                "would write into s3://engagement-lake/kpi/reply_rate/attempts/dt=2024-02-01/"
+            ),
+        "{result}"
+    );
+    assert_same(&published(lake.path()), &before);
+}
