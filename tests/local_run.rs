@@ -388,16 +388,25 @@ fn a_second_run_on_a_locked_lake_is_refused_naming_the_holder() {
     assert_eq!(run(project.path(), lake.path(), &["--day", FROM]).code, 0);
 }
 
+/// Builds the project; its artifacts' directory.
+fn built(project: &std::path::Path) -> std::path::PathBuf {
+    let build = kpi()
+        .args(["build", "--project"])
+        .arg(project)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    project.join("target/kpi")
+}
+
 #[test]
 fn sfn_run_binds_athena_tasks_of_a_built_machine_to_the_lake() {
     let (project, lake) = (project(), lake());
-    let build = kpi()
-        .args(["build", "--project"])
-        .arg(project.path())
-        .output()
-        .unwrap();
-    assert!(build.status.success());
-    let definition = project.path().join("target/kpi/statemachine.asl.json");
+    let definition = built(project.path()).join("statemachine.asl.json");
     let sfn_run = || {
         kpi()
             .args(["sfn", "run"])
@@ -761,13 +770,7 @@ fn a_kpi_and_plus_selects_what_reads_it_downstream() {
 fn an_execution_reusing_a_published_attempt_is_refused_and_the_data_stays() {
     use kpi_asl::{Options, RealClock, Status};
     let (project, lake) = (project(), lake());
-    let build = kpi()
-        .args(["build", "--project"])
-        .arg(project.path())
-        .output()
-        .unwrap();
-    assert!(build.status.success());
-    let out = project.path().join("target/kpi");
+    let out = built(project.path());
     let manifest = kpi_runtime::manifest::Manifest::read(&out.join("manifest.json")).unwrap();
     let text =
         manifest.substitute(&std::fs::read_to_string(out.join("statemachine.asl.json")).unwrap());

@@ -232,15 +232,7 @@ fn dry_run_text(d: &kpi_runtime::run::DryRun) -> String {
             e.dollars
         );
     }
-    let t = d.total();
-    let _ = writeln!(
-        out,
-        "On Athena: {} DML queries scanning at most {} ({} billed): ${:.4}.",
-        t.queries,
-        bytes_text(t.bytes),
-        bytes_text(t.billed_bytes),
-        t.dollars
-    );
+    let _ = writeln!(out, "{}", d.total().sentence());
     for w in d.plan.waiting.iter().take(20) {
         let _ = writeln!(out, "waiting: {} {}: {}", w.kpi, w.day, w.why);
     }

@@ -32,6 +32,17 @@ impl Estimate {
             dollars: billed as f64 / TB as f64 * DOLLARS_PER_TB,
         }
     }
+
+    /// `On Athena: 32 DML queries scanning at most 169.5 MB (357.0 MB billed): $0.0018.`
+    pub fn sentence(&self) -> String {
+        format!(
+            "On Athena: {} DML queries scanning at most {} ({} billed): ${:.4}.",
+            self.queries,
+            bytes_text(self.bytes),
+            bytes_text(self.billed_bytes),
+            self.dollars
+        )
+    }
 }
 
 impl std::ops::Add for Estimate {

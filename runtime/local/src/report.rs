@@ -159,15 +159,7 @@ impl Report {
                 k.estimate.dollars
             );
         }
-        let total = self.estimate();
-        let _ = writeln!(
-            out,
-            "\nOn Athena: {} DML queries scanning at most {} ({} billed): ${:.4}.",
-            total.queries,
-            bytes_text(total.bytes),
-            bytes_text(total.billed_bytes),
-            total.dollars
-        );
+        let _ = writeln!(out, "\n{}", self.estimate().sentence());
         let mut slowest: Vec<&QueryRecord> = self.queries.iter().collect();
         slowest.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms));
         if !slowest.is_empty() {
