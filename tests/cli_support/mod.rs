@@ -5,53 +5,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "../common/mod.rs"]
+mod common;
 
-pub fn kpi() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kpi"));
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
+// Each test crate uses some of them.
+#[allow(unused_imports)]
+pub use common::{Run, copy_tree, kpi, root, run};
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// Runs `kpi ARGS` in `dir`.
 pub fn kpi_in(dir: &Path, args: &[&str]) -> Run {
-    run(kpi().args(args).current_dir(dir))
-}
-
-pub fn run(cmd: &mut Command) -> Run {
-    let out = cmd.output().expect("kpi runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// Copies a tree, leaving out `target/` (build output).
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
+    common::run_in(dir, args)
 }
 
 /// `pipelines/` copied to `<dir>/pipelines`; returns that path.

@@ -22,11 +22,12 @@ pub struct Run {
 }
 
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let out: Output = kpi()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("kpi runs");
+    run(kpi().args(args).current_dir(dir))
+}
+
+/// Runs a command to its end: its exit code (-1 when a signal ended it) and its output.
+pub fn run(cmd: &mut Command) -> Run {
+    let out: Output = cmd.output().expect("kpi runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -66,11 +67,14 @@ pub fn project_from(case: &Path) -> tempfile::TempDir {
     dir
 }
 
-/// Copies a directory tree into `to`, creating it.
+/// Copies a directory tree into `to`, creating it, leaving out `target/` (build output).
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read case") {
         let entry = entry.expect("entry");
+        if entry.file_name() == "target" {
+            continue;
+        }
         let target = to.join(entry.file_name());
         if entry.path().is_dir() {
             std::fs::create_dir_all(&target).expect("mkdir");
