@@ -88,6 +88,80 @@ fn windows_ending_early_and_over_a_snapshot_and_a_kpi() {
 }
 
 #[test]
+fn windows_read_as_distinct_rows_give_the_values_of_every_row() {
+    check_case("tests/values/distinct_windows", |raw, day| {
+        // quiet_members: each member of the day, with its posts of the 5 days, or none.
+        let posts = raw.window(day, 5, 0);
+        let mut joined: Vec<(&test_raw::Member, Option<&Event>)> = Vec::new();
+        for m in raw.members_of(day) {
+            let theirs: Vec<&Event> = posts
+                .iter()
+                .copied()
+                .filter(|e| m.member_id.is_some() && e.member_id == m.member_id && is(e, "post"))
+                .collect();
+            if theirs.is_empty() {
+                joined.push((m, None));
+            }
+            joined.extend(theirs.into_iter().map(|e| (m, Some(e))));
+        }
+        let quiet = table(
+            &["company_id"],
+            group(&joined, |r| r.0.company_id),
+            |c, g| {
+                let events = || g.iter().filter_map(|(_, e)| *e);
+                vec![
+                    ("company_id", V::opt(*c)),
+                    ("members", distinct(g.iter().map(|(m, _)| m.member_id))),
+                    (
+                        "quiet",
+                        distinct(
+                            g.iter()
+                                .filter(|(_, e)| e.is_none_or(|e| e.event_id.is_none()))
+                                .map(|(m, _)| m.member_id),
+                        ),
+                    ),
+                    ("longest", max(events().map(|e| e.duration_ms))),
+                    (
+                        "client",
+                        max(events().map(|e| e.client.as_ref().map(|c| c.to_lowercase()))),
+                    ),
+                ]
+            },
+        );
+        // long_writers: posts and comments of over 100 ms in the 4 days.
+        let long = raw.window(day, 4, 0).into_iter().filter(|e| {
+            (is(e, "post") || is(e, "comment")) && e.duration_ms.is_some_and(|d| d > 100)
+        });
+        let client = |e: &Event| {
+            e.client
+                .as_ref()
+                .map_or_else(|| "none".to_string(), |c| c.to_lowercase())
+        };
+        let writers = table(
+            &["company_id", "client"],
+            group(long, |e| (e.company_id, client(e))),
+            |(c, label), g| {
+                vec![
+                    ("company_id", V::opt(*c)),
+                    ("client", label.clone().into()),
+                    ("writers", distinct(g.iter().map(|e| e.member_id))),
+                    (
+                        "referrers",
+                        distinct(
+                            g.iter()
+                                .map(|e| e.context.as_ref().and_then(|x| x.referrer.clone())),
+                        ),
+                    ),
+                    ("shortest", min(g.iter().map(|e| e.duration_ms))),
+                    ("first_day", min(g.iter().map(|e| Some(e.dt.to_string())))),
+                ]
+            },
+        );
+        BTreeMap::from([("quiet_members", quiet), ("long_writers", writers)])
+    });
+}
+
+#[test]
 fn a_kpi_without_group_by_has_one_row_per_day_even_without_input_rows() {
     let compared = check_case("tests/values/no_group_by", |raw, day| {
         let all = raw.events_of(day);

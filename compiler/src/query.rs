@@ -195,59 +195,75 @@ impl Query {
 }
 
 impl Expr {
-    /// Calls `f` on this expression and every expression inside it, outermost first.
-    pub fn walk(&self, f: &mut impl FnMut(&Expr)) {
-        f(self);
+    /// The expressions directly inside this one, in order.
+    pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {
             ExprKind::Literal { .. }
             | ExprKind::Day
             | ExprKind::Column { .. }
             | ExprKind::Measure { .. }
-            | ExprKind::Output { .. } => {}
-            ExprKind::Index { base, index } => {
-                base.walk(f);
-                index.walk(f);
-            }
-            ExprKind::Unary { operand, .. } | ExprKind::IsNull { operand, .. } => operand.walk(f),
-            ExprKind::Binary { left, right, .. } => {
-                left.walk(f);
-                right.walk(f);
-            }
+            | ExprKind::Output { .. } => Vec::new(),
+            ExprKind::Index { base, index } => vec![base, index],
+            ExprKind::Unary { operand, .. } | ExprKind::IsNull { operand, .. } => vec![operand],
+            ExprKind::Binary { left, right, .. } => vec![left, right],
             ExprKind::InList { operand, list, .. } => {
-                operand.walk(f);
-                list.iter().for_each(|e| e.walk(f));
+                std::iter::once(&**operand).chain(list).collect()
             }
             ExprKind::Like {
                 operand, pattern, ..
-            } => {
-                operand.walk(f);
-                pattern.walk(f);
-            }
+            } => vec![operand, pattern],
             ExprKind::Between {
                 operand, low, high, ..
-            } => {
-                operand.walk(f);
-                low.walk(f);
-                high.walk(f);
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(|e| e.walk(f)),
+            } => vec![operand, low, high],
+            ExprKind::Call { args, .. } => args.iter().collect(),
             ExprKind::Aggregate { arg, filter, .. } => {
-                if let Some(a) = arg {
-                    a.walk(f);
-                }
-                if let Some(x) = filter {
-                    x.walk(f);
-                }
+                arg.iter().chain(filter).map(|e| &**e).collect()
             }
-            ExprKind::Case { whens, otherwise } => {
-                for (c, v) in whens {
-                    c.walk(f);
-                    v.walk(f);
-                }
-                if let Some(o) = otherwise {
-                    o.walk(f);
-                }
+            ExprKind::Case { whens, otherwise } => whens
+                .iter()
+                .flat_map(|(c, v)| [c, v])
+                .chain(otherwise.as_deref())
+                .collect(),
+        }
+    }
+
+    /// The same as [`Expr::children`], mutable.
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match &mut self.kind {
+            ExprKind::Literal { .. }
+            | ExprKind::Day
+            | ExprKind::Column { .. }
+            | ExprKind::Measure { .. }
+            | ExprKind::Output { .. } => Vec::new(),
+            ExprKind::Index { base, index } => vec![base, index],
+            ExprKind::Unary { operand, .. } | ExprKind::IsNull { operand, .. } => vec![operand],
+            ExprKind::Binary { left, right, .. } => vec![left, right],
+            ExprKind::InList { operand, list, .. } => {
+                std::iter::once(&mut **operand).chain(list).collect()
             }
+            ExprKind::Like {
+                operand, pattern, ..
+            } => vec![operand, pattern],
+            ExprKind::Between {
+                operand, low, high, ..
+            } => vec![operand, low, high],
+            ExprKind::Call { args, .. } => args.iter_mut().collect(),
+            ExprKind::Aggregate { arg, filter, .. } => {
+                arg.iter_mut().chain(filter).map(|e| &mut **e).collect()
+            }
+            ExprKind::Case { whens, otherwise } => whens
+                .iter_mut()
+                .flat_map(|(c, v)| [c, v])
+                .chain(otherwise.as_deref_mut())
+                .collect(),
+        }
+    }
+
+    /// Calls `f` on this expression and every expression inside it, outermost first.
+    pub fn walk(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        for child in self.children() {
+            child.walk(f);
         }
     }
 }

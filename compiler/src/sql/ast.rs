@@ -44,6 +44,8 @@ pub enum PathPart {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Select {
     pub with: Vec<(String, Select)>,
+    /// `SELECT DISTINCT`.
+    pub distinct: bool,
     /// `SELECT *` before the columns (alone when there are none).
     pub star: bool,
     /// Each column and its name.

@@ -43,6 +43,7 @@ pub fn select(kpi: &KpiPlan, rows: Select) -> Select {
         leaves: None,
         zero_counts: false,
         rows: Some(ROWS),
+        projected: &[],
     };
     // Each row check's verdict on a row, computed once, beside the row's columns.
     let mut row_flags = Vec::new();
@@ -209,6 +210,7 @@ fn scope_for_rows() -> Scope<'static> {
         leaves: None,
         zero_counts: false,
         rows: Some("kpi_scan"),
+        projected: &[],
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Scope<'a> {
     pub zero_counts: bool,
     /// In checks: output columns are this qualifier's, and `count(*)` counts its `dt`.
     pub rows: Option<&'a str>,
+    /// Expressions read as columns of a reduced scan (`reduce.rs`), and how they are read.
+    pub projected: &'a [(query::Expr, Expr)],
 }
 
 fn boxed(e: Expr) -> Box<Expr> {
@@ -61,6 +63,9 @@ fn boxed(e: Expr) -> Box<Expr> {
 
 impl Scope<'_> {
     pub fn sql(&self, e: &query::Expr) -> Expr {
+        if let Some((_, read)) = self.projected.iter().find(|(x, _)| x == e) {
+            return read.clone();
+        }
         match &e.kind {
             ExprKind::Literal { value } => Expr::Lit(match value {
                 Literal::Integer(n) => Lit::Int(i128::from(*n)),

@@ -8,6 +8,7 @@ mod check;
 mod dialect;
 mod expr;
 mod print;
+mod reduce;
 mod statements;
 mod write;
 

@@ -159,10 +159,11 @@ impl Printer<'_> {
             }
             self.text(&nl);
         }
-        self.text(if s.star || s.columns.is_empty() {
-            "SELECT *"
-        } else {
-            "SELECT"
+        self.text(match (s.distinct, s.star || s.columns.is_empty()) {
+            (false, true) => "SELECT *",
+            (false, false) => "SELECT",
+            (true, true) => "SELECT DISTINCT *",
+            (true, false) => "SELECT DISTINCT",
         });
         for (i, (expr, alias)) in s.columns.iter().enumerate() {
             if i > 0 || s.star {

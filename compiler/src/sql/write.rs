@@ -21,6 +21,7 @@
 
 use super::ast::{Expr, From, Join, JoinKind, Name, Select, Table};
 use super::expr::{Leaves, Scope};
+use super::reduce::{self, Reduced};
 use crate::lower::{KpiPlan, Plan};
 use crate::query::{Reach, Relation, Scan};
 use crate::syntax::ast::JoinKind as KpiJoin;
@@ -29,6 +30,8 @@ use kpi_contract::manifest::Window;
 
 pub const DAYS: &str = "kpi_days";
 pub const AGG: &str = "kpi_agg";
+/// The alias of a table inside the subquery that prunes it.
+const SCAN: &str = "kpi_scan";
 
 /// The days relation: `day` (a date) and `dt` (its partition text), from the first day of the
 /// chunk to its last.
@@ -95,7 +98,11 @@ fn window_bounds(day: Expr, window: Window) -> (Expr, Expr) {
 
 /// A relation as the chunk reads it: pruned to the chunk's reach, and the condition tying
 /// each of its rows to the days that read it.
-fn relation(plan: &Plan, r: &Relation) -> (Table, Option<Expr>) {
+fn relation(
+    plan: &Plan,
+    r: &Relation,
+    reduced: Option<(&Reduced, &Scope)>,
+) -> (Table, Option<Expr>) {
     let (name, partition) = scanned(plan, &r.scan);
     match (r.reach, partition) {
         (Reach::Window(window), Some(column)) => {
@@ -111,21 +118,33 @@ fn relation(plan: &Plan, r: &Relation) -> (Table, Option<Expr>) {
             } else {
                 Expr::DateParam(Param::LastDay).add_days(newest).day_text()
             };
+            let mut filter = Expr::Between {
+                operand: Box::new(Expr::col(SCAN, &column)),
+                low: Box::new(low),
+                high: Box::new(high),
+                negated: false,
+            };
+            let mut columns = Vec::new();
+            if let Some((reduced, inside)) = reduced {
+                columns.push((Expr::col(SCAN, &column), column.clone()));
+                for (e, name) in &reduced.columns {
+                    columns.push((inside.sql(e), name.clone()));
+                }
+                for c in &reduced.pushed {
+                    filter = filter.and(inside.sql(c));
+                }
+            }
             let pruned = Select {
-                columns: Vec::new(),
+                distinct: reduced.is_some(),
+                columns,
                 from: Some(From {
                     first: Table::Named {
                         name,
-                        alias: "kpi_scan".into(),
+                        alias: SCAN.into(),
                     },
                     joins: Vec::new(),
                 }),
-                filter: Some(Expr::Between {
-                    operand: Box::new(Expr::col("kpi_scan", &column)),
-                    low: Box::new(low),
-                    high: Box::new(high),
-                    negated: false,
-                }),
+                filter: Some(filter),
                 ..Select::default()
             };
             let own = Expr::col(&r.alias, &column);
@@ -172,16 +191,70 @@ fn relation(plan: &Plan, r: &Relation) -> (Table, Option<Expr>) {
 pub fn select(plan: &Plan, kpi: &KpiPlan, attempt_column: bool) -> Select {
     let q = &kpi.query;
     let aliases: Vec<String> = q.relations.iter().map(|r| r.alias.clone()).collect();
-    let row = Scope {
+    let reading = reduce::reading(q, |i| {
+        let r = &q.relations[i];
+        match (r.reach, scanned(plan, &r.scan).1) {
+            (Reach::Window(w), Some(partition)) if w.days > 1 => Some(partition),
+            _ => None,
+        }
+    });
+    let plain = Scope {
         relations: &aliases,
         day: Expr::col(DAYS, "day"),
         leaves: None,
         zero_counts: false,
         rows: None,
+        projected: &[],
+    };
+    // A reduced relation's expressions, as the row scope reads them from its projection.
+    let mut projected = Vec::new();
+    for (i, reduced) in reading.reduced.iter().enumerate() {
+        let Some(reduced) = reduced else { continue };
+        let alias = &aliases[i];
+        let partition = scanned(plan, &q.relations[i].scan).1.unwrap_or_default();
+        for (e, name) in &reduced.columns {
+            if Reduced::is_bare(e) {
+                continue;
+            }
+            let read = Expr::col(alias, name);
+            let read = if reduced.optional {
+                let present = Expr::IsNull {
+                    operand: Box::new(Expr::col(alias, &partition)),
+                    negated: true,
+                };
+                Expr::case(
+                    vec![(present, read)],
+                    Some(plain.sql(&reduce::over_nulls(e, i))),
+                )
+            } else {
+                read
+            };
+            projected.push((e.clone(), read));
+        }
+    }
+    let row = Scope {
+        day: Expr::col(DAYS, "day"),
+        projected: &projected,
+        ..plain
     };
     let mut joins = Vec::new();
-    for r in &q.relations {
-        let (table, tie) = relation(plan, r);
+    for (i, r) in q.relations.iter().enumerate() {
+        let mut inside_aliases = aliases.clone();
+        inside_aliases[i] = SCAN.into();
+        let inside = Scope {
+            relations: &inside_aliases,
+            day: Expr::col(DAYS, "day"),
+            leaves: None,
+            zero_counts: false,
+            rows: None,
+            projected: &[],
+        };
+        let (table, tie) = relation(
+            plan,
+            r,
+            reading.reduced[i].as_ref().map(|red| (red, &inside)),
+        );
+        let on = reading.on[i].as_ref().map(|on| row.sql(on));
         let (kind, on) = match &r.join {
             None => (JoinKind::Inner, tie),
             Some(j) => (
@@ -189,10 +262,10 @@ pub fn select(plan: &Plan, kpi: &KpiPlan, attempt_column: bool) -> Select {
                     KpiJoin::Inner => JoinKind::Inner,
                     KpiJoin::Left => JoinKind::Left,
                 },
-                Some(match tie {
-                    Some(tie) => tie.and(row.sql(&j.on)),
-                    None => row.sql(&j.on),
-                }),
+                match (tie, on) {
+                    (Some(tie), Some(on)) => Some(tie.and(on)),
+                    (tie, on) => tie.or(on),
+                },
             ),
         };
         let kind = if on.is_none() { JoinKind::Cross } else { kind };
@@ -218,17 +291,17 @@ pub fn select(plan: &Plan, kpi: &KpiPlan, attempt_column: bool) -> Select {
             },
             joins,
         }),
-        filter: q.filter.as_ref().map(|f| row.sql(f)),
+        filter: reading.filter.as_ref().map(|f| row.sql(f)),
         group_by,
         ..Select::default()
     };
     let zero_counts = q.dimensions.is_empty();
     let outer = Scope {
-        relations: &aliases,
         day: Expr::col(DAYS, "day"),
         leaves: Some((AGG, &leaves, &q.measures)),
         zero_counts,
-        rows: None,
+        projected: &[],
+        ..row
     };
     let mut columns = Vec::new();
     for d in &q.dimensions {
