@@ -30,6 +30,8 @@ pub enum Tool {
     AslValidator,
     /// `.tools/node/node_modules/jsonata` (comes with asl-validator).
     Jsonata,
+    /// `chromium` on the PATH: renders the run report's page headless.
+    Chromium,
 }
 
 impl Tool {
@@ -44,6 +46,7 @@ impl Tool {
             Tool::Node => "node",
             Tool::AslValidator => "asl-validator (node module, in .tools/node)",
             Tool::Jsonata => "jsonata (node module, in .tools/node)",
+            Tool::Chromium => "chromium",
         }
     }
 
@@ -61,6 +64,9 @@ impl Tool {
     fn install(self) -> &'static str {
         match self {
             Tool::Node => "install Node.js (with npm), then run ./scripts/setup-validators",
+            Tool::Chromium => {
+                "run ./scripts/setup-validators as root on Debian, or install Chromium (`chromium` on the PATH)"
+            }
             _ => INSTALL,
         }
     }
@@ -92,6 +98,11 @@ impl Tool {
                 Ok(out) if out.status.success() => Ok(()),
                 Ok(out) => Err(format!("`node --version` exited with {}", out.status)),
                 Err(e) => Err(format!("`node` cannot be run: {e}")),
+            },
+            Tool::Chromium => match Command::new("chromium").arg("--version").output() {
+                Ok(out) if out.status.success() => Ok(()),
+                Ok(out) => Err(format!("`chromium --version` exited with {}", out.status)),
+                Err(e) => Err(format!("`chromium` cannot be run: {e}")),
             },
             Tool::AslValidator | Tool::Jsonata => {
                 Tool::Node.probe(root)?;

@@ -138,6 +138,7 @@ pub fn run(
     let mut executions = Vec::new();
     for (i, planned_execution) in planned.executions.iter().enumerate() {
         let name = format!("kpi-run-{stamp}-{}", i + 1);
+        let began = Instant::now();
         let exec = asl::execute(
             machine,
             planned_execution.input(),
@@ -150,9 +151,12 @@ pub fn run(
                 ..Options::new(&clock)
             },
         );
+        let ended = Instant::now();
         aws.clear_read_log();
         executions.push(ExecutionReport {
             name,
+            start_ms: began.duration_since(started).as_secs_f64() * 1000.0,
+            duration_ms: ended.duration_since(began).as_secs_f64() * 1000.0,
             input: planned_execution.input(),
             status: match exec.status {
                 Status::Succeeded => "SUCCEEDED".into(),
@@ -173,6 +177,7 @@ pub fn run(
         removed,
         started.elapsed().as_secs_f64(),
     );
+    report.queries_started_ms = aws.started().duration_since(started).as_secs_f64() * 1000.0;
     report.add_failures_before_run(manifest, damaged_inputs);
     report.sources = health.report(manifest);
     Ok(report)
@@ -426,6 +431,9 @@ fn build_report(
             });
         }
         for q in by_kpi.get(kpi.name.as_str()).into_iter().flatten() {
+            if q.role == "publish" {
+                continue;
+            }
             report.seconds += q.duration_ms / 1000.0;
             if q.role == "write" || q.role == "check" {
                 report.files_read += q.files_read.len();
@@ -459,6 +467,7 @@ fn build_report(
         sources: Vec::new(),
         executions,
         queries,
+        queries_started_ms: 0.0,
     }
 }
 

@@ -33,6 +33,7 @@ fn role_name(role: Role) -> &'static str {
 struct Outcome {
     rows: u64,
     files_read: Vec<reads::FileRead>,
+    sql: Option<String>,
 }
 
 impl LocalAws<'_> {
@@ -110,6 +111,7 @@ impl LocalAws<'_> {
                 .unwrap_or_default(),
             file_bytes,
             error: outcome.as_ref().err().cloned(),
+            sql: outcome.as_ref().ok().and_then(|o| o.sql.clone()),
         });
         match outcome {
             Ok(o) => Ok(json!({"QueryExecution": {
@@ -147,6 +149,7 @@ impl LocalAws<'_> {
         Ok(Outcome {
             rows: 0,
             files_read: Vec::new(),
+            sql: None,
         })
     }
 
@@ -258,7 +261,11 @@ impl LocalAws<'_> {
         if let Ok(mut written) = self.written.lock() {
             written.insert((kpi.name.clone(), attempt.to_string()), Written { inputs });
         }
-        Ok(Outcome { rows, files_read })
+        Ok(Outcome {
+            rows,
+            files_read,
+            sql: Some(sql),
+        })
     }
 
     /// An empty Parquet file with the attempts table's columns.
@@ -311,6 +318,7 @@ impl LocalAws<'_> {
         Ok(Outcome {
             rows: n,
             files_read,
+            sql: Some(sql),
         })
     }
 

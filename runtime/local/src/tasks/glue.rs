@@ -3,14 +3,14 @@
 //! catalog) and `batchGetPartition` (which partitions of a source or KPI table exist).
 //! Answers have AWS's shapes: a batch answers with a per-entry `Errors` list, not a failure.
 
-use super::{LocalAws, service_error};
+use super::{LocalAws, QueryRecord, service_error};
 use crate::inputs;
 use crate::lake::LocalPartition;
 use kpi_asl::TaskError;
 use kpi_contract::aws::{self, partition};
 use kpi_contract::manifest::Kpi;
 use kpi_contract::sql::Attempt;
-use kpi_contract::{Day, limits};
+use kpi_contract::{Day, DayRange, limits};
 use serde_json::{Value, json};
 
 const PARQUET_SERDE: &str = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
@@ -169,6 +169,7 @@ impl LocalAws<'_> {
         let database = self.manifest.project.database.clone();
         let mut errors = Vec::new();
         let mut published = Vec::new();
+        let start = std::time::Instant::now();
         {
             let mut catalog = self
                 .catalog
@@ -209,6 +210,29 @@ impl LocalAws<'_> {
                 *catalog = next;
             }
         }
+        self.record(QueryRecord {
+            id: self.next_id(),
+            kpi: kpi.name.clone(),
+            days: published
+                .iter()
+                .min()
+                .zip(published.iter().max())
+                .and_then(|(&first, &last)| DayRange::new(first, last)),
+            statement: if create {
+                "batchCreatePartition"
+            } else {
+                "batchUpdatePartition"
+            }
+            .into(),
+            role: "publish".into(),
+            start_ms: self.elapsed_ms(start),
+            duration_ms: start.elapsed().as_secs_f64() * 1000.0,
+            rows: published.len() as u64,
+            files_read: Vec::new(),
+            file_bytes: 0,
+            error: None,
+            sql: None,
+        });
         for day in published {
             self.note_published(kpi, day);
         }

@@ -31,17 +31,21 @@ pub struct QueryRecord {
     /// The chunk the statement ran for (`None` for setup statements).
     pub days: Option<DayRange>,
     pub statement: String,
-    /// `setup`, `write`, `check` or `publish`.
+    /// `setup`, `write`, `check` or `publish` (a Glue batch that switches partitions).
     pub role: String,
     /// Milliseconds since the services started.
     pub start_ms: f64,
     pub duration_ms: f64,
+    /// Rows written or checked; for `publish`, the partitions switched.
     pub rows: u64,
     /// The files the query read, as DuckDB recorded them, and the bytes it read from each.
     pub files_read: Vec<FileRead>,
     /// The files' whole sizes: what Athena would scan at most (before column pruning).
     pub file_bytes: u64,
     pub error: Option<String>,
+    /// The SQL the engine ran (DuckDB's dialect, values filled in); `None` for setup
+    /// statements, which only register a table, and for catalog writes.
+    pub sql: Option<String>,
 }
 
 /// What happened to a KPI-day, as it happens.
@@ -207,6 +211,11 @@ impl<'a> LocalAws<'a> {
 
     fn elapsed_ms(&self, at: Instant) -> f64 {
         at.duration_since(self.started).as_secs_f64() * 1000.0
+    }
+
+    /// When the services started: the zero of every record's `start_ms`.
+    pub fn started(&self) -> Instant {
+        self.started
     }
 
     /// Saves the catalog (atomically).

@@ -1,5 +1,11 @@
 //! The report of a local run: per KPI, per source, the failures and every query; printed for
-//! people, as JSON, or as a self-contained HTML page with a timeline of the queries.
+//! people, as JSON, or as a self-contained HTML page (`page`) of where the time went.
+
+mod numbers;
+mod page;
+mod timing;
+
+pub use numbers::group_digits;
 
 use crate::cost::{Estimate, bytes_text};
 use crate::plan::Waiting;
@@ -29,7 +35,11 @@ pub struct Report {
     pub failures: Vec<Failure>,
     pub sources: Vec<SourceReport>,
     pub executions: Vec<ExecutionReport>,
+    /// Every query and catalog write, timed from `queries_started_ms`.
     pub queries: Vec<QueryRecord>,
+    /// Milliseconds from the run's start to the zero of the queries' `start_ms` (planning,
+    /// opening the engine and staging come first).
+    pub queries_started_ms: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -76,6 +86,9 @@ pub struct ExecutionReport {
     pub status: String,
     pub error: Option<String>,
     pub cause: Option<String>,
+    /// Milliseconds from the run's start to the execution's start.
+    pub start_ms: f64,
+    pub duration_ms: f64,
 }
 
 impl Report {
@@ -160,7 +173,11 @@ impl Report {
             );
         }
         let _ = writeln!(out, "\n{}", self.estimate().sentence());
-        let mut slowest: Vec<&QueryRecord> = self.queries.iter().collect();
+        let mut slowest: Vec<&QueryRecord> = self
+            .queries
+            .iter()
+            .filter(|q| q.role != "publish")
+            .collect();
         slowest.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms));
         if !slowest.is_empty() {
             let _ = writeln!(out, "\nSlowest queries:");
@@ -271,141 +288,10 @@ impl Report {
         out
     }
 
-    /// A self-contained page: the summary, per-KPI rows, and a timeline of every query.
+    /// A self-contained page answering where the run's time went: the summary, per level and
+    /// KPI the query and critical-path time by phase, a timeline per worker, the slowest
+    /// queries with their SQL (see [`page`]).
     pub fn to_html(&self) -> String {
-        let mut out = String::new();
-        let total_ms = self
-            .queries
-            .iter()
-            .map(|q| q.start_ms + q.duration_ms)
-            .fold(1.0_f64, f64::max);
-        let _ = write!(
-            out,
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <title>kpi run: {project}</title><style>\
-             body{{font:14px system-ui,sans-serif;margin:2em;color:#222}}\
-             table{{border-collapse:collapse;margin:1em 0}}td,th{{padding:2px 10px;border-bottom:1px solid #ddd;text-align:right}}\
-             td:first-child,th:first-child{{text-align:left}}.bad{{color:#b00020}}\
-             .lane{{position:relative;height:14px;border-bottom:1px solid #f2f2f2}}\
-             .lane span.name{{position:absolute;left:0;width:300px;font-size:11px;white-space:nowrap;overflow:hidden}}\
-             .bar{{position:absolute;height:11px;top:1px;border-radius:2px;min-width:1px}}\
-             .setup{{background:#9e9e9e}}.write{{background:#1e88e5}}.check{{background:#43a047}}.publish{{background:#fb8c00}}.failed{{background:#b00020}}\
-             .track{{position:absolute;left:310px;right:0;top:0;bottom:0}}\
-             </style></head><body>\n<h1>kpi run: {project}</h1>\n<p>Lake <code>{lake}</code>; {kpi_days} KPI-days computed, {up} up to date, {failed} failed; {secs:.2} s.</p>\n",
-            project = esc(&self.project),
-            lake = esc(&self.lake),
-            kpi_days = self.kpi_days,
-            up = self.up_to_date,
-            failed = self.failures.len(),
-            secs = self.seconds
-        );
-        out.push_str("<h2>KPIs</h2>\n<table><tr><th>KPI</th><th>level</th><th>days</th><th>failed</th><th>rows</th><th>query time (s)</th></tr>\n");
-        for k in &self.kpis {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td><td>{:.3}</td></tr>",
-                esc(&k.kpi),
-                k.level,
-                k.days,
-                if k.failed > 0 { " class=\"bad\"" } else { "" },
-                k.failed,
-                k.rows,
-                k.seconds
-            );
-        }
-        out.push_str("</table>\n");
-        if !self.sources.is_empty() {
-            out.push_str("<h2>Sources</h2>\n<table><tr><th>source</th><th>files</th><th>malformed lines skipped</th></tr>\n");
-            for s in &self.sources {
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&s.source),
-                    s.files,
-                    s.malformed_lines
-                );
-            }
-            out.push_str("</table>\n");
-        }
-        if !self.failures.is_empty() {
-            out.push_str("<h2 class=\"bad\">Failures</h2>\n<table><tr><th>KPI</th><th>day</th><th>error</th></tr>\n");
-            for f in &self.failures {
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
-                    esc(&f.kpi),
-                    f.day,
-                    esc(&f.error)
-                );
-            }
-            out.push_str("</table>\n");
-        }
-        let _ = writeln!(
-            out,
-            "<h2>Timeline</h2>\n<p>Every query, one lane per KPI and chunk of days, over {:.0} ms. Grey: setup, blue: write, green: check, orange: publish, red: failed. Hover a bar for details.</p>\n<div>",
-            total_ms
-        );
-        let mut lanes: Vec<(String, Vec<&QueryRecord>)> = Vec::new();
-        for q in &self.queries {
-            let lane = match q.days {
-                Some(days) => format!("{} {days}", q.kpi),
-                None => format!("{} setup", q.kpi),
-            };
-            match lanes.iter_mut().find(|(l, _)| *l == lane) {
-                Some((_, qs)) => qs.push(q),
-                None => lanes.push((lane, vec![q])),
-            }
-        }
-        for (lane, qs) in &lanes {
-            let _ = write!(
-                out,
-                "<div class=\"lane\"><span class=\"name\">{}</span><div class=\"track\">",
-                esc(lane)
-            );
-            for q in qs {
-                let class = if q.error.is_some() {
-                    "failed"
-                } else {
-                    q.role.as_str()
-                };
-                let _ = write!(
-                    out,
-                    "<div class=\"bar {class}\" style=\"left:{:.3}%;width:{:.3}%\" title=\"{} {} {}: {:.1} ms, {} rows{}\"></div>",
-                    q.start_ms / total_ms * 100.0,
-                    q.duration_ms / total_ms * 100.0,
-                    esc(&q.kpi),
-                    q.days.map(|d| d.to_string()).unwrap_or_default(),
-                    esc(&q.statement),
-                    q.duration_ms,
-                    q.rows,
-                    q.error
-                        .as_ref()
-                        .map(|e| format!(" — {}", esc(e)))
-                        .unwrap_or_default()
-                );
-            }
-            out.push_str("</div></div>\n");
-        }
-        out.push_str("</div>\n</body></html>\n");
-        out
+        page::render(self)
     }
-}
-
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
