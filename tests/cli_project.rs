@@ -262,7 +262,10 @@ fn init_scaffolds_a_project_from_a_catalog_snapshot_that_checks() {
 
 #[test]
 fn graph_shows_levels_and_windows_in_both_formats() {
-    let mermaid = kpi_in(&root(), &["graph", "--project", "pipelines"]);
+    // A copy with no lake beside it, so no status marks the KPIs.
+    let dir = tempfile::tempdir().unwrap();
+    pipelines_in(dir.path());
+    let mermaid = kpi_in(dir.path(), &["graph", "--project", "pipelines"]);
     assert_eq!(mermaid.code, 0, "{}", mermaid.stderr);
     let m = &mermaid.stdout;
     assert!(
@@ -280,7 +283,7 @@ fn graph_shows_levels_and_windows_in_both_formats() {
         assert!(m.contains(wanted), "{wanted:?} in\n{m}");
     }
     let dot = kpi_in(
-        &root(),
+        dir.path(),
         &["graph", "--project", "pipelines", "--format", "dot"],
     );
     let d = &dot.stdout;

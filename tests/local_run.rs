@@ -425,6 +425,23 @@ fn sfn_run_binds_athena_tasks_of_a_built_machine_to_the_lake() {
     assert!(out.status.success(), "{stdout}");
     let summary: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["kpiDays"], 1);
+    // Published through the same catalog, so the readers' database follows it.
+    let readers = duckdb::Connection::open_with_flags(
+        lake.path().join("kpi.duckdb"),
+        duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .unwrap(),
+    )
+    .unwrap();
+    let days: Vec<String> = readers
+        .prepare("SELECT DISTINCT dt FROM engagement_kpi.reply_rate")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(days, vec!["2024-02-01".to_string()]);
+    drop(readers);
     let first = published(lake.path());
     assert_eq!(
         first.keys().collect::<Vec<_>>(),

@@ -178,6 +178,13 @@ fn days(args: &Args, manifest: &Manifest, lake: &Path) -> Result<Vec<Day>, Strin
     Ok(range.days().collect())
 }
 
+/// The range a run covers by default: `history_start` to the newest day every
+/// day-partitioned source of the lake has; `None` when the lake has no source partitions.
+pub fn default_days(manifest: &Manifest, lake: &Path) -> Option<Vec<Day>> {
+    let range = DayRange::new(manifest.project.history_start, newest_day(manifest, lake)?)?;
+    Some(range.days().collect())
+}
+
 /// The newest day every day-partitioned source has in the lake.
 pub fn newest_day(manifest: &Manifest, lake: &Path) -> Option<Day> {
     let root = kpi_runtime::lake::Lake::open(lake).ok()?;

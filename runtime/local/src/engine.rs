@@ -103,49 +103,20 @@ impl Engine {
         &self.lake_text
     }
 
-    /// (Re)defines a KPI's table as the partitions the local catalog points at. Each
-    /// partition's files carry its `dt`; a partition whose files are not those it was
-    /// published with is left out (the next run recomputes it).
+    /// (Re)defines a KPI's table as the partitions the local catalog points at.
     pub fn refresh_kpi_view(
         &self,
         lake: &Lake,
         kpi: &Kpi,
         catalog: &LocalCatalog,
     ) -> Result<(), EngineError> {
-        let mut files = Vec::new();
-        if let Some(table) = catalog.table(&self.database, &kpi.name) {
-            for p in table.partitions.values() {
-                if lake.verify(p).is_err() {
-                    continue;
-                }
-                let dir = lake.path_of(&p.location).map_err(|e| EngineError(e.0))?;
-                files.extend(p.files.iter().map(|f| dir.join(&f.name)));
-            }
-        }
-        let mut columns = kpi.columns.clone();
-        columns.push(Column {
-            name: "dt".into(),
-            ty: HiveType::String,
-            doc: None,
-        });
-        // `dt` comes from each file's path (`dt=…/attempt=…/file`), so a query's filter on it
-        // leaves out the other partitions' files unopened, as Athena prunes partitions.
-        let (file, option) = super::sources::file_column(&columns);
-        let dt = super::sources::partition_value(file, "dt", 1);
-        let body = if files.is_empty() {
-            empty_select(&columns, None)?
-        } else {
-            format!(
-                "SELECT {} FROM read_parquet({}, union_by_name = true, hive_partitioning = false, \
-                 filename = {option})",
-                cast_columns(&columns, Some(("dt", dt.as_str())), ident)?,
-                file_list(&files),
-            )
-        };
+        let files = published_files(lake, &self.database, kpi, catalog)?;
+        let list = (!files.is_empty()).then(|| file_list(&files));
         self.conn.execute_batch(&format!(
-            "CREATE OR REPLACE VIEW {}.{} AS {body};",
+            "CREATE OR REPLACE VIEW {}.{} AS {};",
             ident(&self.database),
-            ident(&kpi.name)
+            ident(&kpi.name),
+            kpi_view_body(kpi, list.as_deref())?
         ))?;
         Ok(())
     }
@@ -164,6 +135,52 @@ impl Engine {
     pub fn connect(&self) -> Result<Connection, EngineError> {
         Ok(self.conn.try_clone()?)
     }
+}
+
+/// The files of a KPI's published partitions, day by day: those the local catalog points at
+/// whose files are still the ones published (a partition whose files changed is left out; the
+/// next run recomputes it).
+pub fn published_files(
+    lake: &Lake,
+    database: &str,
+    kpi: &Kpi,
+    catalog: &LocalCatalog,
+) -> Result<Vec<PathBuf>, EngineError> {
+    let mut files = Vec::new();
+    if let Some(table) = catalog.table(database, &kpi.name) {
+        for p in table.partitions.values() {
+            if lake.verify(p).is_err() {
+                continue;
+            }
+            let dir = lake.path_of(&p.location).map_err(|e| EngineError(e.0))?;
+            files.extend(p.files.iter().map(|f| dir.join(&f.name)));
+        }
+    }
+    Ok(files)
+}
+
+/// The query of a KPI table's view: its columns and `dt` (text, as on Athena) over the
+/// Parquet files of `files`, an SQL list expression; with no files, no rows of the same
+/// columns.
+pub fn kpi_view_body(kpi: &Kpi, files: Option<&str>) -> Result<String, EngineError> {
+    let mut columns = kpi.columns.clone();
+    columns.push(Column {
+        name: "dt".into(),
+        ty: HiveType::String,
+        doc: None,
+    });
+    let Some(files) = files else {
+        return empty_select(&columns, None);
+    };
+    // `dt` comes from each file's path (`dt=…/attempt=…/file`), so a query's filter on it
+    // leaves out the other partitions' files unopened, as Athena prunes partitions.
+    let (file, option) = super::sources::file_column(&columns);
+    let dt = super::sources::partition_value(file, "dt", 1);
+    Ok(format!(
+        "SELECT {} FROM read_parquet({files}, union_by_name = true, hive_partitioning = false, \
+         filename = {option})",
+        cast_columns(&columns, Some(("dt", dt.as_str())), ident)?,
+    ))
 }
 
 /// Runs one statement on a connection; the number of rows it wrote or returned.

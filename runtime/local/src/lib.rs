@@ -13,6 +13,7 @@
 //! - `cost`: what the work costs on Athena, estimated from the files it reads.
 //! - `query`: read-only SQL over the lake, for looking at results.
 //! - `run`: one local run, start to end.
+//! - `readers`: `<lake>/kpi.duckdb`, the published KPI tables for other tools.
 //! - `scratch`: a temporary lake over another's sources, for computing without touching it.
 //! - `report`: what a run did, as text, JSON or HTML.
 
@@ -24,6 +25,7 @@ pub mod inputs;
 pub mod lake;
 pub mod plan;
 pub mod query;
+pub mod readers;
 pub mod reads;
 pub mod report;
 pub mod run;

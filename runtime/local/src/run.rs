@@ -180,7 +180,17 @@ pub fn run(
     report.queries_started_ms = aws.started().duration_since(started).as_secs_f64() * 1000.0;
     report.add_failures_before_run(manifest, damaged_inputs);
     report.sources = health.report(manifest);
+    drop(aws);
+    publish_for_readers(&lake, manifest)?;
     Ok(report)
+}
+
+/// Rewrites `<lake>/kpi.duckdb` from the catalog as the run left it, still under the lock.
+fn publish_for_readers(lake: &Lake, manifest: &Manifest) -> Result<(), RunError> {
+    let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
+    crate::readers::write_readers_database(lake, manifest, &catalog)
+        .map(|_| ())
+        .map_err(|e| RunError(format!("the KPI-days are published, but {}", e.0)))
 }
 
 /// Runs `f` with the AWS services bound to the local engine over the lake, holding the lake's
@@ -198,7 +208,10 @@ pub fn with_local_aws<R>(
     let health = Health::default();
     let aws = LocalAws::new(manifest, &lake, engine, catalog, 1, &health, &|_| {})
         .map_err(|e| RunError(e.0))?;
-    Ok(f(&aws))
+    let result = f(&aws);
+    drop(aws);
+    publish_for_readers(&lake, manifest)?;
+    Ok(result)
 }
 
 /// What a run would do, without doing it: the plan and its Athena estimate.
