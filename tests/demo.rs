@@ -191,3 +191,52 @@ fn a_library_given_in_duckdb_lib_dir_wins() {
         "DuckDB: the library in DUCKDB_LIB_DIR (/opt/duckdb), linked with --no-default-features.\n"
     );
 }
+
+/// The binary linked to the prebuilt library finds it by its rpath: it runs, and opens the
+/// embedded engine, with no library path in the environment.
+#[test]
+fn the_binary_runs_without_a_library_path() {
+    let lake = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kpi"))
+        .args([
+            "sample-data",
+            "--quiet",
+            "--days",
+            "1",
+            "--companies",
+            "1",
+            "--out",
+        ])
+        .arg(lake.path().join("lake"))
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("DYLD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+    let out = Command::new(env!("CARGO_BIN_EXE_kpi"))
+        .arg("query")
+        .arg("--project")
+        .arg(&project)
+        .arg("--lake")
+        .arg(lake.path().join("lake"))
+        .arg("SELECT count(*) AS n FROM master.companies")
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("DYLD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.lines().last().is_some_and(|l| l.trim() == "1"),
+        "{text}"
+    );
+}

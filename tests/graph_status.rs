@@ -128,4 +128,45 @@ fn graph_shows_levels_windows_and_status_over_the_lake() {
         );
     }
     assert_eq!(edited["activation"], "up to date", "{edited:?}");
+
+    // A check that fails every day: the KPI is marked failed until a run publishes its days.
+    let source = std::fs::read_to_string(&file).unwrap();
+    let start = source.find("kpi daily_active_members {").unwrap();
+    let end = start + source[start..].find("\n}\n").unwrap();
+    let failing = format!(
+        "{}\n  check active > 1000000{}",
+        &source[..end],
+        &source[end..]
+    );
+    std::fs::write(&file, &failing).unwrap();
+    let out = run(kpi()
+        .arg("run")
+        .arg("--project")
+        .arg(&project)
+        .arg("--lake")
+        .arg(&lake));
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    let failed = statuses(&project, &lake);
+    assert_eq!(
+        failed["daily_active_members"], "failed: 8 of 8 days due",
+        "{failed:?}"
+    );
+    assert_eq!(
+        failed["stickiness"], "failed: 8 of 8 days due",
+        "{failed:?}"
+    );
+    assert_eq!(failed["activation"], "up to date", "{failed:?}");
+    // Fixed and run again: nothing is failed or due.
+    std::fs::write(&file, &source).unwrap();
+    let out = run(kpi()
+        .arg("run")
+        .arg("--project")
+        .arg(&project)
+        .arg("--lake")
+        .arg(&lake));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let fixed = statuses(&project, &lake);
+    assert!(fixed.values().all(|s| s == "up to date"), "{fixed:?}");
+    let record = std::fs::read_to_string(lake.join(".kpi/failures.json")).unwrap();
+    assert_eq!(record, "{\n  \"kpis\": {}\n}\n");
 }

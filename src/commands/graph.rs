@@ -52,6 +52,11 @@ enum Status {
         of: usize,
     },
     NeverRun,
+    /// Days whose last computation failed and that are still due, of the days due.
+    Failed {
+        failed: usize,
+        due: usize,
+    },
 }
 
 impl Status {
@@ -61,6 +66,7 @@ impl Status {
             Status::UpToDate => "up to date".into(),
             Status::Stale { due, of } => format!("stale: {due} of {of} days due"),
             Status::NeverRun => "never run".into(),
+            Status::Failed { failed, due } => format!("failed: {failed} of {due} days due"),
         }
     }
 
@@ -69,6 +75,7 @@ impl Status {
             Status::UpToDate => "up_to_date",
             Status::Stale { .. } => "stale",
             Status::NeverRun => "never_run",
+            Status::Failed { .. } => "failed",
         }
     }
 
@@ -78,6 +85,7 @@ impl Status {
             Status::UpToDate => ("#bbf7d0", "32"),
             Status::Stale { .. } => ("#fde68a", "33"),
             Status::NeverRun => ("#e5e7eb", "2"),
+            Status::Failed { .. } => ("#fecaca", "31"),
         }
     }
 }
@@ -148,9 +156,9 @@ fn status(
         concurrency: 1,
     };
     let plan = kpi_runtime::run::dry_run(&manifest, &lake, &options).map_err(CliError::usage)?;
-    let catalog = kpi_runtime::lake::Lake::open(&lake)
-        .and_then(|l| l.read_catalog())
-        .map_err(CliError::usage)?;
+    let opened = kpi_runtime::lake::Lake::open(&lake).map_err(CliError::usage)?;
+    let catalog = opened.read_catalog().map_err(CliError::usage)?;
+    let failures = opened.read_failures().map_err(CliError::usage)?;
     let database = &manifest.project.database;
     Ok(manifest
         .kpis
@@ -159,8 +167,15 @@ fn status(
             let published = catalog
                 .table(database, &kpi.name)
                 .is_some_and(|t| !t.partitions.is_empty());
-            let due = plan.plan.due.get(&kpi.name).map_or(0, BTreeSet::len);
+            let due_days = plan.plan.due.get(&kpi.name);
+            let due = due_days.map_or(0, BTreeSet::len);
+            let failed = failures.kpis.get(&kpi.name).map_or(0, |days| {
+                days.keys()
+                    .filter(|d| due_days.is_some_and(|due| due.contains(*d)))
+                    .count()
+            });
             let status = match (published, due) {
+                _ if failed > 0 => Status::Failed { failed, due },
                 (false, _) => Status::NeverRun,
                 (true, 0) => Status::UpToDate,
                 (true, due) => Status::Stale {

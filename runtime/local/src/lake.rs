@@ -166,6 +166,53 @@ impl Lake {
         }
     }
 
+    fn failures_path(&self) -> PathBuf {
+        self.state_dir().join("failures.json")
+    }
+
+    /// The KPI-days whose last computation failed, and why; empty when none is recorded.
+    pub fn read_failures(&self) -> Result<FailedDays, LakeError> {
+        let path = self.failures_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                LakeError(format!(
+                    "the record of failed KPI-days {} is damaged ({e}); delete it: the next run \
+                     records them again",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FailedDays::default()),
+            Err(e) => Err(io(&path, "read", e)),
+        }
+    }
+
+    /// Records what a run left failed: each day it published is no longer failed, each day it
+    /// failed is, with its error. Atomic, as the catalog.
+    pub fn record_failures<'a>(
+        &self,
+        published: impl IntoIterator<Item = (&'a str, Day)>,
+        failed: impl IntoIterator<Item = (&'a str, Day, &'a str)>,
+    ) -> Result<(), LakeError> {
+        let mut record = self.read_failures()?;
+        for (kpi, day) in published {
+            if let Some(days) = record.kpis.get_mut(kpi) {
+                days.remove(&day);
+            }
+        }
+        for (kpi, day, error) in failed {
+            record
+                .kpis
+                .entry(kpi.to_string())
+                .or_default()
+                .insert(day, error.to_string());
+        }
+        record.kpis.retain(|_, days| !days.is_empty());
+        let mut text = serde_json::to_string_pretty(&record)
+            .map_err(|e| LakeError(format!("cannot serialise the failed KPI-days: {e}")))?;
+        text.push('\n');
+        write_atomically(&self.failures_path(), text.as_bytes())
+    }
+
     /// Replaces the local catalog atomically: a reader sees the old one or the new one.
     pub fn write_catalog(&self, catalog: &LocalCatalog) -> Result<(), LakeError> {
         let path = self.catalog_path();
@@ -263,6 +310,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), LakeError> {
 #[derive(Debug)]
 pub struct LakeLock {
     _file: File,
+}
+
+/// KPI → day → the error of its last computation, for the KPI-days that failed and have not
+/// been published since (`<lake>/.kpi/failures.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FailedDays {
+    pub kpis: BTreeMap<String, BTreeMap<Day, String>>,
 }
 
 /// Which attempt each KPI partition points at: the part Glue plays on AWS.

@@ -181,6 +181,14 @@ pub fn run(
     report.add_failures_before_run(manifest, damaged_inputs);
     report.sources = health.report(manifest);
     drop(aws);
+    lake.record_failures(
+        published.iter().map(|(kpi, day)| (kpi.as_str(), *day)),
+        report
+            .failures
+            .iter()
+            .map(|f| (f.kpi.as_str(), f.day, f.error.as_str())),
+    )
+    .map_err(|e| RunError(format!("the KPI-days are published, but {}", e.0)))?;
     publish_for_readers(&lake, manifest)?;
     Ok(report)
 }
