@@ -2,6 +2,7 @@
 //! `--force`, cleared) directory, and a printed report (events, events per second, malformed
 //! lines, bytes).
 
+use kpi_runtime::report::group_digits;
 use crate::error::CliError;
 use crate::output;
 use kpi_sample::{SampleError, SampleOptions, SampleReport, generate};
@@ -155,39 +156,26 @@ fn report_text(out: &Path, options: &SampleOptions, report: &SampleReport) -> St
     );
     text.push_str(&format!(
         "  companies        {:>14}\n",
-        grouped(u64::from(report.companies))
+        group_digits(u64::from(report.companies))
     ));
     text.push_str(&format!(
         "  members          {:>14}\n",
-        grouped(report.members)
+        group_digits(report.members)
     ));
     text.push_str(&format!(
         "  events           {:>14}   {} events/s over {:.2} s\n",
-        grouped(report.events),
-        grouped(report.events_per_second().round() as u64),
+        group_digits(report.events),
+        group_digits(report.events_per_second().round() as u64),
         report.seconds
     ));
     text.push_str(&format!(
         "  malformed lines  {:>14}\n",
-        grouped(report.malformed_lines)
+        group_digits(report.malformed_lines)
     ));
     text.push_str(&format!(
         "  bytes            {:>14}   {:.1} MiB\n",
-        grouped(report.bytes),
+        group_digits(report.bytes),
         report.bytes as f64 / (1024.0 * 1024.0)
     ));
     text
-}
-
-/// 1234567 → "1,234,567".
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
