@@ -43,20 +43,26 @@ struct Tally {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let mut files: Vec<PathBuf> = Vec::new();
+    // Each file to read, and its name as the user sees it.
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
     let mut stdin = false;
+    let shown = |p: &Path| p.to_string_lossy().replace('\\', "/");
     if args.paths.is_empty() {
         let dir = find_project(args.project.as_deref(), None)?;
-        let shown = PathBuf::from(dir.shown_root());
-        files.extend(kpi_files(&dir.root)?.into_iter().map(|f| shown.join(f)));
+        for f in kpi_files(&dir.root)? {
+            files.push((dir.root.join(&f), dir.show(&shown(&f))));
+        }
     }
     for path in &args.paths {
         if path.as_os_str() == "-" {
             stdin = true;
         } else if path.is_dir() {
-            files.extend(kpi_files(path)?.into_iter().map(|f| path.join(f)));
+            for f in kpi_files(path)? {
+                let file = path.join(f);
+                files.push((file.clone(), shown(&file)));
+            }
         } else {
-            files.push(path.clone());
+            files.push((path.clone(), shown(path)));
         }
     }
     let mut tally = Tally::default();
@@ -76,9 +82,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             None => tally.failed += 1,
         }
     }
-    for file in &files {
+    for (file, shown) in &files {
         let bytes = std::fs::read(file).map_err(CliError::io("read", file.clone()))?;
-        let shown = file.to_string_lossy().replace('\\', "/");
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -90,7 +95,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 continue;
             }
         };
-        match formatted(&shown, text.clone())? {
+        match formatted(shown, text.clone())? {
             None => tally.failed += 1,
             Some(out) if out == text => tally.unchanged += 1,
             Some(out) => {
@@ -104,7 +109,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             }
         }
     }
-    summary(&tally, args.check);
+    if !files.is_empty() {
+        summary(&tally, args.check);
+    }
     Ok(exit(
         tally.failed == 0 && !(args.check && tally.changed > 0),
     ))
@@ -128,18 +135,25 @@ fn formatted(name: &str, text: String) -> Result<Option<String>, CliError> {
     }
 }
 
+/// One line on stderr: what changed (or would), what was already formatted, what failed.
 fn summary(tally: &Tally, check: bool) {
     let files = |n: usize| format!("{n} file{}", if n == 1 { "" } else { "s" });
-    let mut parts = vec![if check {
-        format!("{} would change", files(tally.changed))
-    } else {
-        format!("formatted {}", files(tally.changed))
-    }];
+    let mut parts = Vec::new();
+    if tally.changed > 0 || tally.unchanged == 0 {
+        parts.push(if check {
+            format!("{} would change", files(tally.changed))
+        } else {
+            format!("formatted {}", files(tally.changed))
+        });
+    }
     if tally.unchanged > 0 {
-        parts.push(format!("{} already formatted", tally.unchanged));
+        parts.push(format!("{} already formatted", files(tally.unchanged)));
     }
     if tally.failed > 0 {
-        parts.push(format!("{} not parsed", files(tally.failed)));
+        parts.push(format!(
+            "{} not formatted: syntax errors",
+            files(tally.failed)
+        ));
     }
     output::note(parts.join(", "));
 }
