@@ -293,12 +293,23 @@ fn gen_expr(rng: &mut SmallRng, depth: u32) -> (String, u8) {
             text
         }
     };
+    // Between operands, now and then a comment ends the line.
+    let gap = |rng: &mut SmallRng| {
+        if rng.random_bool(0.2) {
+            format!(" // between {}\n   ", rng.random::<u16>())
+        } else {
+            " ".into()
+        }
+    };
     match rng.random_range(0..13) {
-        0 => (format!("{} or {}", e(rng, 1), e(rng, 2)), 1),
-        1 => (format!("{} AND {}", e(rng, 2), e(rng, 3)), 2),
+        0 => (format!("{}{}or {}", e(rng, 1), gap(rng), e(rng, 2)), 1),
+        1 => (format!("{}{}AND {}", e(rng, 2), gap(rng), e(rng, 3)), 2),
         2 => (format!("not {}", e(rng, 4)), 3),
         3 => (format!("{} <= {}", e(rng, 5), e(rng, 5)), 4),
-        4 => (format!("{} - {} * {}", e(rng, 5), e(rng, 6), e(rng, 7)), 5),
+        4 => {
+            let (a, g) = (e(rng, 5), gap(rng));
+            (format!("{a}{g}- {} * {}", e(rng, 6), e(rng, 7)), 5)
+        }
         5 => (format!("-{}", e(rng, 8)), 7),
         6 => (format!("{} is not null", e(rng, 5)), 4),
         7 => (

@@ -219,19 +219,23 @@ impl Printer<'_> {
     /// 2. with `break_after_head`, the expression alone on the next line when it fits there;
     /// 3. an operator chain one operand per line, operator first; an operand that still does
     ///    not fit is wrapped ([`Printer::wrap`]).
+    ///
+    /// `trailing` holds the comment that ends each operand's line, if any; one forces 3.
     pub fn clause(
         &self,
         head: &str,
         e: &Expr,
         break_after_head: bool,
         one_per_line: bool,
+        trailing: &[Option<String>],
     ) -> Vec<String> {
         let flat = self.flat(e);
         let pieces = self.pieces(e).filter(|p| p.len() > 1);
+        let one_per_line = one_per_line || trailing.iter().any(Option::is_some);
         if (!one_per_line || pieces.is_none()) && 2 + width(head) + width(&flat) <= WIDTH {
             return vec![format!("  {head}{flat}")];
         }
-        if break_after_head && 4 + width(&flat) <= WIDTH {
+        if break_after_head && !one_per_line && 4 + width(&flat) <= WIDTH {
             return vec![format!("  {}", head.trim_end()), format!("    {flat}")];
         }
         let Some(pieces) = pieces else {
@@ -246,8 +250,9 @@ impl Printer<'_> {
             let mut part = self.wrap(&piece, col);
             if let Some(first) = part.first_mut() {
                 *first = format!("{lead}{first}");
-            } else if i == 0 {
-                part.push(lead);
+            }
+            if let (Some(last), Some(Some(comment))) = (part.last_mut(), trailing.get(i)) {
+                *last = format!("{last} {comment}");
             }
             lines.extend(part);
         }

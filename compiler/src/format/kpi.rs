@@ -27,6 +27,8 @@ struct Dim<'k> {
 
 struct Clause<'k> {
     body: Body<'k>,
+    /// Per operand of the clause's outermost operator chain, the comment ending its line.
+    operand_notes: Vec<Option<String>>,
     notes: Vec<Note>,
     /// A blank line before the clause itself (after its notes, if any).
     blank: bool,
@@ -119,10 +121,20 @@ pub fn kpi(comments: &mut Comments<'_>, kpi: &Kpi, out: &mut Vec<String>) {
             None => header_trailing = header_trailing.or(trailing),
         }
         let mut blank = blank_between(text, comments.last_end(prev_end, start), start);
+        let mut operand_notes_of = Vec::new();
         if let Body::Group(dims) = &mut body {
             *dims = dimensions(comments, &kpi.group_by, start);
         } else {
-            let mut inside = comments.inside(end);
+            let mut inside = match expression(&body).and_then(chain).filter(|c| c.len() > 1) {
+                Some(operands) => {
+                    let operands: Vec<&Expr> = operands.into_iter().map(|(_, e)| e).collect();
+                    let (notes, inside) = operand_notes(comments, &operands);
+                    operand_notes_of = notes;
+                    inside
+                }
+                None => Vec::new(),
+            };
+            inside.append(&mut comments.inside(end));
             if let Some(first) = inside.first_mut() {
                 first.blank = blank;
                 blank = false;
@@ -131,6 +143,7 @@ pub fn kpi(comments: &mut Comments<'_>, kpi: &Kpi, out: &mut Vec<String>) {
         }
         clauses.push(Clause {
             body,
+            operand_notes: operand_notes_of,
             notes,
             blank,
             trailing: None,
@@ -162,7 +175,7 @@ pub fn kpi(comments: &mut Comments<'_>, kpi: &Kpi, out: &mut Vec<String>) {
             out.push(String::new());
         }
         first = false;
-        let mut lines = body(&printer, &clause.body, aligned[i]);
+        let mut lines = body(&printer, clause, aligned[i]);
         if let Some(last) = lines.last_mut() {
             push_trailing(last, clause.trailing.clone());
         }
@@ -241,8 +254,45 @@ fn alignment(clauses: &[Clause<'_>]) -> Vec<usize> {
     widths
 }
 
-fn body(printer: &Printer<'_>, body: &Body<'_>, name_width: usize) -> Vec<String> {
+/// The expression a clause prints after its head, if it is one.
+fn expression<'k>(body: &Body<'k>) -> Option<&'k Expr> {
     match body {
+        Body::Join(j) => Some(&j.on),
+        Body::Where(e) | Body::Check(e) | Body::Measure { expr: e, .. } => Some(e),
+        Body::From(_) | Body::Group(_) => None,
+    }
+}
+
+/// The comments among the operands of a chain: the one on an operand's line after it ends
+/// that line; the others, which no line break keeps, are returned to go before the clause.
+fn operand_notes(
+    comments: &mut Comments<'_>,
+    operands: &[&Expr],
+) -> (Vec<Option<String>>, Vec<Note>) {
+    let mut trailing = vec![None; operands.len()];
+    let mut inside = Vec::new();
+    let mut prev_end: Option<usize> = None;
+    for (i, operand) in operands.iter().enumerate() {
+        let start = operand.span.start as usize;
+        match prev_end {
+            Some(end) => {
+                let (t, mut notes) = comments.gap(end, start);
+                trailing[i - 1] = t;
+                notes.iter_mut().for_each(|n| n.blank = false);
+                inside.append(&mut notes);
+            }
+            None => inside.append(&mut comments.inside(start)),
+        }
+        let end = comments.trim_end(start, operand.span.end as usize);
+        inside.append(&mut comments.inside(end));
+        prev_end = Some(end);
+    }
+    (trailing, inside)
+}
+
+fn body(printer: &Printer<'_>, clause: &Clause<'_>, name_width: usize) -> Vec<String> {
+    let notes = &clause.operand_notes;
+    match &clause.body {
         Body::From(r) => vec![format!("  from {}", relation(printer, r))],
         Body::Join(j) => {
             let kind = match j.kind {
@@ -250,7 +300,7 @@ fn body(printer: &Printer<'_>, body: &Body<'_>, name_width: usize) -> Vec<String
                 JoinKind::Left => "left join",
             };
             let head = format!("{kind} {} on ", relation(printer, &j.relation));
-            printer.clause(&head, &j.on, false, false)
+            printer.clause(&head, &j.on, false, false, notes)
         }
         Body::Where(e) => {
             let conjunction = matches!(
@@ -260,14 +310,14 @@ fn body(printer: &Printer<'_>, body: &Body<'_>, name_width: usize) -> Vec<String
                     ..
                 }
             ) && chain(e).is_some_and(|c| c.len() > 1);
-            printer.clause("where ", e, false, conjunction)
+            printer.clause("where ", e, false, conjunction, notes)
         }
         Body::Group(dims) => group(printer, dims),
         Body::Measure { name, expr, .. } => {
             let pad = " ".repeat(name_width.saturating_sub(width(name)));
-            printer.clause(&format!("measure {name}{pad} = "), expr, true, false)
+            printer.clause(&format!("measure {name}{pad} = "), expr, true, false, notes)
         }
-        Body::Check(e) => printer.clause("check ", e, false, false),
+        Body::Check(e) => printer.clause("check ", e, false, false, notes),
     }
 }
 

@@ -131,6 +131,16 @@ fn a_comment_inside_an_expression_goes_before_its_clause() {
 }
 
 #[test]
+fn a_comment_ending_an_operands_line_stays_there_and_keeps_the_chain_broken() {
+    let out = fmt("kpi a { from x where x.a = 1 // one\n and x.b = 2 measure n = 1 // n\n + 2 }");
+    assert!(
+        out.contains("  where x.a = 1 // one\n    and x.b = 2\n"),
+        "{out}"
+    );
+    assert!(out.contains("  measure n = 1 // n\n    + 2\n"), "{out}");
+}
+
+#[test]
 fn doc_comments_keep_their_text_with_one_space_after_the_slashes() {
     let out = fmt("///Doc.\n///\n///   indented\nkpi a { from x group by ///d\n x.a }");
     assert!(
