@@ -422,3 +422,33 @@ fn messy_inputs_format_canonically() {
         });
     }
 }
+
+#[test]
+fn cut_and_damaged_corpus_files_either_fail_to_parse_or_format_with_every_promise_kept() {
+    let mut files = Vec::new();
+    kpi_files(&root().join("pipelines"), &mut files);
+    kpi_files(&root().join("tests/cases"), &mut files);
+    let mut rng = SmallRng::seed_from_u64(3);
+    let mut formatted = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let boundaries: Vec<usize> = (0..=text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .collect();
+        for _ in 0..40 {
+            let cut = boundaries[rng.random_range(0..boundaries.len())];
+            let from = boundaries[rng.random_range(0..boundaries.len())].min(cut);
+            // A prefix, and the text with a piece taken out.
+            for candidate in [
+                text[..cut].to_string(),
+                format!("{}{}", &text[..from], &text[cut..]),
+            ] {
+                if format(&candidate).is_some() {
+                    assert_formats(&candidate, &format!("{} damaged", file.display()));
+                    formatted += 1;
+                }
+            }
+        }
+    }
+    assert!(formatted > 50, "only {formatted} damaged files parsed");
+}
