@@ -360,7 +360,8 @@ fn program(rng: &mut SmallRng) -> String {
             out += "\n";
         }
         out += &format!(
-            "kpi k{k} {{{}from events e over {} days",
+            "kpi k{k}{}{{{}from events e over {} days",
+            sp(rng),
             sp(rng),
             rng.random_range(1..40)
         );

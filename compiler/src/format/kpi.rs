@@ -53,8 +53,8 @@ impl Clause<'_> {
     }
 }
 
-/// Prints `kpi` (whose `kpi` keyword starts at `start`), pushing its lines to `out`; the
-/// returned text is the comment after its `}` on the same line, found with the next node.
+/// Prints `kpi`, pushing its lines to `out`. The comments before its `kpi` keyword, and the
+/// one after its `}` on the same line, are the caller's: they lie between KPIs.
 pub fn kpi(comments: &mut Comments<'_>, kpi: &Kpi, out: &mut Vec<String>) {
     let printer = Printer {
         text: comments.text,
@@ -63,7 +63,9 @@ pub fn kpi(comments: &mut Comments<'_>, kpi: &Kpi, out: &mut Vec<String>) {
     let header_end = kpi.name.span.end as usize;
     let open = comments.next_token(header_end);
     let mut prev_end = (open + 1).min(kpi.span.end as usize);
-    let mut header_trailing = comments.gap(header_end, prev_end).0;
+    // Comments between the name and `{`: the first on the name's line ends the header line,
+    // the others lead the first clause.
+    let (mut header_trailing, mut header_notes) = comments.gap(header_end, prev_end);
 
     let mut nodes: Vec<(usize, usize, Body<'_>)> = Vec::new();
     nodes.push((
@@ -116,9 +118,19 @@ pub fn kpi(comments: &mut Comments<'_>, kpi: &Kpi, out: &mut Vec<String>) {
         let end = comments.trim_end(node_start, end);
         let start = comments.next_token(prev_end);
         let (trailing, mut notes) = comments.gap(prev_end, start);
+        if !header_notes.is_empty() {
+            header_notes.append(&mut notes);
+            notes = std::mem::take(&mut header_notes);
+        }
         match clauses.last_mut() {
             Some(c) => c.trailing = trailing,
-            None => header_trailing = header_trailing.or(trailing),
+            // A comment after `{` when one already ends the header line: it leads instead.
+            None if header_trailing.is_some() => {
+                if let Some(text) = trailing {
+                    notes.insert(0, Note { text, blank: false });
+                }
+            }
+            None => header_trailing = trailing,
         }
         let mut blank = blank_between(text, comments.last_end(prev_end, start), start);
         let mut operand_notes_of = Vec::new();

@@ -125,6 +125,14 @@ fn comments_trail_or_lead_the_node_next_to_them() {
 }
 
 #[test]
+fn comments_between_the_name_and_the_brace_are_kept() {
+    let out = fmt("kpi a // one\n// two\n{ from x }");
+    assert_eq!(out, "kpi a { // one\n  // two\n  from x\n}\n");
+    let out = fmt("kpi a // one\n{ // two\n from x }");
+    assert_eq!(out, "kpi a { // one\n  // two\n  from x\n}\n");
+}
+
+#[test]
 fn a_comment_inside_an_expression_goes_before_its_clause() {
     let out = fmt("kpi a { from x measure n = count( // why\n *) }");
     assert!(out.contains("  // why\n  measure n = count(*)\n"), "{out}");

@@ -71,7 +71,8 @@ impl<'a> Comments<'a> {
             .collect()
     }
 
-    /// Where the last comment before `start` ends (or `start`'s predecessor `prev_end`).
+    /// Where the last comment between `prev_end` and `start` ends; `prev_end` when there is
+    /// none. A blank line before a node is looked for after it.
     pub fn last_end(&self, prev_end: usize, start: usize) -> usize {
         self.list
             .iter()

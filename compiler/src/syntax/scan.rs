@@ -210,6 +210,19 @@ mod tests {
     }
 
     #[test]
+    fn finds_comments_but_not_slashes_in_strings_or_names() {
+        let text = "/// doc\n//// line\nkpi a { from x where y = '// no' and `//` = 1 // yes\n}";
+        let found: Vec<(&str, bool)> = comments(text)
+            .iter()
+            .map(|c| (&text[c.start..c.end], c.doc))
+            .collect();
+        assert_eq!(
+            found,
+            [("/// doc", true), ("//// line", false), ("// yes", false)]
+        );
+    }
+
+    #[test]
     fn flags_deep_nesting() {
         let text = format!(
             "kpi a {{ from x where {}1{} }}",
