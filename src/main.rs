@@ -9,7 +9,7 @@ mod output;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use commands::{
-    build, check, completions, debug, diff, explain, graph, init, query, run, sample_data, sfn,
+    build, check, completions, debug, diff, explain, fmt, graph, init, query, run, sample_data, sfn,
 };
 use output::ColorChoice;
 use std::process::ExitCode;
@@ -35,6 +35,7 @@ struct Cli {
 enum Command {
     Init(init::Args),
     Check(check::Args),
+    Fmt(fmt::Args),
     Build(build::Args),
     Graph(graph::Args),
     Diff(diff::Args),
@@ -68,6 +69,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => init::run(args),
         Command::Check(args) => check::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Build(args) => build::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Diff(args) => diff::run(args),

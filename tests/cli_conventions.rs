@@ -12,6 +12,7 @@ const COMMANDS: &[&[&str]] = &[
     &[],
     &["init"],
     &["check"],
+    &["fmt"],
     &["build"],
     &["graph"],
     &["diff"],

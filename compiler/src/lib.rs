@@ -9,6 +9,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod diff;
 pub mod driver;
+pub mod format;
 pub mod ir;
 pub mod lower;
 pub mod project;

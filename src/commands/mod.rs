@@ -8,6 +8,7 @@ pub mod debug;
 pub mod diff;
 pub mod diff_data;
 pub mod explain;
+pub mod fmt;
 pub mod graph;
 pub mod init;
 pub mod progress;

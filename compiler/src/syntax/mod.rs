@@ -7,7 +7,7 @@ mod scan;
 
 pub use errors::SyntaxError;
 pub use parse::{MAX_EXPR_DEPTH, parse};
-pub use scan::MAX_NESTING;
+pub use scan::{Comment, MAX_NESTING, comments};
 
 #[cfg(test)]
 mod tests;

@@ -113,6 +113,38 @@ pub fn chunks(file: FileId, text: &str) -> Vec<Chunk> {
     out
 }
 
+/// A `//` comment or a `///` doc comment: its byte range, up to (not including) the line's end.
+/// The grammar skips comments; the formatter, which must keep them, reads them from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub start: usize,
+    pub end: usize,
+    /// Exactly three slashes: a doc comment, part of the AST (`////` is a plain comment).
+    pub doc: bool,
+}
+
+/// Every comment of `text`, in order. Strings and backquoted names are skipped as [`chunks`]
+/// skips them, so `//` inside them is not a comment.
+pub fn comments(text: &str) -> Vec<Comment> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => i = skip_quoted(bytes, i, b'\''),
+            b'`' => i = skip_quoted(bytes, i, b'`'),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                let end = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                let doc = text[i..].starts_with("///") && !text[i..].starts_with("////");
+                out.push(Comment { start: i, end, doc });
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
 /// Whether only spaces and tabs come before `i` on its line.
 fn starts_line(bytes: &[u8], i: usize) -> bool {
     bytes[..i]
@@ -174,6 +206,19 @@ mod tests {
                 ("kpi b { from x }", None),
                 ("kpi c { from `kpi` e.kpi", Some(text.rfind('{').unwrap())),
             ]
+        );
+    }
+
+    #[test]
+    fn finds_comments_but_not_slashes_in_strings_or_names() {
+        let text = "/// doc\n//// line\nkpi a { from x where y = '// no' and `//` = 1 // yes\n}";
+        let found: Vec<(&str, bool)> = comments(text)
+            .iter()
+            .map(|c| (&text[c.start..c.end], c.doc))
+            .collect();
+        assert_eq!(
+            found,
+            [("/// doc", true), ("//// line", false), ("// yes", false)]
         );
     }
 
