@@ -2,6 +2,8 @@
 //! rewrites its own files and the project-wide ones only, a deleted KPI's files go and
 //! nothing else does, and the tree always equals a fresh build's, byte for byte.
 
+#![allow(clippy::expect_used)]
+
 mod common;
 
 use common::{copy_tree, kpi, root, run};
