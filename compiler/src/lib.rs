@@ -117,6 +117,9 @@ pub fn check_project(
         .collect();
     let (program, errors) = check::check(&files, &ir_sources, &broken);
     diagnostics.extend(errors.iter().map(check::CheckError::to_diagnostic));
+    drop(files);
+    // Freeing ten thousand ASTs is a tenth of a check's time: on every core too.
+    driver::parallel::drop_all(parsed);
     CheckedProject {
         program: Some(program),
         catalog,

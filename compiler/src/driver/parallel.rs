@@ -61,6 +61,23 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     slots.into_iter().flatten().collect()
 }
 
+/// Drops `items` on every core.
+pub fn drop_all<T: Send>(mut items: Vec<T>) {
+    let cores = std::thread::available_parallelism().map_or(1, NonZero::get);
+    if cores <= 1 || items.len() < MIN_ITEMS {
+        return;
+    }
+    let share = items.len().div_ceil(cores);
+    std::thread::scope(|scope| {
+        while items.len() > share {
+            let tail = items.split_off(items.len() - share);
+            // A worker that cannot be started drops its share here instead.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, move || drop(tail));
+        }
+        drop(std::mem::take(&mut items));
+    });
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
