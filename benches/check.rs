@@ -215,7 +215,11 @@ fn main() {
         if let Some(keep) = &keep {
             let kept = keep.join(files.to_string());
             std::fs::create_dir_all(keep).unwrap();
-            let status = Command::new("cp").arg("-r").arg(dir.path()).arg(&kept).status();
+            let status = Command::new("cp")
+                .arg("-r")
+                .arg(dir.path())
+                .arg(&kept)
+                .status();
             assert!(status.unwrap().success(), "copy to {}", kept.display());
         }
         println!(
