@@ -6,6 +6,8 @@ use crate::error::CliError;
 use crate::load::find_project;
 use crate::output::{self, Format};
 use kpi_compiler::driver::Options;
+use kpi_compiler::span::FileId;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,12 +42,15 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         .iter()
         .map(|f| dir.name_of(f))
         .collect::<Result<Vec<String>, CliError>>()?;
+    // Looked up once per diagnostic and per KPI: sets, so a large project is not quadratic.
+    let wanted_set: BTreeSet<&str> = wanted.iter().map(String::as_str).collect();
+    let kpi_files: BTreeSet<FileId> = compiled.kpi_files.iter().copied().collect();
+    let kpi_names: BTreeSet<&str> = kpi_files
+        .iter()
+        .map(|id| compiled.sources.name(*id))
+        .collect();
     for name in &wanted {
-        if !compiled
-            .kpi_files
-            .iter()
-            .any(|id| compiled.sources.name(*id) == name)
-        {
+        if !kpi_names.contains(name.as_str()) {
             return Err(CliError::usage(format!(
                 "{} is not a .kpi file of the project {}",
                 dir.show(name),
@@ -60,7 +65,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             return true;
         };
         let name = compiled.sources.name(file);
-        wanted.is_empty() || wanted.iter().any(|w| w == name) || !compiled.kpi_files.contains(&file)
+        wanted.is_empty() || wanted_set.contains(name) || !kpi_files.contains(&file)
     };
     let diagnostics: Vec<_> = compiled.diagnostics.iter().filter(shown).cloned().collect();
     output::diagnostics(&diagnostics, &compiled.sources, &dir, args.format)?;
@@ -73,7 +78,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 (kpis, compiled.kpi_files.len())
             } else {
                 let kpis = compiled.program.as_ref().map_or(0, |p| {
-                    p.kpis.iter().filter(|k| wanted.contains(&k.file)).count()
+                    p.kpis
+                        .iter()
+                        .filter(|k| wanted_set.contains(k.file.as_str()))
+                        .count()
                 });
                 (kpis, wanted.len())
             };

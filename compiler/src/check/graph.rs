@@ -142,15 +142,25 @@ fn report_cycles(
     let blocked_set: BTreeSet<&str> = blocked.iter().map(String::as_str).collect();
     let mut reported: BTreeSet<Vec<String>> = BTreeSet::new();
     let mut cyclic = BTreeSet::new();
+    // Each KPI has one next step, so a walk that reaches a KPI an earlier walk passed goes on
+    // as that one did, to a cycle already reported: it stops there. Every KPI is walked once.
+    let mut walked: BTreeSet<&str> = BTreeSet::new();
     for start in blocked {
+        if walked.contains(start.as_str()) {
+            continue;
+        }
         let mut path: Vec<&str> = vec![start.as_str()];
+        let mut on_path: BTreeMap<&str, usize> = BTreeMap::from([(start.as_str(), 0)]);
         let mut current = start.as_str();
         loop {
             let next = edges
                 .get(current)
                 .and_then(|deps| deps.keys().find(|d| blocked_set.contains(d.as_str())));
             let Some(next) = next else { break };
-            if let Some(pos) = path.iter().position(|p| *p == next.as_str()) {
+            if walked.contains(next.as_str()) {
+                break;
+            }
+            if let Some(&pos) = on_path.get(next.as_str()) {
                 let cycle: Vec<String> = path[pos..].iter().map(|s| s.to_string()).collect();
                 let mut key = cycle.clone();
                 key.sort();
@@ -180,9 +190,11 @@ fn report_cycles(
                 }
                 break;
             }
+            on_path.insert(next.as_str(), path.len());
             path.push(next.as_str());
             current = next.as_str();
         }
+        walked.extend(path);
     }
     cyclic
 }

@@ -41,18 +41,53 @@ pub fn check(
     let mut schemas: BTreeMap<String, Option<kpi::KpiSchema>> =
         graph.kpis.keys().map(|k| (k.clone(), None)).collect();
     let mut kpis = Vec::new();
-    for name in graph.order.iter().chain(&graph.blocked) {
+    let by_name: BTreeMap<&str, &Source> = sources.iter().map(|s| (s.name.as_str(), s)).collect();
+    // A KPI reads only KPIs of lower levels, so the KPIs of one level are checked on every
+    // core against the schemas of those below. Results are then taken in `graph.order`, as if
+    // checked one after another.
+    let mut results: Vec<Option<(crate::ir::Kpi, Vec<CheckError>)>> =
+        std::iter::repeat_with(|| None)
+            .take(graph.order.len())
+            .collect();
+    for level in levels(&graph, files, &source_names) {
+        let env = kpi::Env {
+            sources: by_name.clone(),
+            kpis: &schemas,
+            broken: broken_sources,
+        };
+        let checked = crate::driver::parallel::map(&level, |(_, at)| {
+            let file = &files[at.file];
+            let mut found = Vec::new();
+            let (checked, schema) =
+                kpi::check_kpi(&file.ast.kpis[at.index], file.name, &env, &mut found);
+            (checked, schema, found)
+        });
+        for ((position, _), (checked, schema, found)) in level.iter().zip(checked) {
+            schemas.insert(graph.order[*position].clone(), Some(schema));
+            results[*position] = Some((checked, found));
+        }
+    }
+    for (checked, mut found) in results.into_iter().flatten() {
+        errors.append(&mut found);
+        kpis.push(checked);
+    }
+    // KPIs on or behind a cycle, one after another: each may read the one before.
+    for name in &graph.blocked {
         let Some(at) = graph.kpis.get(name) else {
             continue;
         };
         let file = &files[at.file];
         let definition = &file.ast.kpis[at.index];
-        let env = kpi::Env {
-            sources: sources.iter().map(|s| (s.name.as_str(), s)).collect(),
-            kpis: &schemas,
-            broken: broken_sources,
-        };
-        let (checked, schema) = kpi::check_kpi(definition, file.name, &env, &mut errors);
+        let (checked, schema) = kpi::check_kpi(
+            definition,
+            file.name,
+            &kpi::Env {
+                sources: by_name.clone(),
+                kpis: &schemas,
+                broken: broken_sources,
+            },
+            &mut errors,
+        );
         if !graph.cyclic.contains(name) {
             schemas.insert(name.clone(), Some(schema));
         }
@@ -66,12 +101,16 @@ pub fn check(
                 .get(&definition.name.name)
                 .is_some_and(|at| at.span == definition.name.span);
             if !is_primary {
-                let env = kpi::Env {
-                    sources: sources.iter().map(|s| (s.name.as_str(), s)).collect(),
-                    kpis: &schemas,
-                    broken: broken_sources,
-                };
-                kpi::check_kpi(definition, file.name, &env, &mut errors);
+                kpi::check_kpi(
+                    definition,
+                    file.name,
+                    &kpi::Env {
+                        sources: by_name.clone(),
+                        kpis: &schemas,
+                        broken: broken_sources,
+                    },
+                    &mut errors,
+                );
             }
         }
     }
@@ -82,4 +121,35 @@ pub fn check(
         },
         errors,
     )
+}
+
+/// The KPIs of `graph.order` in levels, each as its position in the order and where it is
+/// defined: a KPI's level is one more than the highest level of the KPIs it reads (0 when it
+/// reads only sources).
+fn levels(
+    graph: &graph::Graph,
+    files: &[ParsedFile<'_>],
+    source_names: &BTreeSet<String>,
+) -> Vec<Vec<(usize, graph::KpiRef)>> {
+    let mut level_of: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut levels: Vec<Vec<(usize, graph::KpiRef)>> = Vec::new();
+    for (position, name) in graph.order.iter().enumerate() {
+        let Some(at) = graph.kpis.get(name) else {
+            continue;
+        };
+        let definition = &files[at.file].ast.kpis[at.index];
+        let level = std::iter::once(&definition.from)
+            .chain(definition.joins.iter().map(|j| &j.relation))
+            .filter(|r| !source_names.contains(&r.name.name))
+            .filter_map(|r| level_of.get(r.name.name.as_str()))
+            .map(|l| l + 1)
+            .max()
+            .unwrap_or(0);
+        level_of.insert(name, level);
+        if levels.len() <= level {
+            levels.resize_with(level + 1, Vec::new);
+        }
+        levels[level].push((position, *at));
+    }
+    levels
 }

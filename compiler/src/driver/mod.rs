@@ -14,6 +14,7 @@ use crate::project::{Project, parse_project};
 use crate::span::{FileId, Sources, Span};
 
 mod overlay;
+pub(crate) mod parallel;
 #[cfg(test)]
 mod tests;
 
