@@ -2,9 +2,9 @@
 //! `--force`, cleared) directory, and a printed report (events, events per second, malformed
 //! lines, bytes).
 
-use kpi_runtime::report::group_digits;
 use crate::error::CliError;
 use crate::output;
+use kpi_runtime::report::group_digits;
 use kpi_sample::{SampleError, SampleOptions, SampleReport, generate};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
