@@ -536,6 +536,31 @@ fn the_html_report_is_self_contained_with_a_bar_per_query() {
 }
 
 #[test]
+fn a_failed_query_is_reported_with_the_sql_it_ran() {
+    let (project, lake) = (project(), lake());
+    // Multiplying a member id by the largest BIGINT overflows as the write query runs.
+    std::fs::write(
+        project.path().join("overflow.kpi"),
+        "/// Member ids times the largest BIGINT.\nkpi overflowing {\n  from events e\n  group by e.company_id\n  measure huge = sum(e.member_id * 9223372036854775807)\n}\n",
+    )
+    .unwrap();
+    let out = run(
+        project.path(),
+        lake.path(),
+        &["--day", FROM, "--kpi", "overflowing"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let queries = out.report["queries"].as_array().unwrap();
+    let failed: Vec<&serde_json::Value> =
+        queries.iter().filter(|q| !q["error"].is_null()).collect();
+    assert_eq!(failed.len(), 1, "{queries:#?}");
+    assert_eq!(failed[0]["role"], "write");
+    let sql = failed[0]["sql"].as_str().expect("the failed query's SQL");
+    assert!(sql.contains("9223372036854775807"), "{sql}");
+    assert!(sql.contains(FROM), "the day is filled in: {sql}");
+}
+
+#[test]
 fn late_arriving_source_data_makes_the_kpi_days_that_read_it_stale() {
     let (project, lake) = (project(), lake());
     assert_eq!(run(project.path(), lake.path(), &range()).code, 0);

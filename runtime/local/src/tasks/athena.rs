@@ -111,7 +111,14 @@ impl LocalAws<'_> {
                 .unwrap_or_default(),
             file_bytes,
             error: outcome.as_ref().err().cloned(),
-            sql: outcome.as_ref().ok().and_then(|o| o.sql.clone()),
+            // A failed write or check shows the SQL it ran, as a successful one does.
+            sql: match (&outcome, days, &attempt) {
+                (Ok(o), _, _) => o.sql.clone(),
+                (Err(_), Some(days), Some(attempt)) if statement.role != Role::Setup => {
+                    self.local_sql(statement, days, attempt).ok()
+                }
+                (Err(_), _, _) => None,
+            },
         });
         match outcome {
             Ok(o) => Ok(json!({"QueryExecution": {
