@@ -437,3 +437,35 @@ fn symbols_lenses_and_the_generated_sql() {
     assert!(sql.contains("INSERT INTO"), "{sql}");
     server.stop();
 }
+
+#[test]
+fn rename_of_a_measure_follows_its_checks_and_the_kpis_reading_it() {
+    let mut server = Server::start();
+    server.open("extra.kpi", FIXED);
+    server.diagnostics("extra.kpi");
+    // `active` in `measure active = count(distinct e.member_id)` of daily_active_members.
+    let edit = server.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": server.file_uri("activity.kpi")},
+               "position": {"line": 8, "character": 12}, "newName": "members"}),
+    );
+    let mut ranges: Vec<Value> = edit["changes"][server.file_uri("activity.kpi")]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["range"].clone())
+        .collect();
+    ranges.sort_by_key(|r| r["start"]["line"].as_u64());
+    // Its definition, its two checks, and `d.active` in stickiness (not `mo.active`).
+    assert_eq!(
+        ranges,
+        [
+            range((8, 10), (8, 16)),
+            range((11, 8), (11, 14)),
+            range((12, 8), (12, 14)),
+            range((84, 24), (84, 30)),
+        ]
+    );
+    assert_eq!(edit["changes"].as_object().unwrap().len(), 1, "{edit}");
+    server.stop();
+}
