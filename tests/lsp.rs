@@ -245,6 +245,14 @@ fn a_mistake_is_diagnosed_as_typed_and_cleared_when_fixed() {
         "didChange → publishDiagnostics on pipelines/: {:?}",
         start.elapsed()
     );
+    // Closed, the file is read from the disk again, where it does not exist: no diagnostics.
+    server.change("extra.kpi", 3, BROKEN);
+    assert_eq!(server.diagnostics("extra.kpi").len(), 1);
+    server.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": server.file_uri("extra.kpi")}}),
+    );
+    assert_eq!(server.diagnostics("extra.kpi"), Vec::<Value>::new());
     server.stop();
 }
 
@@ -272,6 +280,10 @@ fn hover_shows_a_columns_type_and_comment_and_a_measures_additivity() {
         "{text}"
     );
     assert!(text.contains("| active | bigint |"), "{text}");
+    // `over 7 days` of weekly_active_members.
+    let hover = server.request("textDocument/hover", server.at("activity.kpi", 32, 18));
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert_eq!(text, "**window**: 7 days, from day - 6 to day");
     server.stop();
 }
 
@@ -298,6 +310,12 @@ fn completion_after_an_alias_lists_the_relations_columns() {
         .find(|i| i["label"] == "kind")
         .unwrap();
     assert_eq!(kind["detail"], "string");
+    let count = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "count");
+    assert_eq!(count, None, "functions are not columns");
     // `d.` reads a KPI: its output columns.
     let typing = FIXED.replace("where e.kind = 'post'", "where d.");
     server.change("extra.kpi", 2, &typing);
@@ -329,6 +347,16 @@ fn completion_after_an_alias_lists_the_relations_columns() {
             "{wanted}"
         );
     }
+    let coalesce = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "coalesce")
+        .unwrap();
+    assert_eq!(
+        coalesce["detail"],
+        "coalesce(v1, v2, …) → the first non-null, of their common type"
+    );
     server.stop();
 }
 

@@ -503,31 +503,86 @@ pub fn completion(project: &Project, text: &str, at: lsp::Position) -> Vec<lsp::
             None,
         )
     });
-    let aggregates = kpi_compiler::check::AGGREGATES.iter().map(|f| {
-        item(
-            f,
-            lsp::CompletionItemKind::FUNCTION,
-            format!("{f}(…) aggregate"),
-            None,
-        )
-    });
-    let scalars = kpi_compiler::check::SCALARS.iter().map(|f| {
-        item(
-            f,
-            lsp::CompletionItemKind::FUNCTION,
-            format!("{f}(…)"),
-            None,
-        )
-    });
+    let functions = kpi_compiler::check::SCALARS
+        .iter()
+        .chain(kpi_compiler::check::AGGREGATES)
+        .map(|f| {
+            let signature = signature(f).unwrap_or("");
+            item(
+                f,
+                lsp::CompletionItemKind::FUNCTION,
+                signature.to_string(),
+                None,
+            )
+        });
     let keywords = KEYWORDS
         .iter()
         .map(|k| item(k, lsp::CompletionItemKind::KEYWORD, "keyword".into(), None));
     kpis.chain(sources)
-        .chain(aggregates)
-        .chain(scalars)
+        .chain(functions)
         .chain(keywords)
         .collect()
 }
+
+/// A function's signature as `docs/language.md` lists it.
+fn signature(function: &str) -> Option<&'static str> {
+    SIGNATURES
+        .iter()
+        .find(|(f, _)| *f == function)
+        .map(|(_, s)| *s)
+}
+
+const SIGNATURES: &[(&str, &str)] = &[
+    ("abs", "abs(n) → the same type"),
+    ("cardinality", "cardinality(array or map) → bigint"),
+    (
+        "coalesce",
+        "coalesce(v1, v2, …) → the first non-null, of their common type",
+    ),
+    ("concat", "concat(t1, t2, …) → string"),
+    ("contains", "contains(array, v) → boolean"),
+    ("date", "date(text YYYY-MM-DD, date or timestamp) → date"),
+    (
+        "day_of_week",
+        "day_of_week(date or timestamp) → bigint, 1 = Monday … 7 = Sunday",
+    ),
+    ("days_between", "days_between(a, b) → bigint, b − a in days"),
+    ("greatest", "greatest(v1, …) → their common type"),
+    ("hour", "hour(timestamp) → bigint, 0 to 23"),
+    ("least", "least(v1, …) → their common type"),
+    ("length", "length(t) → bigint"),
+    ("lower", "lower(t) → string"),
+    ("nullif", "nullif(a, b) → null when a = b, else a"),
+    (
+        "round",
+        "round(n [, digits]) → bigint for whole numbers, else the same type",
+    ),
+    ("starts_with", "starts_with(t, prefix) → boolean"),
+    (
+        "substr",
+        "substr(t, start [, length]) → string, positions from 1",
+    ),
+    ("to_bigint", "to_bigint(x) → bigint"),
+    ("to_double", "to_double(x) → double"),
+    ("to_string", "to_string(x) → string"),
+    ("trim", "trim(t) → string"),
+    ("upper", "upper(t) → string"),
+    (
+        "approx_distinct",
+        "approx_distinct(x) → bigint, an estimate (aggregate)",
+    ),
+    ("avg", "avg(n) → double (aggregate)"),
+    (
+        "count",
+        "count(*), count(x), count(distinct x) → bigint (aggregate)",
+    ),
+    ("max", "max(x) → the same type (aggregate)"),
+    ("min", "min(x) → the same type (aggregate)"),
+    (
+        "sum",
+        "sum(n) → bigint, decimal(38,s) or double (aggregate)",
+    ),
+];
 
 /// The `from`/`join` relations of the KPI block around `cursor`, as (alias, name), found by
 /// words alone.
@@ -633,4 +688,17 @@ pub fn code_lenses(project: &Project, name: &str) -> Vec<lsp::CodeLens> {
             data: None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_function_has_a_signature() {
+        let functions = kpi_compiler::check::SCALARS
+            .iter()
+            .chain(kpi_compiler::check::AGGREGATES);
+        for f in functions {
+            assert!(super::signature(f).is_some(), "{f} has no signature");
+        }
+    }
 }
