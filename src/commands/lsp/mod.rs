@@ -6,6 +6,7 @@
 //! channels, no async runtime. The compiler is synchronous and fast, so a request is answered
 //! in turn on one thread; a burst of edits is compiled once, when the queue is empty.
 
+mod completion;
 mod features;
 mod text;
 
@@ -325,7 +326,7 @@ impl Server<'_> {
                     .unwrap_or_default();
                 let items = self
                     .at(&at.text_document.uri)
-                    .map(|(project, _)| features::completion(project, &text, at.position))
+                    .map(|(project, _)| completion::completion(project, &text, at.position))
                     .unwrap_or_default();
                 reply(items)
             }
