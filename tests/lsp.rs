@@ -497,3 +497,46 @@ fn rename_of_a_measure_follows_its_checks_and_the_kpis_reading_it() {
     assert_eq!(edit["changes"].as_object().unwrap().len(), 1, "{edit}");
     server.stop();
 }
+
+#[test]
+fn an_edit_in_one_file_publishes_the_errors_it_causes_in_another() {
+    let mut server = Server::start();
+    server.open("extra.kpi", FIXED);
+    assert_eq!(server.diagnostics("extra.kpi"), Vec::<Value>::new());
+    assert_eq!(server.diagnostics("activity.kpi"), Vec::<Value>::new());
+    let activity = std::fs::read_to_string(server.project.join("activity.kpi")).unwrap();
+    let renamed = activity.replace("kpi daily_active_members {", "kpi dau {");
+    server.open("activity.kpi", &renamed);
+    // extra.kpi and stickiness (in activity.kpi) still read the old name.
+    let extra = server.diagnostics("extra.kpi");
+    assert_eq!(extra.len(), 1, "{extra:?}");
+    assert_eq!(extra[0]["range"], range((3, 7), (3, 27)));
+    assert_eq!(extra[0]["code"], "E0201");
+    let found: Vec<(Value, Value)> = server
+        .diagnostics("activity.kpi")
+        .iter()
+        .map(|d| (d["range"]["start"]["line"].clone(), d["code"].clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [(json!(80), json!("E0201")), (json!(84), json!("E0404"))]
+    );
+    server.change("activity.kpi", 2, &activity);
+    assert_eq!(server.diagnostics("extra.kpi"), Vec::<Value>::new());
+    assert_eq!(server.diagnostics("activity.kpi"), Vec::<Value>::new());
+    server.stop();
+}
+
+#[test]
+fn ranges_count_utf16_code_units() {
+    let mut server = Server::start();
+    // `€` is one UTF-16 unit (three bytes), `𝄞` two (four bytes).
+    let text = BROKEN.replace("where e.knd = 'post'", "where e.kind = '€𝄞' or e.knd = 'x'");
+    server.open("extra.kpi", &text);
+    let found = server.diagnostics("extra.kpi");
+    assert_eq!(found.len(), 1, "{found:?}");
+    // `  where e.kind = '€𝄞' or e.` is 28 units before `knd` (27 characters, 32 bytes).
+    assert_eq!(found[0]["range"], range((3, 28), (3, 31)));
+    assert_eq!(found[0]["code"], "E0202");
+    server.stop();
+}
