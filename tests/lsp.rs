@@ -124,14 +124,20 @@ impl Server {
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
+        let m = self.call(method, params);
+        assert!(m.get("error").is_none(), "{method}: {m}");
+        m["result"].clone()
+    }
+
+    /// The whole response: its `result` or its `error`.
+    fn call(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         loop {
             let m = self.next();
             if m["id"] == id {
-                assert!(m.get("error").is_none(), "{method}: {m}");
-                return m["result"].clone();
+                return m;
             }
             self.pending.push(m);
         }
@@ -404,6 +410,17 @@ fn rename_changes_a_kpi_in_every_file_that_reads_it() {
         [range((3, 4), (3, 24)), range((80, 7), (80, 27))]
     );
     assert_eq!(edits("extra.kpi"), [range((3, 7), (3, 27))]);
+    // Onto a name already taken, the rename is refused.
+    let refused = server.call(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": server.file_uri("extra.kpi")},
+               "position": {"line": 3, "character": 12}, "newName": "Stickiness"}),
+    );
+    assert_eq!(refused["error"]["code"], -32803);
+    assert_eq!(
+        refused["error"]["message"],
+        "a KPI or source named `Stickiness` already exists"
+    );
     let refs = server.request(
         "textDocument/references",
         json!({"textDocument": {"uri": server.file_uri("activity.kpi")},

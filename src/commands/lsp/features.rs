@@ -419,6 +419,17 @@ pub fn rename(
             "`{new_name}` is not a name: letters, digits and `_`, not starting with a digit"
         ));
     }
+    // A KPI renamed onto another relation's name would read that one instead.
+    let new_lower = new_name.to_lowercase();
+    let taken = project.compiled.program.as_ref().is_some_and(|p| {
+        p.kpis.iter().any(|k| k.name == new_lower) || p.sources.iter().any(|s| s.name == new_lower)
+    });
+    let renames_kpi = at_offset(project, name, at)
+        .and_then(|(file, at)| target(project, file, at))
+        .is_some_and(|t| matches!(t, Target::Kpi(_)));
+    if renames_kpi && taken {
+        return Err(format!("a KPI or source named `{new_name}` already exists"));
+    }
     let spans = occurrences(project, name, at);
     if spans.is_empty() {
         return Ok(None);

@@ -432,8 +432,9 @@ fn reply(value: impl serde::Serialize) -> Answer {
 }
 
 fn error_response(id: RequestId, message: String) -> Response {
-    // -32603: InternalError; -32602 would blame the editor for the user's state.
-    Response::new_err(id, -32603, message)
+    // -32803: RequestFailed, a valid request that the project's state cannot satisfy (a name
+    // taken, a KPI with errors); -32602 would blame the editor.
+    Response::new_err(id, -32803, message)
 }
 
 /// The nearest directory at or above `file` holding kpi.yaml.
