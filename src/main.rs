@@ -9,7 +9,8 @@ mod output;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use commands::{
-    build, check, completions, debug, diff, explain, fmt, graph, init, query, run, sample_data, sfn,
+    build, check, completions, debug, diff, explain, fmt, graph, init, lsp, query, run,
+    sample_data, sfn,
 };
 use output::ColorChoice;
 use std::process::ExitCode;
@@ -56,6 +57,7 @@ enum Command {
         stage: debug::Stage,
     },
     Completions(completions::Args),
+    Lsp(lsp::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Debug { stage } => debug::run(stage),
         Command::Completions(args) => completions::run(args, Cli::command()),
+        Command::Lsp(args) => lsp::run(args),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,7 @@ pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod init;
+pub mod lsp;
 pub mod progress;
 pub mod query;
 pub mod run;
