@@ -25,7 +25,7 @@ use crate::syntax::ast::{BinaryOp, JoinKind, Literal};
 use crate::types::Type;
 
 /// How one relation's scan is reduced.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Reduced {
     /// Conjuncts moved into the scan (over this relation's columns only).
     pub pushed: Vec<Expr>,
@@ -34,6 +34,8 @@ pub struct Reduced {
     pub columns: Vec<(Expr, String)>,
     /// The relation is left-joined: its missing rows are NULL in every projected column.
     pub optional: bool,
+    /// Its partition column, always projected: never NULL on a row that is there.
+    pub partition: String,
 }
 
 impl Reduced {
@@ -138,6 +140,7 @@ pub fn reading(q: &Query, ranged: impl Fn(usize) -> Option<String>) -> Reading {
                 pushed,
                 columns,
                 optional,
+                partition,
             });
         }
     }

@@ -96,12 +96,28 @@ fn window_bounds(day: Expr, window: Window) -> (Expr, Expr) {
     )
 }
 
+/// The row scope over the relations by these aliases: filters, join conditions, dimensions
+/// and aggregate arguments.
+fn row_scope(relations: &[String]) -> Scope<'_> {
+    Scope {
+        relations,
+        day: Expr::col(DAYS, "day"),
+        leaves: None,
+        zero_counts: false,
+        rows: None,
+        projected: &[],
+    }
+}
+
 /// A relation as the chunk reads it: pruned to the chunk's reach, and the condition tying
-/// each of its rows to the days that read it.
+/// each of its rows to the days that read it. `r` is the relation at `position` of those named
+/// `aliases`; a reduced one reads its distinct projected rows.
 fn relation(
     plan: &Plan,
     r: &Relation,
-    reduced: Option<(&Reduced, &Scope)>,
+    aliases: &[String],
+    position: usize,
+    reduced: Option<&Reduced>,
 ) -> (Table, Option<Expr>) {
     let (name, partition) = scanned(plan, &r.scan);
     match (r.reach, partition) {
@@ -125,7 +141,11 @@ fn relation(
                 negated: false,
             };
             let mut columns = Vec::new();
-            if let Some((reduced, inside)) = reduced {
+            if let Some(reduced) = reduced {
+                // Inside its scan, the relation's columns are the scanned table's.
+                let mut inside = aliases.to_vec();
+                inside[position] = SCAN.into();
+                let inside = row_scope(&inside);
                 columns.push((Expr::col(SCAN, &column), column.clone()));
                 for (e, name) in &reduced.columns {
                     columns.push((inside.sql(e), name.clone()));
@@ -198,20 +218,12 @@ pub fn select(plan: &Plan, kpi: &KpiPlan, attempt_column: bool) -> Select {
             _ => None,
         }
     });
-    let plain = Scope {
-        relations: &aliases,
-        day: Expr::col(DAYS, "day"),
-        leaves: None,
-        zero_counts: false,
-        rows: None,
-        projected: &[],
-    };
+    let plain = row_scope(&aliases);
     // A reduced relation's expressions, as the row scope reads them from its projection.
     let mut projected = Vec::new();
     for (i, reduced) in reading.reduced.iter().enumerate() {
         let Some(reduced) = reduced else { continue };
         let alias = &aliases[i];
-        let partition = scanned(plan, &q.relations[i].scan).1.unwrap_or_default();
         for (e, name) in &reduced.columns {
             if Reduced::is_bare(e) {
                 continue;
@@ -219,7 +231,7 @@ pub fn select(plan: &Plan, kpi: &KpiPlan, attempt_column: bool) -> Select {
             let read = Expr::col(alias, name);
             let read = if reduced.optional {
                 let present = Expr::IsNull {
-                    operand: Box::new(Expr::col(alias, &partition)),
+                    operand: Box::new(Expr::col(alias, &reduced.partition)),
                     negated: true,
                 };
                 Expr::case(
@@ -233,27 +245,12 @@ pub fn select(plan: &Plan, kpi: &KpiPlan, attempt_column: bool) -> Select {
         }
     }
     let row = Scope {
-        day: Expr::col(DAYS, "day"),
         projected: &projected,
-        ..plain
+        ..row_scope(&aliases)
     };
     let mut joins = Vec::new();
     for (i, r) in q.relations.iter().enumerate() {
-        let mut inside_aliases = aliases.clone();
-        inside_aliases[i] = SCAN.into();
-        let inside = Scope {
-            relations: &inside_aliases,
-            day: Expr::col(DAYS, "day"),
-            leaves: None,
-            zero_counts: false,
-            rows: None,
-            projected: &[],
-        };
-        let (table, tie) = relation(
-            plan,
-            r,
-            reading.reduced[i].as_ref().map(|red| (red, &inside)),
-        );
+        let (table, tie) = relation(plan, r, &aliases, i, reading.reduced[i].as_ref());
         let on = reading.on[i].as_ref().map(|on| row.sql(on));
         let (kind, on) = match &r.join {
             None => (JoinKind::Inner, tie),
@@ -297,11 +294,9 @@ pub fn select(plan: &Plan, kpi: &KpiPlan, attempt_column: bool) -> Select {
     };
     let zero_counts = q.dimensions.is_empty();
     let outer = Scope {
-        day: Expr::col(DAYS, "day"),
         leaves: Some((AGG, &leaves, &q.measures)),
         zero_counts,
-        projected: &[],
-        ..row
+        ..row_scope(&aliases)
     };
     let mut columns = Vec::new();
     for d in &q.dimensions {
