@@ -50,11 +50,7 @@ pub fn check(
             .take(graph.order.len())
             .collect();
     for level in levels(&graph, files, &source_names) {
-        let env = kpi::Env {
-            sources: by_name.clone(),
-            kpis: &schemas,
-            broken: broken_sources,
-        };
+        let env = env(&by_name, &schemas, broken_sources);
         let checked = crate::driver::parallel::map(&level, |(_, at)| {
             let file = &files[at.file];
             let mut found = Vec::new();
@@ -81,11 +77,7 @@ pub fn check(
         let (checked, schema) = kpi::check_kpi(
             definition,
             file.name,
-            &kpi::Env {
-                sources: by_name.clone(),
-                kpis: &schemas,
-                broken: broken_sources,
-            },
+            &env(&by_name, &schemas, broken_sources),
             &mut errors,
         );
         if !graph.cyclic.contains(name) {
@@ -94,6 +86,7 @@ pub fn check(
         kpis.push(checked);
     }
     // Duplicate definitions are not in the graph; check them for their own errors.
+    let against_all = env(&by_name, &schemas, broken_sources);
     for file in files {
         for definition in &file.ast.kpis {
             let is_primary = graph
@@ -101,16 +94,7 @@ pub fn check(
                 .get(&definition.name.name)
                 .is_some_and(|at| at.span == definition.name.span);
             if !is_primary {
-                kpi::check_kpi(
-                    definition,
-                    file.name,
-                    &kpi::Env {
-                        sources: by_name.clone(),
-                        kpis: &schemas,
-                        broken: broken_sources,
-                    },
-                    &mut errors,
-                );
+                kpi::check_kpi(definition, file.name, &against_all, &mut errors);
             }
         }
     }
@@ -121,6 +105,19 @@ pub fn check(
         },
         errors,
     )
+}
+
+/// What a KPI is checked against: the sources, and the schemas of the KPIs checked so far.
+fn env<'a>(
+    sources: &BTreeMap<&'a str, &'a Source>,
+    kpis: &'a BTreeMap<String, Option<kpi::KpiSchema>>,
+    broken: &'a BTreeSet<String>,
+) -> kpi::Env<'a> {
+    kpi::Env {
+        sources: sources.clone(),
+        kpis,
+        broken,
+    }
 }
 
 /// The KPIs of `graph.order` in levels, each as its position in the order and where it is
