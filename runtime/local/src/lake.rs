@@ -187,13 +187,15 @@ impl Lake {
     }
 
     /// Records what a run left failed: each day it published is no longer failed, each day it
-    /// failed is, with its error. Atomic, as the catalog.
+    /// failed is, with its error. Atomic, as the catalog; a run that changes nothing in the
+    /// record does not rewrite it.
     pub fn record_failures<'a>(
         &self,
         published: impl IntoIterator<Item = (&'a str, Day)>,
         failed: impl IntoIterator<Item = (&'a str, Day, &'a str)>,
     ) -> Result<(), LakeError> {
-        let mut record = self.read_failures()?;
+        let before = self.read_failures()?;
+        let mut record = before.clone();
         for (kpi, day) in published {
             if let Some(days) = record.kpis.get_mut(kpi) {
                 days.remove(&day);
@@ -207,6 +209,9 @@ impl Lake {
                 .insert(day, error.to_string());
         }
         record.kpis.retain(|_, days| !days.is_empty());
+        if record == before {
+            return Ok(());
+        }
         let mut text = serde_json::to_string_pretty(&record)
             .map_err(|e| LakeError(format!("cannot serialise the failed KPI-days: {e}")))?;
         text.push('\n');
