@@ -257,4 +257,26 @@ fn outside_readers_see_exactly_the_current_attempts() {
         .filter(|n| n.contains("kpi.duckdb") && n != "kpi.duckdb")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    drop(conn);
+
+    // A run with nothing to publish leaves the file as it is: the same views, not rewritten.
+    // (First, what reads the day recomputed above is brought up to date.)
+    kpi_run(&project, &lake, &[]);
+    let stamp = |path: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).unwrap();
+        (m.ino(), m.modified().unwrap(), m.len())
+    };
+    let file = lake.join("kpi.duckdb");
+    let unchanged = stamp(&file);
+    kpi_run(&project, &lake, &[]);
+    assert_eq!(stamp(&file), unchanged);
+    let conn = open_read_only(&file);
+    assert_eq!(reader_rows(&conn, "stickiness"), all[position]);
+    drop(conn);
+    // Deleted, it is written again by the next run, even one with nothing to publish.
+    std::fs::remove_file(&file).unwrap();
+    kpi_run(&project, &lake, &[]);
+    let conn = open_read_only(&file);
+    assert_eq!(reader_rows(&conn, "stickiness"), all[position]);
 }

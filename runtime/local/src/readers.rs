@@ -31,7 +31,9 @@ const LAKE_FOLDER: &str =
     r"regexp_extract(current_setting('temp_directory'), '^(.*[/\\])?kpi\.duckdb\.tmp$', 1)";
 
 /// Writes `<lake>/kpi.duckdb` from the catalog, replacing the old file by a rename. The same
-/// catalog and manifest give the same views.
+/// catalog and manifest give the same views, so a run after which they are the views already
+/// written (their digest in `.kpi/readers.sha256`, written after the rename) leaves the file
+/// alone.
 pub fn write_readers_database(
     lake: &Lake,
     manifest: &Manifest,
@@ -39,6 +41,26 @@ pub fn write_readers_database(
 ) -> Result<PathBuf, EngineError> {
     let root = lake.root();
     let path = root.join(FILE);
+    let database = &manifest.project.database;
+    let mut sql = format!("CREATE SCHEMA {};\n", ident(database));
+    for kpi in &manifest.kpis {
+        let files = published_files(lake, database, kpi, catalog)?;
+        let list = (!files.is_empty()).then(|| relative_list(root, &files));
+        sql.push_str(&format!(
+            "CREATE VIEW {}.{} AS {};\n",
+            ident(database),
+            ident(&kpi.name),
+            kpi_view_body(kpi, list.as_deref())?
+        ));
+    }
+    let digest = {
+        use sha2::{Digest, Sha256};
+        format!("{:x}\n", Sha256::digest(sql.as_bytes()))
+    };
+    let written = lake.state_dir().join("readers.sha256");
+    if path.is_file() && std::fs::read_to_string(&written).is_ok_and(|d| d == digest) {
+        return Ok(path);
+    }
     remove_temporaries(root);
     let tmp = root.join(format!(".{FILE}.{}.tmp", std::process::id()));
     let failed = |what: &str, e: &dyn std::fmt::Display| {
@@ -53,18 +75,6 @@ pub fn write_readers_database(
             literal(&root.to_string_lossy())
         ))
         .map_err(|e| failed("write", &e))?;
-        let database = &manifest.project.database;
-        let mut sql = format!("CREATE SCHEMA {};\n", ident(database));
-        for kpi in &manifest.kpis {
-            let files = published_files(lake, database, kpi, catalog)?;
-            let list = (!files.is_empty()).then(|| relative_list(root, &files));
-            sql.push_str(&format!(
-                "CREATE VIEW {}.{} AS {};\n",
-                ident(database),
-                ident(&kpi.name),
-                kpi_view_body(kpi, list.as_deref())?
-            ));
-        }
         conn.execute_batch(&format!("BEGIN;\n{sql}COMMIT;\nCHECKPOINT;"))
             .map_err(|e| failed("write", &EngineError::from(e)))?;
     }
@@ -74,6 +84,7 @@ pub fn write_readers_database(
     if let Ok(dir) = std::fs::File::open(root) {
         let _ = dir.sync_all();
     }
+    crate::lake::write_atomically(&written, digest.as_bytes()).map_err(|e| EngineError(e.0))?;
     Ok(path)
 }
 
