@@ -4,7 +4,7 @@
 
 use crate::engine::file_stamp;
 use crate::lake::{Lake, data_files};
-use kpi_contract::manifest::{Kpi, Manifest, Read, Source, Target};
+use kpi_contract::manifest::{Kpi, Manifest, Read, Source};
 use kpi_contract::{Day, DayRange};
 use std::path::PathBuf;
 
@@ -17,13 +17,7 @@ pub fn partition_dir(lake: &Lake, source: &Source, day: Option<Day>) -> Option<P
     }
 }
 
-/// The source a read reads, if it reads one.
-pub fn source_of<'m>(manifest: &'m Manifest, read: &Read) -> Option<&'m Source> {
-    match &read.target {
-        Target::Source(name) => manifest.source(name),
-        Target::Kpi(_) => None,
-    }
-}
+pub use kpi_plan::source_of;
 
 /// The directories a read covers for the days `range`.
 fn dirs(lake: &Lake, source: &Source, read: &Read, range: DayRange) -> Vec<PathBuf> {
@@ -80,35 +74,4 @@ pub fn digest(lake: &Lake, files: &[(&Source, PathBuf)]) -> String {
 /// The digest of the source files a KPI-day reads now.
 pub fn inputs_digest(lake: &Lake, manifest: &Manifest, kpi: &Kpi, day: Day) -> String {
     digest(lake, &source_files(lake, manifest, kpi, DayRange::one(day)))
-}
-
-/// The first source partition on or after `history_start` that a KPI-day's window needs and
-/// the lake lacks, as `database.table partition=day`. A partition is there when its
-/// directory is, even empty (that is how a day with no delivery is declared).
-pub fn missing_partition(lake: &Lake, manifest: &Manifest, kpi: &Kpi, day: Day) -> Option<String> {
-    for read in kpi.reads.iter().filter(|r| r.partitioned) {
-        let Some(source) = source_of(manifest, read) else {
-            continue;
-        };
-        let Some(reach) = read.window.of_day(day) else {
-            continue;
-        };
-        for d in reach
-            .days()
-            .filter(|d| *d >= manifest.project.history_start)
-        {
-            match partition_dir(lake, source, Some(d)) {
-                Some(dir) if dir.is_dir() => {}
-                _ => {
-                    return Some(format!(
-                        "{}.{} {}={d}",
-                        source.database,
-                        source.table,
-                        source.partition.as_deref().unwrap_or("dt")
-                    ));
-                }
-            }
-        }
-    }
-    None
 }

@@ -9,7 +9,7 @@
 //! - `inputs`: the source files a KPI-day reads, their digest, missing partitions.
 //! - `health`: whether those files are whole.
 //! - `tasks`: the Task handler: Athena and Glue as the state machine calls them.
-//! - `plan`: which KPI-days are due, in which executions.
+//! - `store`: the lake and its catalog as the planner's partition store (`kpi-plan`).
 //! - `cost`: what the work costs on Athena, estimated from the files it reads.
 //! - `query`: read-only SQL over the lake, for looking at results.
 //! - `run`: one local run, start to end.
@@ -23,7 +23,6 @@ pub mod engine;
 pub mod health;
 pub mod inputs;
 pub mod lake;
-pub mod plan;
 pub mod query;
 pub mod readers;
 pub mod reads;
@@ -33,7 +32,10 @@ pub mod scalars;
 pub mod scratch;
 pub mod sources;
 pub mod staging;
+pub mod store;
 pub mod tasks;
 
 /// The build manifest, as the compiler writes it.
 pub use kpi_contract::manifest;
+/// Which KPI-days are due, in which executions.
+pub use kpi_plan as plan;

@@ -8,6 +8,7 @@ use crate::inputs;
 use crate::lake::{Lake, LocalCatalog};
 use crate::plan::{RunPlan, chunks, plan, select};
 use crate::report::{ExecutionReport, Failure, KpiReport, Report};
+use crate::store::LakeStore;
 use crate::tasks::{Event, LocalAws, QueryRecord};
 use kpi_asl::{self as asl, Options, RealClock, StateMachine, Status};
 use kpi_contract::manifest::{Manifest, Target};
@@ -91,14 +92,12 @@ pub fn run(
         .map_err(|e| RunError(e.0))?;
     let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
     let removed = remove_orphan_attempts(&lake, manifest, &catalog);
-    let mut planned = plan(
+    let store = LakeStore {
         manifest,
-        &catalog,
-        Some(&lake),
-        &options.days,
-        &selected,
-        options.force,
-    );
+        catalog: &catalog,
+        lake: Some(&lake),
+    };
+    let mut planned = plan(manifest, &store, &options.days, &selected, options.force);
     let engine = Engine::open(&lake, manifest).map_err(|e| RunError(e.0))?;
     // A damaged source file fails exactly the KPI-days whose windows read it (and what reads
     // them) before anything runs; the rest of their chunks runs without them.
@@ -272,14 +271,12 @@ pub fn dry_run(
     let selected = validate(manifest, options)?;
     let lake = Lake::open(lake_dir).map_err(|e| RunError(e.0))?;
     let catalog = lake.read_catalog().map_err(|e| RunError(e.0))?;
-    let planned = plan(
+    let store = LakeStore {
         manifest,
-        &catalog,
-        Some(&lake),
-        &options.days,
-        &selected,
-        options.force,
-    );
+        catalog: &catalog,
+        lake: Some(&lake),
+    };
+    let planned = plan(manifest, &store, &options.days, &selected, options.force);
     let mut kpis = Vec::new();
     for kpi in &manifest.kpis {
         let mut estimate = Estimate::default();

@@ -8,10 +8,16 @@
 //! `history_start`) that the lake lacks waits, and so do the due days that read it.
 //! Due KPI-days with the same days go to one execution, `{"dates", "kpis"}`; executions run
 //! in dependency order, each spanning at most the machine's `max_backfill_days`.
+//!
+//! The planner asks a [`PartitionStore`] what is published and which source partitions exist:
+//! the local lake and its catalog, or Glue's partitions on AWS (whose Parameters carry the
+//! same fingerprint, inputs digest and publication time).
 
-use crate::inputs::{inputs_digest, missing_partition};
-use crate::lake::{Lake, LocalCatalog};
-use kpi_contract::manifest::{Kpi, Manifest, Target};
+mod store;
+
+pub use store::{PartitionStore, Partitions, Published, source_key};
+
+use kpi_contract::manifest::{Kpi, Manifest, Source, Target};
 use kpi_contract::{Day, DayRange};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -149,16 +155,15 @@ fn upstream_days(kpi: &Kpi, day: Day) -> Vec<(String, Day)> {
     out
 }
 
-/// `selected` from [`select`]. With a lake, source files and published files are checked too.
+/// `selected` from [`select`]: the due KPI-days among `days` (widened over the windows of the
+/// KPIs that read them), given what `store` holds.
 pub fn plan(
     manifest: &Manifest,
-    catalog: &LocalCatalog,
-    lake: Option<&Lake>,
+    store: &dyn PartitionStore,
     days: &[Day],
     selected: &BTreeSet<String>,
     force: bool,
 ) -> RunPlan {
-    let database = &manifest.project.database;
     let start = manifest.project.history_start;
     let mut kpis: Vec<&Kpi> = manifest
         .kpis
@@ -193,28 +198,26 @@ pub fn plan(
     for kpi in &kpis {
         let mut mine = BTreeSet::new();
         for &day in considered.get(kpi.name.as_str()).into_iter().flatten() {
-            let own = catalog.partition(database, &kpi.name, day);
-            let damaged = match (own, lake) {
-                (Some(p), Some(lake)) => lake.verify(p).err(),
-                _ => None,
-            };
+            let own = store.published(&kpi.name, day);
+            let damaged = own.as_ref().and_then(|_| store.damaged(kpi, day));
             let reads_due = |up: &(String, Day)| {
                 plan.due.get(&up.0).is_some_and(|s| s.contains(&up.1))
-                    || match (catalog.partition(database, &up.0, up.1), own) {
+                    || match (store.published(&up.0, up.1), &own) {
                         (Some(up), Some(own)) => up.sequence > own.sequence,
                         _ => false,
                     }
             };
             let ups = upstream_days(kpi, day);
             let stale = force
-                || own.is_none_or(|p| p.fingerprint != kpi.fingerprint)
+                || own
+                    .as_ref()
+                    .is_none_or(|p| p.fingerprint != kpi.fingerprint)
                 || damaged.is_some()
-                || own.is_some_and(|p| {
-                    lake.is_some_and(|lake| {
-                        p.inputs.is_some()
-                            && p.inputs.as_deref()
-                                != Some(inputs_digest(lake, manifest, kpi, day).as_str())
-                    })
+                || own.as_ref().is_some_and(|p| {
+                    p.inputs.is_some()
+                        && store
+                            .inputs_digest(kpi, day)
+                            .is_some_and(|now| p.inputs.as_deref() != Some(now.as_str()))
                 })
                 || ups.iter().any(reads_due);
             if !stale {
@@ -234,10 +237,8 @@ pub fn plan(
                         .map(|_| format!("upstream {} {} waits", up.0, up.1))
                 })
                 .or_else(|| {
-                    lake.and_then(|lake| {
-                        missing_partition(lake, manifest, kpi, day)
-                            .map(|p| format!("no partition {p}"))
-                    })
+                    missing_partition(store, manifest, kpi, day)
+                        .map(|p| format!("no partition {p}"))
                 });
             match blocked {
                 Some(why) => {
@@ -258,6 +259,49 @@ pub fn plan(
         .collect();
     plan.executions = group(manifest, &plan.due);
     plan
+}
+
+/// The source a read reads, if it reads one.
+pub fn source_of<'m>(
+    manifest: &'m Manifest,
+    read: &kpi_contract::manifest::Read,
+) -> Option<&'m Source> {
+    match &read.target {
+        Target::Source(name) => manifest.source(name),
+        Target::Kpi(_) => None,
+    }
+}
+
+/// The first source partition on or after `history_start` that a KPI-day's windows need and
+/// `store` lacks, as `database.table partition=day`.
+pub fn missing_partition(
+    store: &dyn PartitionStore,
+    manifest: &Manifest,
+    kpi: &Kpi,
+    day: Day,
+) -> Option<String> {
+    for read in kpi.reads.iter().filter(|r| r.partitioned) {
+        let Some(source) = source_of(manifest, read) else {
+            continue;
+        };
+        let Some(reach) = read.window.of_day(day) else {
+            continue;
+        };
+        for d in reach
+            .days()
+            .filter(|d| *d >= manifest.project.history_start)
+        {
+            if !store.source_partition(source, d) {
+                return Some(format!(
+                    "{}.{} {}={d}",
+                    source.database,
+                    source.table,
+                    source.partition.as_deref().unwrap_or("dt")
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// Groups the due KPI-days into executions and orders them so that every KPI runs after the

@@ -1,7 +1,6 @@
 //! The run plan: due KPI-days, selection, ordering, executions cut by span.
 
 use super::*;
-use crate::lake::LocalPartition;
 
 /// Three KPIs: `a` and `b` read sources; `c` reads `a` over 2 days and `b` on the day; `d`
 /// reads `c`.
@@ -52,21 +51,20 @@ fn all(m: &Manifest) -> BTreeSet<String> {
     select(m, &[]).unwrap()
 }
 
-fn publish(catalog: &mut LocalCatalog, kpi: &str, d: Day, fingerprint: &str) {
-    let location = format!("s3://b/{kpi}/{d}/{}/", catalog.sequence);
-    catalog.switch(
-        "db",
+fn publish(catalog: &mut Partitions, kpi: &str, d: Day, fingerprint: &str) {
+    let sequence = catalog
+        .published
+        .values()
+        .map(|days| days.len() as u64)
+        .sum::<u64>()
+        + 1;
+    catalog.publish(
         kpi,
         d,
-        LocalPartition {
-            location,
-            attempt: "a".into(),
+        Published {
             fingerprint: fingerprint.into(),
-            sequence: 0,
-            rows: 1,
+            sequence,
             inputs: None,
-            partial: false,
-            files: Vec::new(),
         },
     );
 }
@@ -76,8 +74,7 @@ fn an_empty_lake_computes_everything_in_one_execution() {
     let m = manifest(366);
     let p = plan(
         &m,
-        &LocalCatalog::default(),
-        None,
+        &Partitions::default(),
         &days("2024-01-01", 3),
         &all(&m),
         false,
@@ -96,20 +93,20 @@ fn an_empty_lake_computes_everything_in_one_execution() {
 fn only_missing_stale_and_downstream_kpi_days_are_due() {
     let m = manifest(366);
     let range = days("2024-01-01", 3);
-    let mut catalog = LocalCatalog::default();
+    let mut catalog = Partitions::default();
     for kpi in ["a", "b", "c", "d"] {
         for d in &range {
             publish(&mut catalog, kpi, *d, &format!("f-{kpi}"));
         }
     }
-    let p = plan(&m, &catalog, None, &range, &all(&m), false);
+    let p = plan(&m, &catalog, &range, &all(&m), false);
     assert_eq!((p.kpi_days(), p.up_to_date), (0, 12));
     assert!(p.executions.is_empty());
 
     // b changed its definition on one day's partition; a was rewritten on the 2nd.
     publish(&mut catalog, "b", day("2024-01-03"), "old");
     publish(&mut catalog, "a", day("2024-01-02"), "f-a");
-    let p = plan(&m, &catalog, None, &range, &all(&m), false);
+    let p = plan(&m, &catalog, &range, &all(&m), false);
     let due = |k: &str| p.due.get(k).cloned().unwrap_or_default();
     assert_eq!(due("a"), BTreeSet::new());
     assert_eq!(due("b"), BTreeSet::from([day("2024-01-03")]));
@@ -122,10 +119,7 @@ fn only_missing_stale_and_downstream_kpi_days_are_due() {
     assert_eq!(p.executions.len(), 2);
     assert_eq!(p.executions[0].kpis, ["b"]);
     assert_eq!(p.executions[1].kpis, ["c", "d"]);
-    assert_eq!(
-        plan(&m, &catalog, None, &range, &all(&m), true).kpi_days(),
-        12
-    );
+    assert_eq!(plan(&m, &catalog, &range, &all(&m), true).kpi_days(), 12);
 }
 
 #[test]
@@ -146,8 +140,7 @@ fn a_selected_kpi_brings_what_it_reads_and_a_plus_what_reads_it() {
     // Only what was asked for is computed: a's day is not brought by c being asked for b.
     let p = plan(
         &m,
-        &LocalCatalog::default(),
-        None,
+        &Partitions::default(),
         &days("2024-01-01", 1),
         &select(&m, &["a".into()]).unwrap(),
         false,
@@ -161,8 +154,7 @@ fn upstream_days_a_window_reads_are_brought_in_when_missing() {
     // c on the 5th reads a on the 4th and 5th: a's 4th is computed too, b's only on the 5th.
     let p = plan(
         &m,
-        &LocalCatalog::default(),
-        None,
+        &Partitions::default(),
         &[day("2024-01-05")],
         &select(&m, &["c".into()]).unwrap(),
         false,
@@ -175,8 +167,7 @@ fn upstream_days_a_window_reads_are_brought_in_when_missing() {
     // Never before history_start.
     let p = plan(
         &m,
-        &LocalCatalog::default(),
-        None,
+        &Partitions::default(),
         &[day("2024-01-01")],
         &select(&m, &["c".into()]).unwrap(),
         false,
@@ -189,11 +180,11 @@ fn executions_are_cut_by_span_not_by_count() {
     let m = manifest(366);
     // 800 days, one of them already computed: the due days still span at most 366 days each.
     let range = days("2024-01-01", 800);
-    let mut catalog = LocalCatalog::default();
+    let mut catalog = Partitions::default();
     for kpi in ["a", "b", "c", "d"] {
         publish(&mut catalog, kpi, day("2024-03-01"), &format!("f-{kpi}"));
     }
-    let p = plan(&m, &catalog, None, &range, &all(&m), false);
+    let p = plan(&m, &catalog, &range, &all(&m), false);
     for e in &p.executions {
         let span = e.days.last().unwrap().since(e.days[0]) + 1;
         assert!(span <= 366, "{span}");
@@ -207,8 +198,7 @@ fn executions_are_cut_by_span_not_by_count() {
     let m = manifest(30);
     let p = plan(
         &m,
-        &LocalCatalog::default(),
-        None,
+        &Partitions::default(),
         &days("2024-01-01", 61),
         &all(&m),
         false,
@@ -231,8 +221,7 @@ fn scattered_days_are_cut_at_the_runs_the_machine_accepts() {
         .collect();
     let p = plan(
         &m,
-        &LocalCatalog::default(),
-        None,
+        &Partitions::default(),
         &scattered,
         &select(&m, &["a".into()]).unwrap(),
         false,
@@ -249,10 +238,10 @@ fn executions_come_after_those_computing_what_they_read() {
     // a is due on day 1 only and b on day 2 only, c and d on both.
     let m = manifest(366);
     let range = days("2024-01-01", 2);
-    let mut catalog = LocalCatalog::default();
+    let mut catalog = Partitions::default();
     publish(&mut catalog, "a", day("2024-01-02"), "f-a");
     publish(&mut catalog, "b", day("2024-01-01"), "f-b");
-    let p = plan(&m, &catalog, None, &range, &all(&m), false);
+    let p = plan(&m, &catalog, &range, &all(&m), false);
     let order: Vec<&[String]> = p.executions.iter().map(|e| e.kpis.as_slice()).collect();
     let position = |k: &str| {
         order
@@ -280,8 +269,7 @@ fn a_day_that_fails_before_the_run_takes_exactly_its_readers_with_it() {
     let m = manifest(366);
     let mut p = plan(
         &m,
-        &LocalCatalog::default(),
-        None,
+        &Partitions::default(),
         &days("2024-01-01", 4),
         &all(&m),
         false,
