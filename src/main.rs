@@ -58,6 +58,18 @@ enum Command {
     },
     Completions(completions::Args),
     Lsp(lsp::Args),
+    #[cfg(feature = "aws")]
+    Deploy(commands::aws::deploy::Args),
+    #[cfg(feature = "aws")]
+    Status(commands::aws::remote::StatusArgs),
+    #[cfg(feature = "aws")]
+    Redrive(commands::aws::remote::RedriveArgs),
+    /// The catalog snapshot against Glue: pull it, or show how it drifted.
+    #[cfg(feature = "aws")]
+    Schema {
+        #[command(subcommand)]
+        command: commands::aws::schema::Command,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -85,6 +97,14 @@ fn main() -> ExitCode {
         Command::Debug { stage } => debug::run(stage),
         Command::Completions(args) => completions::run(args, Cli::command()),
         Command::Lsp(args) => lsp::run(args),
+        #[cfg(feature = "aws")]
+        Command::Deploy(args) => commands::aws::deploy::run(args),
+        #[cfg(feature = "aws")]
+        Command::Status(args) => commands::aws::remote::status(args),
+        #[cfg(feature = "aws")]
+        Command::Redrive(args) => commands::aws::remote::redrive(args),
+        #[cfg(feature = "aws")]
+        Command::Schema { command } => commands::aws::schema::run(command),
     };
     match result {
         Ok(code) => code,

@@ -65,3 +65,9 @@ pub fn attempts_table(kpi: &str) -> String {
 pub fn attempt_prefix(attempts_location: &str, day: Day, attempt: &Attempt) -> String {
     format!("{attempts_location}dt={day}/attempt={attempt}/")
 }
+
+/// The state machine's name when none is given: `kpi-<project>` (the SAM template's default
+/// too).
+pub fn state_machine_name(project: &str) -> String {
+    format!("kpi-{project}")
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand, and the one way they all compile a project: the compiler
 //! driver over the disk.
 
+pub mod aws;
 pub mod build;
 pub mod check;
 pub mod completions;

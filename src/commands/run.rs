@@ -62,9 +62,30 @@ pub struct Args {
     /// How to print the report.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Where to run: on the local engine over the lake (`local`), or the deployed state
+    /// machine on Step Functions, planned from Glue's partitions (`aws`).
+    #[arg(long, value_enum, default_value_t = RunTarget::Local)]
+    pub target: RunTarget,
+    /// With `--target aws`: return once the first execution has started.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// With `--target aws`: the state machine's name (default: `kpi-<project>`).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub aws: super::aws::AwsArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunTarget {
+    Local,
+    Aws,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    if args.target == RunTarget::Aws {
+        return run_on_aws(&args);
+    }
     let dir = find_project(args.project.as_deref(), None)?;
     let Some(compiled) = super::build::build_project(&dir, None)? else {
         return Ok(ExitCode::from(1));
@@ -114,6 +135,33 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         Format::Json => output::print(&format!("{}\n", report.to_json()))?,
     }
     Ok(super::exit(report.succeeded()))
+}
+
+#[cfg(feature = "aws")]
+fn run_on_aws(args: &Args) -> Result<ExitCode, CliError> {
+    let days = |manifest: &Manifest| match (&args.day, &args.from, &args.to) {
+        (None, None, None) => Err("with --target aws, pass --day or --from and --to".to_string()),
+        (None, Some(_), None) => Err("with --target aws, --from needs --to".to_string()),
+        _ => days(args, manifest, Path::new("")),
+    };
+    super::aws::remote::run(super::aws::remote::RemoteRun {
+        project: args.project.as_deref(),
+        name: args.name.as_deref(),
+        days: &days,
+        kpis: &args.kpis,
+        force: args.force,
+        dry_run: args.dry_run,
+        no_wait: args.no_wait,
+        aws: &args.aws,
+    })
+}
+
+#[cfg(not(feature = "aws"))]
+fn run_on_aws(_: &Args) -> Result<ExitCode, CliError> {
+    Err(CliError::usage(
+        "this kpi was built without AWS support; build it with the `aws` feature \
+         (`cargo install` has it by default)",
+    ))
 }
 
 /// Every `--kpi` names a KPI of the project, or the run does not start: "did you mean".

@@ -19,6 +19,7 @@ mod tests;
 pub use artifacts::{ArtifactDiff, artifacts};
 pub use backfill::{Backfill, BackfillKpi, Cost, WallTime, backfill};
 pub use data::{ColumnData, DataDiff, Example, KpiData, Rows, compare_rows};
+pub use project::catalog_drift;
 pub use render::{render_markdown, render_text};
 
 use crate::driver::Compiled;

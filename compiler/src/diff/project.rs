@@ -5,7 +5,7 @@ use super::{
     Change, ColumnChangeKind, ColumnDrift, CutChange, HeadError, HistoryChange, SettingChange,
     TableDrift,
 };
-use crate::catalog::Table;
+use crate::catalog::{Catalog, Table};
 use crate::driver::Compiled;
 use crate::ir::{Program, RelationTarget};
 use crate::lower::Plan;
@@ -130,19 +130,31 @@ fn history(base: &Plan, head: &Plan) -> Option<HistoryChange> {
     })
 }
 
-/// Tables of the catalog snapshot added, removed, or whose columns changed.
+/// Tables of the catalog snapshot added, removed, or whose columns changed, with the KPIs
+/// that read each.
 pub(super) fn drift(base: &Compiled, head: &Compiled) -> Vec<TableDrift> {
     let readers = head.program.as_ref().or(base.program.as_ref());
+    let mut out = catalog_drift(&base.catalog, &head.catalog);
+    for d in &mut out {
+        if let Some((db, table)) = d.table.split_once('.') {
+            d.read_by = read_by(readers, &db.to_lowercase(), &table.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Tables added, removed, or whose columns (partition keys included) changed from `base` to
+/// `head`: a committed snapshot against another, or against live Glue (`kpi schema diff`).
+pub fn catalog_drift(base: &Catalog, head: &Catalog) -> Vec<TableDrift> {
     let mut out = Vec::new();
-    let (bt, ht) = (&base.catalog.tables, &head.catalog.tables);
+    let (bt, ht) = (&base.tables, &head.tables);
     for (key, h) in ht {
-        let read_by = read_by(readers, &key.0, &key.1);
         match bt.get(key) {
             None => out.push(TableDrift {
                 table: h.qualified_name(),
                 change: Change::Added,
                 columns: Vec::new(),
-                read_by,
+                read_by: Vec::new(),
             }),
             Some(b) => {
                 let columns = column_drift(b, h);
@@ -151,18 +163,22 @@ pub(super) fn drift(base: &Compiled, head: &Compiled) -> Vec<TableDrift> {
                         table: h.qualified_name(),
                         change: Change::Changed,
                         columns,
-                        read_by,
+                        read_by: Vec::new(),
                     });
                 }
             }
         }
     }
-    for (key, b) in bt.iter().filter(|(k, _)| !ht.contains_key(k)) {
+    for b in bt
+        .iter()
+        .filter(|(k, _)| !ht.contains_key(k))
+        .map(|(_, b)| b)
+    {
         out.push(TableDrift {
             table: b.qualified_name(),
             change: Change::Removed,
             columns: Vec::new(),
-            read_by: read_by(readers, &key.0, &key.1),
+            read_by: Vec::new(),
         });
     }
     out
