@@ -32,6 +32,8 @@ pub enum Tool {
     Jsonata,
     /// `chromium` on the PATH: renders the run report's page headless.
     Chromium,
+    /// `.tools/moto/bin/moto_server`: AWS's APIs emulated, for the AWS commands' tests.
+    Moto,
 }
 
 impl Tool {
@@ -47,6 +49,7 @@ impl Tool {
             Tool::AslValidator => "asl-validator (node module, in .tools/node)",
             Tool::Jsonata => "jsonata (node module, in .tools/node)",
             Tool::Chromium => "chromium",
+            Tool::Moto => "moto's server (Python, in .tools/moto)",
         }
     }
 
@@ -92,6 +95,14 @@ impl Tool {
             };
         }
         match self {
+            Tool::Moto => {
+                let server = root.join(".tools/moto/bin/moto_server");
+                if server.is_file() {
+                    Ok(())
+                } else {
+                    Err(format!("{} does not exist", server.display()))
+                }
+            }
             Tool::Venv if python.is_file() => Ok(()),
             Tool::Venv => Err(format!("{} does not exist", python.display())),
             Tool::Node => match Command::new("node").arg("--version").output() {
