@@ -307,7 +307,12 @@ fn main() {
         .unwrap_or(if bench { 5 } else { 1 });
     let pristine = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let sample = generate(pristine.path(), &options).unwrap();
+    let sample = generate(
+        pristine.path(),
+        &options,
+        &kpi_runtime::parquet::DuckDbParquet,
+    )
+    .unwrap();
     println!(
         "sample lake: {} days, {} events, generated in {:.1}s",
         options.days,

@@ -43,7 +43,12 @@ static PRISTINE: OnceLock<(tempfile::TempDir, u64)> = OnceLock::new();
 fn pristine() -> &'static (tempfile::TempDir, u64) {
     PRISTINE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let report = generate(dir.path(), &sample_options()).unwrap();
+        let report = generate(
+            dir.path(),
+            &sample_options(),
+            &kpi_runtime::parquet::DuckDbParquet,
+        )
+        .unwrap();
         (dir, report.events)
     })
 }

@@ -161,7 +161,7 @@ fn the_report_page_renders_the_summary_of_the_json_report() {
         seed: 7,
         ..kpi_sample::SampleOptions::default()
     };
-    kpi_sample::generate(&lake, &options).unwrap();
+    kpi_sample::generate(&lake, &options, &kpi_runtime::parquet::DuckDbParquet).unwrap();
     let page = work.path().join("report.html");
     let out = kpi()
         .arg("run")

@@ -61,7 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         options.start = SampleOptions::parse_start(start).map_err(CliError::usage)?;
     }
     make_room(&args.out, args.force)?;
-    match generate(&args.out, &options) {
+    match generate(&args.out, &options, &kpi_runtime::parquet::DuckDbParquet) {
         Ok(report) => {
             if !output::quiet() {
                 output::print(&report_text(&args.out, &options, &report))?;
@@ -73,7 +73,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             path,
             error,
         }),
-        Err(e @ SampleError::DuckDb(_)) => Err(CliError::Io {
+        Err(e @ SampleError::Write(_)) => Err(CliError::Io {
             action: "write",
             path: args.out,
             error: std::io::Error::other(e.to_string()),

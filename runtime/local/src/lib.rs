@@ -10,6 +10,7 @@
 //! - `health`: whether those files are whole.
 //! - `tasks`: the Task handler: Athena and Glue as the state machine calls them.
 //! - `store`: the lake and its catalog as the planner's partition store (`kpi-plan`).
+//! - `parquet`: the sample generator's Parquet files, written by DuckDB.
 //! - `cost`: what the work costs on Athena, estimated from the files it reads.
 //! - `query`: read-only SQL over the lake, for looking at results.
 //! - `run`: one local run, start to end.
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod health;
 pub mod inputs;
 pub mod lake;
+pub mod parquet;
 pub mod query;
 pub mod readers;
 pub mod reads;

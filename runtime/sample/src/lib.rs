@@ -22,6 +22,7 @@ mod world;
 
 pub use catalog::{app_logs_catalog, master_catalog};
 pub use chrono::NaiveDate;
+pub use master::{Cell, ColumnType, ParquetWriter, Table};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -113,7 +114,8 @@ pub enum SampleError {
         path: PathBuf,
         error: std::io::Error,
     },
-    DuckDb(String),
+    /// The Parquet writer failed.
+    Write(String),
 }
 
 impl fmt::Display for SampleError {
@@ -123,7 +125,7 @@ impl fmt::Display for SampleError {
             SampleError::Io { path, error } => {
                 write!(f, "cannot write {}: {error}", path.display())
             }
-            SampleError::DuckDb(message) => write!(f, "DuckDB failed: {message}"),
+            SampleError::Write(message) => write!(f, "cannot write Parquet {message}"),
         }
     }
 }
@@ -163,7 +165,12 @@ pub fn lake_root(out: &Path) -> PathBuf {
 }
 
 /// Generates the lake into `out`, replacing whatever an earlier run left there.
-pub fn generate(out: &Path, options: &SampleOptions) -> Result<SampleReport, SampleError> {
+/// `parquet` writes the master snapshots' files.
+pub fn generate(
+    out: &Path,
+    options: &SampleOptions,
+    parquet: &dyn ParquetWriter,
+) -> Result<SampleReport, SampleError> {
     let started = Instant::now();
     if options.days == 0 || options.days > 3660 {
         return Err(SampleError::Invalid(format!(
@@ -203,13 +210,15 @@ pub fn generate(out: &Path, options: &SampleOptions) -> Result<SampleReport, Sam
         }
     }
 
-    // The master snapshots (DuckDB, one thread) run beside the event pipeline.
+    // The master snapshots (one thread) are written beside the event pipeline.
     let (master_bytes, (events, malformed, event_bytes)) = std::thread::scope(|scope| {
-        let master = scope.spawn(|| master::write_snapshots(&master_dir, &world, &days));
+        let master = scope.spawn(|| master::write_snapshots(&master_dir, &world, &days, parquet));
         let events = jsonl::write_days(&events_dir, &world, &days, options.seed);
-        let master = master
-            .join()
-            .unwrap_or_else(|_| Err(SampleError::DuckDb("the snapshot writer crashed".into())));
+        let master = master.join().unwrap_or_else(|_| {
+            Err(SampleError::Write(
+                "of the snapshots: the writer crashed".into(),
+            ))
+        });
         Ok::<_, SampleError>((master?, events?))
     })?;
 

@@ -52,7 +52,8 @@ pub fn sample_manifest() -> Manifest {
 
 /// Generates a sample lake into `out`; the lake is `out/` (its bucket is `engagement-lake`).
 pub fn sample_lake(out: &Path, options: &kpi_sample::SampleOptions) -> Lake {
-    kpi_sample::generate(out, options).expect("the sample lake");
+    kpi_sample::generate(out, options, &kpi_runtime::parquet::DuckDbParquet)
+        .expect("the sample lake");
     Lake::open(out).expect("the lake")
 }
 

@@ -6,6 +6,7 @@
 
 use duckdb::Connection;
 use flate2::read::GzDecoder;
+use kpi_runtime::parquet::DuckDbParquet;
 use kpi_sample::{
     NaiveDate, SampleOptions, SampleReport, app_logs_catalog, generate, master_catalog,
 };
@@ -50,9 +51,9 @@ fn same_options_give_byte_identical_lakes_and_reruns_replace_the_lake() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     // A longer run first: the rerun must remove the partitions it no longer produces.
-    generate(a.path(), &options(12, 6)).unwrap();
-    let first = generate(a.path(), &options(9, 6)).unwrap();
-    let second = generate(b.path(), &options(9, 6)).unwrap();
+    generate(a.path(), &options(12, 6), &DuckDbParquet).unwrap();
+    let first = generate(a.path(), &options(9, 6), &DuckDbParquet).unwrap();
+    let second = generate(b.path(), &options(9, 6), &DuckDbParquet).unwrap();
     let (ta, tb) = (tree(a.path()), tree(b.path()));
     assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
     for (name, bytes) in &ta {
@@ -73,7 +74,7 @@ fn same_options_give_byte_identical_lakes_and_reruns_replace_the_lake() {
         seed: 7,
         ..options(9, 6)
     };
-    generate(c.path(), &other).unwrap();
+    generate(c.path(), &other, &DuckDbParquet).unwrap();
     let tc = tree(c.path());
     let key = "engagement-lake/app_logs/events/dt=2024-01-01/part-0.json.gz";
     assert_ne!(ta[key], tc[key]);
@@ -91,8 +92,8 @@ fn the_catalog_is_the_projects_snapshot() {
 #[test]
 fn bad_options_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(generate(dir.path(), &options(0, 3)).is_err());
-    assert!(generate(dir.path(), &options(3, 0)).is_err());
+    assert!(generate(dir.path(), &options(0, 3), &DuckDbParquet).is_err());
+    assert!(generate(dir.path(), &options(3, 0), &DuckDbParquet).is_err());
     assert!(SampleOptions::parse_start("2024-02-30").is_err());
     assert!(SampleOptions::parse_start("24-1-1").is_err());
     assert_eq!(
@@ -151,7 +152,7 @@ fn lake() -> &'static Lake {
     static LAKE: OnceLock<Lake> = OnceLock::new();
     LAKE.get_or_init(|| {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sample-lake");
-        let report = generate(&root, &options(DAYS, 20)).unwrap();
+        let report = generate(&root, &options(DAYS, 20), &DuckDbParquet).unwrap();
         let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
         let days: Vec<String> = (0..DAYS)
             .map(|i| (start + chrono_days(i)).format("%Y-%m-%d").to_string())
@@ -506,13 +507,13 @@ fn members_appear_from_their_join_day_and_keep_their_left_day() {
 #[ignore]
 fn throughput_of_the_presets() {
     let dir = tempfile::tempdir().unwrap();
-    let report = generate(dir.path(), &SampleOptions::default()).unwrap();
+    let report = generate(dir.path(), &SampleOptions::default(), &DuckDbParquet).unwrap();
     println!(
         "default: {report:?}, {:.0} events/s",
         report.events_per_second()
     );
     if std::env::var_os("KPI_SAMPLE_LARGE").is_some() {
-        let report = generate(dir.path(), &SampleOptions::large()).unwrap();
+        let report = generate(dir.path(), &SampleOptions::large(), &DuckDbParquet).unwrap();
         println!(
             "large: {report:?}, {:.0} events/s",
             report.events_per_second()
