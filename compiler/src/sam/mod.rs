@@ -160,9 +160,11 @@ fn results_location(settings: &crate::lower::Settings, longest: usize) -> (S3Pre
 
 fn parameters(plan: &Plan, name: &str, stats: &MachineStats) -> Y {
     // The groups' machines are named `<StateMachineName>-g<n>`, within 80 characters too.
-    let longest_suffix = (stats.machines > 1)
-        .then(|| crate::asl::group_suffix(stats.machines - 2).len())
-        .unwrap_or(0);
+    let longest_suffix = if stats.machines > 1 {
+        crate::asl::group_suffix(stats.machines - 2).len()
+    } else {
+        0
+    };
     let settings = &plan.settings;
     let longest = |param: &str| {
         substitutions(settings)
@@ -491,7 +493,7 @@ fn resources(plan: &Plan, definition_file: &str, stats: &MachineStats) -> Y {
         all.push((
             group_resource(g),
             machine_resource(
-                sub(&format!(
+                sub(format!(
                     "${{StateMachineName}}{}",
                     crate::asl::group_suffix(g)
                 )),

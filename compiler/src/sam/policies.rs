@@ -403,7 +403,7 @@ pub fn statements(
         let machines = |kind: &str, tail: &str| -> Vec<Yaml> {
             (0..children)
                 .map(|g| {
-                    sub(&format!(
+                    sub(format!(
                         "arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:{kind}:${{StateMachineName}}{}{tail}",
                         crate::asl::group_suffix(g)
                     ))
