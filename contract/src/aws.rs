@@ -17,7 +17,13 @@ pub const GLUE_BATCH_UPDATE_PARTITION: &str = "arn:aws:states:::aws-sdk:glue:bat
 /// Tells which partitions of a table exist (at most 1000 per call).
 pub const GLUE_BATCH_GET_PARTITION: &str = "arn:aws:states:::aws-sdk:glue:batchGetPartition";
 
-/// Every Task resource a compiled state machine may use.
+/// Starts a child state machine's execution and waits for its end (`Output` as JSON): how a
+/// project split into several state machines runs each group's items. The interpreter runs
+/// it itself (a nested execution), so it is not among [`RESOURCES`].
+pub const STATES_START_EXECUTION_SYNC: &str = "arn:aws:states:::states:startExecution.sync:2";
+
+/// Every Task resource a compiled state machine may use (besides
+/// [`STATES_START_EXECUTION_SYNC`]).
 pub const RESOURCES: [&str; 6] = [
     ATHENA_START_QUERY_SYNC,
     ATHENA_GET_QUERY_RESULTS,

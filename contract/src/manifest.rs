@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The manifest's format version: a runtime refuses a manifest of another version.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -21,6 +21,9 @@ pub struct Manifest {
     pub kpis: Vec<Kpi>,
     /// Every Athena Task state of the state machine and the statement it runs.
     pub states: Vec<TaskBinding>,
+    /// Every state machine of the build, children first (deploy them in this order), the
+    /// top-level one (the one to start) last.
+    pub machines: Vec<MachineFile>,
     /// What deploying substitutes for each `${Name}` of the definition (the SAM template's
     /// `DefinitionSubstitutions` at their defaults): a local run substitutes the same.
     pub substitutions: std::collections::BTreeMap<String, String>,
@@ -204,6 +207,18 @@ pub struct TaskBinding {
     pub kpis: Vec<String>,
 }
 
+/// One state machine of a build.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineFile {
+    /// What its name adds to the project's state machine name (`-g0`; empty for the top one).
+    pub suffix: String,
+    /// Its definition among the build's files (`statemachines/g0.asl.json`).
+    pub file: String,
+    /// The `${Name}` the parent's definition refers to its ARN by (its
+    /// `DefinitionSubstitutions` key); `None` for the top-level machine.
+    pub substitution: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct ManifestError(pub String);
 
@@ -264,6 +279,15 @@ impl Manifest {
             text = text.replace(&format!("${{{name}}}"), inner);
         }
         text
+    }
+
+    /// The machines a top-level one starts (`startExecution.sync:2`), by the ARN a local run
+    /// substitutes, each with its definition file.
+    pub fn children(&self) -> impl Iterator<Item = (&str, &MachineFile)> {
+        self.machines.iter().filter_map(|m| {
+            let arn = self.substitutions.get(m.substitution.as_deref()?)?;
+            Some((arn.as_str(), m))
+        })
     }
 
     pub fn source(&self, name: &str) -> Option<&Source> {

@@ -45,8 +45,10 @@ fn side(compiled: &Compiled, name: &str) -> Result<Side, CliError> {
     };
     let text = |file: &str| artifacts.files.get(file).map_or("", String::as_str);
     let manifest = Manifest::parse(text("manifest.json")).map_err(CliError::usage)?;
-    let machine = kpi_asl::parse_definition_text(&manifest.substitute(text(STATE_MACHINE_FILE)))
-        .map_err(|e| CliError::usage(format!("{name}'s state machine does not parse: {e}")))?;
+    let machine = kpi_runtime::tasks::deployed_machine(&manifest, STATE_MACHINE_FILE, |f| {
+        artifacts.files.get(f).cloned()
+    })
+    .map_err(|e| CliError::usage(format!("{name}: {e}")))?;
     Ok(Side { manifest, machine })
 }
 

@@ -96,8 +96,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let text = |name: &str| artifacts.files.get(name).map_or("", String::as_str);
     let manifest = Manifest::parse(text("manifest.json")).map_err(CliError::usage)?;
     // Run what would be deployed: the definition with the template's substitutions.
-    let machine = kpi_asl::parse_definition_text(&manifest.substitute(text(STATE_MACHINE_FILE)))
-        .map_err(|e| CliError::usage(format!("the built state machine does not parse: {e}")))?;
+    let machine = kpi_runtime::tasks::deployed_machine(&manifest, STATE_MACHINE_FILE, |f| {
+        artifacts.files.get(f).cloned()
+    })
+    .map_err(CliError::usage)?;
     known_kpis(&args.kpis, &manifest)?;
     let lake = lake_dir(&dir, args.lake.clone())?;
     let days = days(&args, &manifest, &lake).map_err(CliError::usage)?;

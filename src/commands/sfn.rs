@@ -82,6 +82,21 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
             definition.display()
         ))
     })?;
+    // The children it starts are the build's files beside it.
+    let machine = match &manifest {
+        Some(manifest) => {
+            let dir = definition.parent().unwrap_or(Path::new("."));
+            let top = definition
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            kpi_runtime::tasks::deployed_machine(manifest, top, |f| {
+                std::fs::read_to_string(dir.join(f)).ok()
+            })
+            .map_err(CliError::usage)?
+        }
+        None => machine,
+    };
     let input_text = match input.as_deref() {
         None => "{}".to_string(),
         Some(s) => match s.strip_prefix('@') {

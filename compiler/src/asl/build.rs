@@ -30,17 +30,19 @@ use super::types::{
     Test, Transition,
 };
 use super::tz::OffsetChange;
-use super::{inputs, items, setup};
+use super::{inputs, items, nested, setup};
 use kpi_contract::manifest::Statement;
 use serde_json::json;
 
 /// One KPI of the Setup phase: the statements its item runs, in order.
+#[derive(Clone)]
 pub struct SetupKpi<'a> {
     pub name: &'a str,
     pub statements: Vec<&'a Statement>,
 }
 
 /// One KPI of a level: its write and check, and what its publish needs.
+#[derive(Clone)]
 pub struct LevelKpi<'a> {
     pub name: &'a str,
     pub write: &'a Statement,
@@ -83,6 +85,10 @@ pub struct MachineInput<'a> {
     pub concurrency: u32,
     pub mode: super::types::MapMode,
     pub phases: Vec<Phase<'a>>,
+    /// KPIs whose failed days the state keeps day by day (`failed`); the rest go to `lost`.
+    pub tracked: u64,
+    /// The child state machines' KPIs, when the project is split into several machines.
+    pub groups: Option<super::nested::Groups>,
 }
 
 pub fn jsonata_pass(comment: Option<&str>, output: String, next: Transition) -> Pass {
@@ -164,7 +170,7 @@ pub fn states(input: &MachineInput<'_>) -> (String, States) {
         "Finish",
         jsonata_pass(
             Some("Folds the last failures and writes the outcome."),
-            jsonata::finish(),
+            jsonata::finish(input.tracked),
             Transition::next("Done"),
         ),
     );
@@ -200,13 +206,50 @@ pub fn states(input: &MachineInput<'_>) -> (String, States) {
 
 /// The selector giving each KPI item its validated values and its attempt, hashed from the
 /// execution, its redrive count (a redrive writes fresh prefixes), the KPI and the days.
-fn kpi_item_selector() -> serde_json::Value {
-    json!({
+fn kpi_item_selector(grouped: bool) -> serde_json::Value {
+    let mut selector = json!({
         "kpi.$": "$$.Map.Item.Value.kpi",
         "first.$": "$$.Map.Item.Value.first",
         "last.$": "$$.Map.Item.Value.last",
         "attempt.$": "States.Hash(States.Format('{}|{}|{}|{}|{}', $$.Execution.Id, $$.Execution.RedriveCount, $$.Map.Item.Value.kpi, $$.Map.Item.Value.first, $$.Map.Item.Value.last), 'SHA-256')",
-    })
+    });
+    if grouped {
+        selector["group.$"] = json!("$$.Map.Item.Value.g");
+    }
+    selector
+}
+
+/// Where each group's KPIs begin in the Setup phase's list (groups follow the plan's order):
+/// the Setup Plan gives each item its group from these; none in a single machine.
+fn setup_bounds(input: &MachineInput<'_>, kpis: &[SetupKpi<'_>]) -> Vec<usize> {
+    let Some(groups) = &input.groups else {
+        return Vec::new();
+    };
+    let mut bounds = Vec::new();
+    let mut last = None;
+    for (i, k) in kpis.iter().enumerate() {
+        let g = groups.of.get(k.name).copied();
+        if g != last {
+            // A group with no KPI in the list gets an empty range, so positions still count.
+            let from = last.map_or(0, |l: usize| l + 1);
+            for _ in from..=g.unwrap_or(0) {
+                bounds.push(i);
+            }
+            last = g;
+        }
+    }
+    bounds
+}
+
+/// How a level's messages name each source's partitions (`app_logs.events dt`), by source.
+fn labels(kpis: &[LevelKpi<'_>]) -> String {
+    let mut map = serde_json::Map::new();
+    for read in kpis.iter().flat_map(|k| &k.plan.sources) {
+        if let (Some(s), Some(name)) = (&read.s, &read.name) {
+            map.insert(s.clone(), json!(name));
+        }
+    }
+    serde_json::Value::Object(map).to_string()
 }
 
 fn add_phase(states: &mut States, input: &MachineInput<'_>, phase: &Phase<'_>, after: &str) {
@@ -223,15 +266,22 @@ fn add_phase(states: &mut States, input: &MachineInput<'_>, phase: &Phase<'_>, a
             "Creates each KPI's tables if they do not exist.",
             jsonata::setup_plan(
                 &kpis.iter().map(|k| k.name).collect::<Vec<_>>(),
+                &setup_bounds(input, kpis),
                 phase.batch,
+                input.tracked,
             ),
-            Some(kpi_item_selector()),
-            setup::processor(name, kpis, input),
+            Some(kpi_item_selector(input.groups.is_some())),
+            match &input.groups {
+                Some(groups) => {
+                    nested::parent_processor(phase, &nested::groups_in(phase, groups), input)
+                }
+                None => setup::processor(name, kpis, input),
+            },
         ),
         PhaseKind::Inputs(sources) => (
             "Folds the setup failures, then lists blocks of the source partitions the selected KPIs read.",
             "Asks Glue which of the block's partitions exist.",
-            jsonata::inputs_plan(sources, input.history_day, phase.batch),
+            jsonata::inputs_plan(sources, input.history_day, phase.batch, input.tracked),
             None,
             inputs::processor(name, input),
         ),
@@ -240,13 +290,39 @@ fn add_phase(states: &mut States, input: &MachineInput<'_>, phase: &Phase<'_>, a
             "Runs each chunk: write to a fresh attempt prefix, check every day, publish the days that pass.",
             jsonata::level_plan(
                 name,
-                &kpis.iter().map(|k| k.plan.clone()).collect::<Vec<_>>(),
+                &kpis
+                    .iter()
+                    .map(|k| LevelPlanKpi {
+                        g: input
+                            .groups
+                            .as_ref()
+                            .and_then(|g| g.of.get(k.name).copied()),
+                        // Named once per source, in `labels`.
+                        sources: k
+                            .plan
+                            .sources
+                            .iter()
+                            .map(|r| jsonata::WindowRead {
+                                name: None,
+                                ..r.clone()
+                            })
+                            .collect(),
+                        ..k.plan.clone()
+                    })
+                    .collect::<Vec<_>>(),
+                &labels(kpis),
                 input.chunk_days,
                 input.history_day,
                 phase.batch,
+                input.tracked,
             ),
-            Some(kpi_item_selector()),
-            items::processor(name, kpis, input),
+            Some(kpi_item_selector(input.groups.is_some())),
+            match &input.groups {
+                Some(groups) => {
+                    nested::parent_processor(phase, &nested::groups_in(phase, groups), input)
+                }
+                None => items::processor(name, kpis, input),
+            },
         ),
     };
     states.add(

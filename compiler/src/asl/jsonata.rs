@@ -10,7 +10,10 @@
 //! `1` where that KPI-day failed. `inputs[source].bits` holds, from day `from`, `1` where the
 //! source's partition exists, `0` where it does not, `?` where Glue could not tell. `skip`
 //! lists the KPIs whose tables could not be created. Bitmaps keep the worst case (every
-//! KPI-day failed) small enough to prove.
+//! KPI-day failed) small enough to prove; `failed` holds at most `MAX_TRACKED` of them (what
+//! the payload limit leaves room for): a KPI failing after that is listed in `lost` instead,
+//! and the KPIs reading it treat every requested day of it as failed (they wait for the next
+//! run rather than read a day that may be missing).
 
 use super::tz::OffsetChange;
 use kpi_contract::aws::{ALREADY_EXISTS, check, partition};
@@ -93,8 +96,11 @@ pub struct InputSource {
 /// ends `back` days before the last.
 #[derive(Clone, Debug, Serialize)]
 pub struct SourceReader {
+    #[serde(rename = "k")]
     pub kpi: String,
+    #[serde(rename = "l")]
     pub lead: u32,
+    #[serde(rename = "b")]
     pub back: u32,
 }
 
@@ -102,6 +108,9 @@ pub struct SourceReader {
 #[derive(Clone, Debug, Serialize)]
 pub struct LevelPlanKpi {
     pub kpi: String,
+    /// Its group's state machine, when the project is split into several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub g: Option<usize>,
     pub sources: Vec<WindowRead>,
     pub kpis: Vec<WindowRead>,
 }
@@ -247,11 +256,14 @@ pub fn prepare(
 
 /// Folds nothing (Setup comes first), then lists the next batch of KPIs whose tables to
 /// create.
-pub fn setup_plan(kpis: &[&str], batch: u64) -> String {
+/// `bounds`: the position in `kpis` where each group's KPIs begin (none in a single machine).
+pub fn setup_plan(kpis: &[&str], bounds: &[usize], batch: u64, tracked: u64) -> String {
     state_expression(
         SETUP_PLAN,
         &[
+            ("MAX_TRACKED", tracked.to_string()),
             ("KPIS", json!(kpis).to_string()),
+            ("BOUNDS", json!(bounds).to_string()),
             ("BATCH", batch.to_string()),
         ],
         0,
@@ -260,10 +272,16 @@ pub fn setup_plan(kpis: &[&str], batch: u64) -> String {
 
 /// Folds the Setup failures, then lists the next batch of blocks of source partitions to ask
 /// Glue about: the days the selected KPIs read, from `history_start` on.
-pub fn inputs_plan(sources: &[InputSource], history_start: i64, batch: u64) -> String {
+pub fn inputs_plan(
+    sources: &[InputSource],
+    history_start: i64,
+    batch: u64,
+    tracked: u64,
+) -> String {
     state_expression(
         INPUTS_PLAN,
         &[
+            ("MAX_TRACKED", tracked.to_string()),
             ("SOURCES", json!(sources).to_string()),
             ("BATCH", batch.to_string()),
         ],
@@ -278,15 +296,19 @@ pub fn inputs_plan(sources: &[InputSource], history_start: i64, batch: u64) -> S
 pub fn level_plan(
     phase: &str,
     kpis: &[LevelPlanKpi],
+    labels: &str,
     chunk_days: u32,
     history_start: i64,
     batch: u64,
+    tracked: u64,
 ) -> String {
     state_expression(
         LEVEL_PLAN,
         &[
+            ("MAX_TRACKED", tracked.to_string()),
             ("PHASE", phase.to_string()),
             ("PLAN", json!(kpis).to_string()),
+            ("LABELS", labels.to_string()),
             ("CHUNK_DAYS", chunk_days.to_string()),
             ("BATCH", batch.to_string()),
         ],
@@ -295,8 +317,8 @@ pub fn level_plan(
 }
 
 /// Folds the last Map's failures and writes the outcome: `{failureCount, message, summary}`.
-pub fn finish() -> String {
-    state_expression(FINISH, &[], 0)
+pub fn finish(tracked: u64) -> String {
+    state_expression(FINISH, &[("MAX_TRACKED", tracked.to_string())], 0)
 }
 
 /// An expression of an item's states, with the item helpers it needs.
@@ -317,6 +339,7 @@ mod tests {
             "Level1",
             &[LevelPlanKpi {
                 kpi: "b".into(),
+                g: None,
                 sources: vec![],
                 kpis: vec![WindowRead {
                     s: None,
@@ -326,9 +349,11 @@ mod tests {
                     back: 0,
                 }],
             }],
+            "{}",
             100,
             19723,
             7,
+            10,
         );
         assert!(e.starts_with("{% (") && e.ends_with(") %}"), "{e}");
         assert!(!e.contains('\n') && !e.contains('@'), "{e}");

@@ -102,6 +102,13 @@ pub mod events {
         ITERATION + (2 + choices) * STEP + tasks * task()
     }
 
+    /// What the parent of a nested machine sees of an item: the iteration, the route on its
+    /// group, the Task starting the group's child (with a retry).
+    pub const NESTED_ITEM: u64 = ITERATION + STEP + TASK + RETRY * RETRIES_PER_TASK;
+    /// What a group's child execution adds to the item's own events: the execution's start
+    /// and end, and the Choice on the phase.
+    pub const NESTED_CHILD: u64 = EXECUTION + STEP;
+
     /// Around the phases: the execution, Prepare, Validate, Finish, Done and the final state.
     pub const OUTER: u64 = EXECUTION + 5 * STEP;
 
@@ -185,22 +192,33 @@ pub fn failure_record_bytes(kpi_json: u64) -> u64 {
         + 2 * (MAX_ERROR_CHARS + MAX_CAUSE_CHARS) as u64
 }
 
+/// One KPI's bitmap of failed days in the state, at most.
+pub fn bitmap_bytes(kpis: &[String], max_days: u64) -> u64 {
+    kpis.iter().map(|k| json_len(k)).max().unwrap_or(0) + 4 + max_days
+}
+
 /// The execution's state without a batch's items and results, in the worst case: the
-/// longest backfill, every KPI selected and failed in every way, every source's reach known.
-/// `sources` gives each source's name and days of reach.
-pub fn fixed_state_bytes(kpis: &[String], max_days: u64, sources: &[(String, u64)]) -> u64 {
+/// longest backfill, every KPI selected and failed in every way (`tracked` of them day by
+/// day, the rest listed as lost), every source's reach known. `sources` gives each source's
+/// name and days of reach.
+pub fn fixed_state_bytes(
+    kpis: &[String],
+    max_days: u64,
+    sources: &[(String, u64)],
+    tracked: u64,
+) -> u64 {
     let names: u64 = kpis.iter().map(|k| json_len(k) + 1).sum();
     let longest = kpis.iter().map(|k| json_len(k)).max().unwrap_or(0);
     let days = max_days * 13 + max_days;
-    let bitmaps: u64 = kpis.iter().map(|k| json_len(k) + 4 + max_days).sum();
+    let bitmaps = tracked.min(kpis.len() as u64) * bitmap_bytes(kpis, max_days);
     let failures = MAX_LISTED_FAILURES as u64 * failure_record_bytes(longest);
     let inputs: u64 = sources
         .iter()
         .map(|(s, reach)| json_len(s) + 64 + reach + 2 * (MAX_ERROR_CHARS + MAX_CAUSE_CHARS) as u64)
         .sum();
     let scalars = 512;
-    // `kpis` and `skip` list the names; `failed` and `want` are bitmaps.
-    2 * names + days + bitmaps + failures + inputs + scalars
+    // `kpis`, `skip` and `lost` list the names; `failed` and `want` are bitmaps.
+    3 * names + days + bitmaps + failures + inputs + scalars
 }
 
 /// The outcome the Finish state writes (message, summary).

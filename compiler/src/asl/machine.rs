@@ -7,7 +7,9 @@ use super::limits::{self, PhaseLoad, events};
 use super::phases::phases;
 use super::types::{Definition, MapMode, QueryLanguage, State, States};
 use super::tz::{OffsetChange, offset_changes};
-use super::{MachineStats, StateMachine, checks, count_states, inputs, setup};
+use super::{
+    ChildMachine, MachineStats, StateMachine, checks, count_states, inputs, nested, setup,
+};
 use crate::diagnostic::Diagnostic;
 use crate::lower::Plan;
 use crate::project::date::Date;
@@ -22,8 +24,11 @@ struct Backfill {
     chunk_days: u32,
 }
 
-fn loads(phases: &[Phase<'_>], backfill: Backfill) -> Vec<PhaseLoad> {
-    phases
+/// Per phase, the items' events (in a nested machine, what the parent sees of each item) and,
+/// second, the longest item's events in its own (child) execution, when nested.
+fn loads(phases: &[Phase<'_>], backfill: Backfill, nested: bool) -> (Vec<PhaseLoad>, u64) {
+    let mut longest_child = 0;
+    let loads = phases
         .iter()
         .map(|p| {
             let (items, item_events, longest) = match &p.kind {
@@ -60,6 +65,13 @@ fn loads(phases: &[Phase<'_>], backfill: Backfill) -> Vec<PhaseLoad> {
                     )
                 }
             };
+            let (item_events, longest) = match (&p.kind, nested) {
+                (PhaseKind::Inputs(_), _) | (_, false) => (item_events, longest),
+                _ => {
+                    longest_child = longest_child.max(longest + events::NESTED_CHILD);
+                    (items * events::NESTED_ITEM, events::NESTED_ITEM)
+                }
+            };
             PhaseLoad {
                 name: p.name.clone(),
                 items,
@@ -68,7 +80,8 @@ fn loads(phases: &[Phase<'_>], backfill: Backfill) -> Vec<PhaseLoad> {
                 batch: p.batch,
             }
         })
-        .collect()
+        .collect();
+    (loads, longest_child)
 }
 
 /// History events of one execution of the machine for a backfill of `days` consecutive days
@@ -86,17 +99,18 @@ pub fn history_estimate(plan: &Plan, sql: &SqlBundle, days: u32) -> HistoryEstim
     let mut diagnostics = Vec::new();
     let mut phases = phases(plan, sql, &mut diagnostics);
     let max_days = plan.settings.max_backfill_days.max(1);
-    let fixed = fixed_bytes(plan, &phases, max_days);
+    let (_, fixed) = tracked_and_fixed(plan, &phases, max_days);
     for p in &mut phases {
         p.batch = limits::batch_size(fixed, cell_bytes(p, plan.settings.chunk_days)).max(1);
     }
-    let l = loads(
+    let (l, _) = loads(
         &phases,
         Backfill {
             days,
             runs: 1,
             chunk_days: plan.settings.chunk_days,
         },
+        false,
     );
     HistoryEstimate {
         days,
@@ -110,7 +124,28 @@ fn names(plan: &Plan) -> Vec<String> {
     plan.kpis.iter().map(|k| k.name.clone()).collect()
 }
 
-fn fixed_bytes(plan: &Plan, phases: &[Phase<'_>], max_days: u32) -> u64 {
+/// How many KPIs' failed days the state keeps day by day, and the state's fixed bytes then:
+/// every KPI when that leaves room for batches of 16 of the largest items, else half of the
+/// room left, the other half for the batches.
+fn tracked_and_fixed(plan: &Plan, phases: &[Phase<'_>], max_days: u32) -> (u64, u64) {
+    let n = plan.kpis.len() as u64;
+    let all = fixed_bytes(plan, phases, max_days, n);
+    let cell = phases
+        .iter()
+        .map(|p| cell_bytes(p, plan.settings.chunk_days))
+        .max()
+        .unwrap_or(0);
+    let limit = limits::MAX_PAYLOAD_BYTES.saturating_sub(limits::PAYLOAD_MARGIN);
+    if all + 16 * cell <= limit {
+        return (n, all);
+    }
+    let none = fixed_bytes(plan, phases, max_days, 0);
+    let each = limits::bitmap_bytes(&names(plan), u64::from(max_days)).max(1);
+    let tracked = (limit.saturating_sub(none) / 2 / each).clamp(1, n.max(1));
+    (tracked, fixed_bytes(plan, phases, max_days, tracked))
+}
+
+fn fixed_bytes(plan: &Plan, phases: &[Phase<'_>], max_days: u32, tracked: u64) -> u64 {
     let reach: Vec<(String, u64)> = phases
         .iter()
         .filter_map(|p| match &p.kind {
@@ -120,7 +155,7 @@ fn fixed_bytes(plan: &Plan, phases: &[Phase<'_>], max_days: u32) -> u64 {
         .flatten()
         .map(|s| (s.name.clone(), inputs::reach_days(s, max_days)))
         .collect();
-    limits::fixed_state_bytes(&names(plan), u64::from(max_days), &reach)
+    limits::fixed_state_bytes(&names(plan), u64::from(max_days), &reach, tracked)
 }
 
 /// What one item adds to its Map run's state: the item and its result.
@@ -182,7 +217,39 @@ fn zone(plan: &Plan, diagnostics: &mut Vec<Diagnostic>) -> Vec<OffsetChange> {
     }
 }
 
+/// Characters of child definition one group's KPIs may fill: well within 1 MB once the
+/// shared states and the substitutions are added (each child is measured afterwards).
+const GROUP_BUDGET: usize = 600_000;
+
+/// One machine when it fits Step Functions' definition limit; else a parent and a child per
+/// group of KPIs (`nested.rs`).
 pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
+    let (single, diagnostics) = emit_with(plan, sql, None);
+    if single.stats.substituted_definition_chars <= limits::MAX_DEFINITION_CHARS
+        || plan.kpis.len() < 2
+    {
+        return (single, diagnostics);
+    }
+    let size = |kpi: &str| -> usize {
+        sql.kpis.iter().find(|k| k.kpi == kpi).map_or(0, |k| {
+            k.statements
+                .iter()
+                .map(|s| super::tasks::format_expression(&s.athena).len() + 256)
+                .sum()
+        }) + 512
+    };
+    let groups = nested::groups(
+        plan.kpis.iter().map(|k| (k.name.as_str(), size(&k.name))),
+        GROUP_BUDGET,
+    );
+    emit_with(plan, sql, Some(groups))
+}
+
+fn emit_with(
+    plan: &Plan,
+    sql: &SqlBundle,
+    groups: Option<nested::Groups>,
+) -> (StateMachine, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let settings = &plan.settings;
     let max_days = settings.max_backfill_days.max(1);
@@ -193,7 +260,7 @@ pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
     let max_runs = limits::max_runs(max_days, chunk_days);
     let zone = zone(plan, &mut diagnostics);
     let mut phases = phases(plan, sql, &mut diagnostics);
-    let fixed = fixed_bytes(plan, &phases, max_days);
+    let (tracked, fixed) = tracked_and_fixed(plan, &phases, max_days);
     let mut max_payload = (fixed + limits::finish_bytes(&names(plan))).max(checks::items(
         plan,
         &phases,
@@ -211,14 +278,21 @@ pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
         phase.batch = batch.max(1);
         max_payload = max_payload.max(fixed + phase.batch * cell);
     }
-    let loads = loads(
+    let (loads, longest_child) = loads(
         &phases,
         Backfill {
             days: max_days,
             runs: max_runs,
             chunk_days,
         },
+        groups.is_some(),
     );
+    if longest_child > limits::MAX_HISTORY_EVENTS {
+        diagnostics.push(limits::history_too_long(
+            "one item's execution of a group's state machine",
+            longest_child,
+        ));
+    }
     let inline = limits::inline_events(&loads);
     let distributed = inline > limits::MAX_HISTORY_EVENTS;
     let max_history = if distributed {
@@ -240,7 +314,8 @@ pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
         parent.max(child)
     } else {
         inline
-    };
+    }
+    .max(longest_child);
 
     let history_start = settings.history_start.to_string();
     let input = MachineInput {
@@ -258,9 +333,24 @@ pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
             MapMode::Inline
         },
         phases,
+        tracked,
+        groups,
     };
     let (start_at, states) = states(&input);
     long_names(&states, &mut diagnostics);
+    let children: Vec<ChildMachine> = input.groups.as_ref().map_or_else(Vec::new, |g| {
+        (0..g.count)
+            .map(|i| {
+                let definition = nested::child(i, g, &input, &settings.project);
+                long_names(&definition.states, &mut diagnostics);
+                ChildMachine {
+                    group: i,
+                    definition,
+                    compact: false,
+                }
+            })
+            .collect()
+    });
     let definition = Definition {
         comment: format!(
             "generated by kpi — do not edit. Project {}: computes its KPIs for one day or a backfill of up to {max_days} days in at most {max_runs} runs of consecutive days, {chunk_days} days per query; input {{}}, {{\"dates\": [...]}} or {{\"from\": ..., \"to\": ...}}, each optionally with \"kpis\": [...].",
@@ -285,9 +375,13 @@ pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
             definition_bytes: 0,
             compact_definition_bytes: 0,
             substituted_definition_chars: 0,
+            machines: 1 + children.len(),
+            largest_child_definition_chars: 0,
+            child_history_events: longest_child,
         },
         definition,
         compact: false,
+        children,
     };
     let substituted_size = |json: &str| {
         let growth: usize = limits::substitutions(settings)
@@ -296,7 +390,9 @@ pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
                 json.matches(placeholder).count() * longest.saturating_sub(placeholder.len())
             })
             .sum();
-        json.chars().count() + growth
+        // A group's ARN: a partition, region and account, and a name of up to 80 characters.
+        let arns = json.matches("StateMachineArn}").count() * 160;
+        json.chars().count() + growth + arns
     };
     let pretty = machine.to_json();
     machine.stats.definition_bytes = pretty.len();
@@ -311,6 +407,20 @@ pub fn emit(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>) {
     if substituted > limits::MAX_DEFINITION_CHARS {
         diagnostics.push(limits::definition_too_large(substituted));
     }
+    let mut largest = 0;
+    for child in &mut machine.children {
+        let pretty = child.to_json();
+        let mut size = substituted_size(&pretty);
+        if size > limits::MAX_DEFINITION_CHARS {
+            child.compact = true;
+            size = substituted_size(&child.to_json());
+        }
+        if size > limits::MAX_DEFINITION_CHARS {
+            diagnostics.push(limits::definition_too_large(size));
+        }
+        largest = largest.max(size);
+    }
+    machine.stats.largest_child_definition_chars = largest;
     (machine, diagnostics)
 }
 

@@ -28,6 +28,7 @@ mod items;
 mod jsonata;
 mod limits;
 mod machine;
+mod nested;
 mod phases;
 mod setup;
 mod tasks;
@@ -74,6 +75,66 @@ pub struct MachineStats {
     pub batch_sizes: Vec<(String, u64)>,
     /// Items of the longest backfill, per phase.
     pub items: Vec<(String, u64)>,
+    /// State machines deployed: 1, or the parent and one child per group of KPIs.
+    pub machines: usize,
+    /// The largest child's definition once substituted (0 without children).
+    pub largest_child_definition_chars: usize,
+    /// The longest history of one child execution of a group's machine (0 without).
+    pub child_history_events: u64,
+}
+
+/// What group `g`'s state machine name adds to the project's.
+pub fn group_suffix(g: usize) -> String {
+    nested::Groups::suffix(g)
+}
+
+/// The parent's `${…}` for group `g`'s state machine ARN.
+pub fn group_substitution(g: usize) -> String {
+    nested::Groups::substitution(g)
+}
+
+/// Group `g`'s definition file among the build's files.
+pub fn group_file(g: usize) -> String {
+    format!("statemachines/g{g}.asl.json")
+}
+
+/// One group's state machine of a nested project.
+#[derive(Clone, Debug)]
+pub struct ChildMachine {
+    pub group: usize,
+    pub definition: Definition,
+    pub compact: bool,
+}
+
+impl ChildMachine {
+    /// The name's suffix (after the parent's), the parent's `${…}` for its ARN, its file.
+    pub fn suffix(&self) -> String {
+        nested::Groups::suffix(self.group)
+    }
+
+    pub fn substitution(&self) -> String {
+        nested::Groups::substitution(self.group)
+    }
+
+    pub fn file(&self) -> String {
+        group_file(self.group)
+    }
+
+    /// As `kpi build` writes it (see [`StateMachine::to_json`]).
+    pub fn to_json(&self) -> String {
+        definition_json(&self.definition, self.compact)
+    }
+}
+
+fn definition_json(definition: &Definition, compact: bool) -> String {
+    let mut text = if compact {
+        serde_json::to_string(definition)
+    } else {
+        serde_json::to_string_pretty(definition)
+    }
+    .unwrap_or_else(|e| format!("{{\"Comment\": \"internal error: {e}\"}}"));
+    text.push('\n');
+    text
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +143,8 @@ pub struct StateMachine {
     pub stats: MachineStats,
     /// Written on one line: the pretty form would pass Step Functions' definition limit.
     pub compact: bool,
+    /// The child state machines this one starts (none when the project fits one machine).
+    pub children: Vec<ChildMachine>,
 }
 
 impl StateMachine {
@@ -89,15 +152,7 @@ impl StateMachine {
     /// that would pass the 1 MB limit, on one line (JSON has no comments, so no "generated"
     /// header: the top-level `Comment` says it instead).
     pub fn to_json(&self) -> String {
-        if self.compact {
-            let mut text = self.to_json_compact();
-            text.push('\n');
-            return text;
-        }
-        let mut text = serde_json::to_string_pretty(&self.definition)
-            .unwrap_or_else(|e| format!("{{\"Comment\": \"internal error: {e}\"}}"));
-        text.push('\n');
-        text
+        definition_json(&self.definition, self.compact)
     }
 
     /// The same definition on one line: what to deploy when size matters.
@@ -119,10 +174,38 @@ pub fn emit_asl(plan: &Plan, sql: &SqlBundle) -> (StateMachine, Vec<Diagnostic>)
 
 /// Every Athena Task state, in definition order, with the statement it runs, the phase whose
 /// Map runs it and the KPIs whose items reach it.
+/// A nested machine's children hold the Athena states: a state name shared by several
+/// children (`Level0.03_write`) is one binding listing all their KPIs.
 pub fn task_bindings(machine: &StateMachine) -> Vec<kpi_contract::manifest::TaskBinding> {
-    let mut out = Vec::new();
+    let mut out: Vec<kpi_contract::manifest::TaskBinding> = Vec::new();
     collect_bindings(&machine.definition.states, "", &mut out);
+    for child in &machine.children {
+        let mut found = Vec::new();
+        collect_child_bindings(&child.definition.states, &mut found);
+        for binding in found {
+            match out.iter_mut().find(|b| b.state == binding.state) {
+                Some(b) => b.kpis.extend(binding.kpis),
+                None => out.push(binding),
+            }
+        }
+    }
     out
+}
+
+/// A child's Athena states, their phase read from the state's name (`Level0.03_write`).
+fn collect_child_bindings(states: &States, out: &mut Vec<kpi_contract::manifest::TaskBinding>) {
+    for (name, state) in states.iter() {
+        if let State::Task(task) = state
+            && let Some(binding) = &task.binding
+        {
+            out.push(kpi_contract::manifest::TaskBinding {
+                state: name.clone(),
+                statement: binding.statement.clone(),
+                phase: name.split('.').next().unwrap_or("").to_string(),
+                kpis: binding.kpis.clone(),
+            });
+        }
+    }
 }
 
 fn collect_bindings(

@@ -122,6 +122,7 @@ fn level_kpi<'a>(
         lead_in: history_depth(plan, kpi),
         plan: LevelPlanKpi {
             kpi: kpi.name.clone(),
+            g: None,
             sources,
             kpis,
         },

@@ -243,6 +243,7 @@ pub enum Test {
     StringEquals(String),
     BooleanEquals(bool),
     NumericGreaterThan(u64),
+    NumericEquals(i64),
     IsPresent(bool),
 }
 

@@ -59,7 +59,18 @@ fn columns(columns: &[ir::Column]) -> Vec<Column> {
         .collect()
 }
 
-pub fn manifest(plan: &Plan, sql: &SqlBundle, states: &[TaskBinding]) -> Manifest {
+/// The ARN a local run gives a child state machine (deploying gives the real one).
+pub fn local_arn(project: &str, suffix: &str) -> String {
+    format!("arn:aws:states:us-east-1:000000000000:stateMachine:kpi-{project}{suffix}")
+}
+
+pub fn manifest(
+    plan: &Plan,
+    sql: &SqlBundle,
+    states: &[TaskBinding],
+    machine: &crate::asl::StateMachine,
+    top_file: &str,
+) -> Manifest {
     let sources = plan
         .sources
         .iter()
@@ -115,7 +126,27 @@ pub fn manifest(plan: &Plan, sql: &SqlBundle, states: &[TaskBinding]) -> Manifes
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
+    .chain(
+        machine
+            .children
+            .iter()
+            .map(|c| (c.substitution(), local_arn(&settings.project, &c.suffix()))),
+    )
     .collect();
+    let machines = machine
+        .children
+        .iter()
+        .map(|c| manifest::MachineFile {
+            suffix: c.suffix(),
+            file: c.file(),
+            substitution: Some(c.substitution()),
+        })
+        .chain([manifest::MachineFile {
+            suffix: String::new(),
+            file: top_file.to_string(),
+            substitution: None,
+        }])
+        .collect();
     Manifest {
         version: manifest::VERSION,
         generated_by: "kpi — do not edit".into(),
@@ -123,6 +154,7 @@ pub fn manifest(plan: &Plan, sql: &SqlBundle, states: &[TaskBinding]) -> Manifes
         sources,
         kpis,
         states: states.to_vec(),
+        machines,
         substitutions,
     }
 }

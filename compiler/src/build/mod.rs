@@ -129,6 +129,9 @@ pub fn build(
     diagnostics.extend(limits);
     diagnostics.extend(crate::sam::grant_diagnostics(&plan));
     files.insert(STATE_MACHINE_FILE.into(), machine.to_json());
+    for child in &machine.children {
+        files.insert(child.file(), child.to_json());
+    }
     files.insert(
         "template.yaml".into(),
         crate::sam::emit_sam_for(&plan, STATE_MACHINE_FILE, machine.stats()),
@@ -136,7 +139,7 @@ pub fn build(
     let bindings = crate::asl::task_bindings(&machine);
     files.insert(
         "manifest.json".into(),
-        manifest::manifest(&plan, &sql, &bindings).to_json(),
+        manifest::manifest(&plan, &sql, &bindings, &machine, STATE_MACHINE_FILE).to_json(),
     );
     (Artifacts { plan, sql, files }, diagnostics)
 }

@@ -31,7 +31,7 @@ pub fn emit_sam(plan: &Plan, definition_file: &str) -> String {
 /// What the role's policy grants wider than a folder (warnings) or cannot grant exactly and
 /// leaves out (errors): `kpi build` reports these with the template.
 pub fn grant_diagnostics(plan: &Plan) -> Vec<Diagnostic> {
-    policies::statements(plan, false)
+    policies::statements(plan, false, 0)
         .1
         .iter()
         .map(GrantProblem::to_diagnostic)
@@ -57,7 +57,7 @@ pub fn emit_sam_for(plan: &Plan, definition_file: &str, stats: &MachineStats) ->
                 settings.project
             )),
         ),
-        ("Parameters", parameters(plan, &name)),
+        ("Parameters", parameters(plan, &name, stats)),
         (
             "Conditions",
             map([
@@ -158,7 +158,13 @@ fn results_location(settings: &crate::lower::Settings, longest: usize) -> (S3Pre
     (results, bucket_max, prefix_max)
 }
 
-fn parameters(plan: &Plan, name: &str) -> Y {
+fn parameters(plan: &Plan, name: &str, stats: &MachineStats) -> Y {
+    // The groups' machines are named `<StateMachineName>-g<n>`, within 80 characters too.
+    let longest_suffix = if stats.machines > 1 {
+        crate::asl::group_suffix(stats.machines - 2).len()
+    } else {
+        0
+    };
     let settings = &plan.settings;
     let longest = |param: &str| {
         substitutions(settings)
@@ -220,7 +226,10 @@ fn parameters(plan: &Plan, name: &str) -> Y {
                 ("Type", s("String")),
                 ("Default", s(name)),
                 ("MinLength", Y::Int(1)),
-                ("MaxLength", Y::Int(80)),
+                (
+                    "MaxLength",
+                    Y::Int(80 - i64::try_from(longest_suffix).unwrap_or(0)),
+                ),
                 // It is part of ARNs the role is granted on: no `*` or `?` may widen them.
                 ("AllowedPattern", s("^[A-Za-z0-9_-]+$")),
                 (
@@ -305,57 +314,79 @@ fn events(plan: &Plan) -> Y {
     map(entries)
 }
 
-fn resources(plan: &Plan, definition_file: &str, stats: &MachineStats) -> Y {
-    let state_machine = map([
-        ("Type", s("AWS::Serverless::StateMachine")),
+/// A state machine resource: `name`, its definition file, the parent's references to its
+/// children (`children` of them), its events (the parent's only) and its role's statements.
+fn machine_resource(
+    name: Y,
+    definition_file: &str,
+    children: usize,
+    events: Option<Y>,
+    statements: Vec<Y>,
+) -> Y {
+    let mut substitutions = vec![
+        ("WorkGroup".to_string(), r#ref("WorkGroup")),
+        ("Database".to_string(), r#ref("Database")),
         (
-            "Properties",
+            "QueryResultsLocation".to_string(),
+            sub("s3://${QueryResultsBucket}/${QueryResultsPrefix}"),
+        ),
+    ];
+    for g in 0..children {
+        substitutions.push((crate::asl::group_substitution(g), r#ref(&group_resource(g))));
+    }
+    let mut properties = vec![
+        ("Name".to_string(), name),
+        ("Type".to_string(), s("STANDARD")),
+        ("DefinitionUri".to_string(), s(definition_file)),
+        ("DefinitionSubstitutions".to_string(), Y::Map(substitutions)),
+        ("Tracing".to_string(), map([("Enabled", Y::Bool(true))])),
+        (
+            "Logging".to_string(),
             map([
-                ("Name", r#ref("StateMachineName")),
-                ("Type", s("STANDARD")),
-                ("DefinitionUri", s(definition_file)),
+                ("Level", s("ERROR")),
+                ("IncludeExecutionData", Y::Bool(false)),
                 (
-                    "DefinitionSubstitutions",
-                    map([
-                        ("WorkGroup", r#ref("WorkGroup")),
-                        ("Database", r#ref("Database")),
-                        (
-                            "QueryResultsLocation",
-                            sub("s3://${QueryResultsBucket}/${QueryResultsPrefix}"),
-                        ),
-                    ]),
-                ),
-                ("Tracing", map([("Enabled", Y::Bool(true))])),
-                (
-                    "Logging",
-                    map([
-                        ("Level", s("ERROR")),
-                        ("IncludeExecutionData", Y::Bool(false)),
-                        (
-                            "Destinations",
-                            seq([map([(
-                                "CloudWatchLogsLogGroup",
-                                map([("LogGroupArn", tag("GetAtt", s("StateMachineLogs.Arn")))]),
-                            )])]),
-                        ),
-                    ]),
-                ),
-                ("Events", events(plan)),
-                (
-                    "Policies",
-                    seq([map([
-                        // 2012-10-17: the version IAM reads `${…}` policy variables in (none is
-                        // emitted; what holds `$` is refused).
-                        ("Version", s("2012-10-17")),
-                        (
-                            "Statement",
-                            seq(policies::statements(plan, stats.distributed).0),
-                        ),
-                    ])]),
+                    "Destinations",
+                    seq([map([(
+                        "CloudWatchLogsLogGroup",
+                        map([("LogGroupArn", tag("GetAtt", s("StateMachineLogs.Arn")))]),
+                    )])]),
                 ),
             ]),
         ),
-    ]);
+    ];
+    if let Some(events) = events {
+        properties.push(("Events".to_string(), events));
+    }
+    properties.push((
+        "Policies".to_string(),
+        seq([map([
+            // 2012-10-17: the version IAM reads `${…}` policy variables in (none is
+            // emitted; what holds `$` is refused).
+            ("Version", s("2012-10-17")),
+            ("Statement", seq(statements)),
+        ])]),
+    ));
+    map([
+        ("Type", s("AWS::Serverless::StateMachine")),
+        ("Properties", Y::Map(properties)),
+    ])
+}
+
+/// The template's resource of group `g`'s state machine.
+fn group_resource(g: usize) -> String {
+    format!("Group{g}StateMachine")
+}
+
+fn resources(plan: &Plan, definition_file: &str, stats: &MachineStats) -> Y {
+    let children = stats.machines.saturating_sub(1);
+    let state_machine = machine_resource(
+        r#ref("StateMachineName"),
+        definition_file,
+        children,
+        Some(events(plan)),
+        policies::statements(plan, stats.distributed, children).0,
+    );
     let logs = map([
         ("Type", s("AWS::Logs::LogGroup")),
         (
@@ -454,12 +485,30 @@ fn resources(plan: &Plan, definition_file: &str, stats: &MachineStats) -> Y {
             ]),
         ),
     ]);
-    map([
-        ("StateMachineLogs", logs),
-        ("StateMachine", state_machine),
-        ("FailureTopic", topic),
-        ("FailureTopicPolicy", topic_policy),
-        ("FailureEmail", subscription),
-        ("FailureRule", rule),
-    ])
+    let mut all = vec![
+        ("StateMachineLogs".to_string(), logs),
+        ("StateMachine".to_string(), state_machine),
+    ];
+    for g in 0..children {
+        all.push((
+            group_resource(g),
+            machine_resource(
+                sub(format!(
+                    "${{StateMachineName}}{}",
+                    crate::asl::group_suffix(g)
+                )),
+                &crate::asl::group_file(g),
+                0,
+                None,
+                policies::statements(plan, false, 0).0,
+            ),
+        ));
+    }
+    all.extend([
+        ("FailureTopic".to_string(), topic),
+        ("FailureTopicPolicy".to_string(), topic_policy),
+        ("FailureEmail".to_string(), subscription),
+        ("FailureRule".to_string(), rule),
+    ]);
+    Y::Map(all)
 }

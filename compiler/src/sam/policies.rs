@@ -205,7 +205,12 @@ fn results_bucket() -> Yaml {
 }
 
 /// The role's statements for `plan`, and every grant made wider than a folder or refused.
-pub fn statements(plan: &Plan, distributed: bool) -> (Vec<Yaml>, Vec<GrantProblem>) {
+/// `children`: the child state machines (`-g0`, `-g1`, …) the machine starts and waits for.
+pub fn statements(
+    plan: &Plan,
+    distributed: bool,
+    children: usize,
+) -> (Vec<Yaml>, Vec<GrantProblem>) {
     let mut problems = Vec::new();
     let workgroup = || {
         sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${WorkGroup}")
@@ -391,6 +396,37 @@ pub fn statements(plan: &Plan, distributed: bool) -> (Vec<Yaml>, Vec<GrantProble
             &["states:DescribeExecution", "states:StopExecution"],
             vec![sub(
                 "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${StateMachineName}/*",
+            )],
+        ));
+    }
+    if children > 0 {
+        let machines = |kind: &str, tail: &str| -> Vec<Yaml> {
+            (0..children)
+                .map(|g| {
+                    sub(format!(
+                        "arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:{kind}:${{StateMachineName}}{}{tail}",
+                        crate::asl::group_suffix(g)
+                    ))
+                })
+                .collect()
+        };
+        // `startExecution.sync:2`: start each group's machine, follow its executions, and the
+        // EventBridge rule Step Functions manages to learn when they end.
+        out.push(statement(
+            "StartGroupExecutions",
+            &["states:StartExecution"],
+            machines("stateMachine", ""),
+        ));
+        out.push(statement(
+            "WatchGroupExecutions",
+            &["states:DescribeExecution", "states:StopExecution"],
+            machines("execution", ":*"),
+        ));
+        out.push(statement(
+            "GroupExecutionEvents",
+            &["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            vec![sub(
+                "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule",
             )],
         ));
     }

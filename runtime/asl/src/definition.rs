@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How a state's fields are evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +18,19 @@ pub struct StateMachine {
     pub states: HashMap<String, State>,
     pub timeout_seconds: Option<u64>,
     pub query_language: QueryLanguage,
+    /// The state machines a `states:startExecution.sync:2` Task of this one may start, by
+    /// ARN (with theirs): what is deployed beside it. Empty for branches and processors.
+    pub children: Arc<HashMap<String, StateMachine>>,
+}
+
+impl StateMachine {
+    /// The machine with the state machines its Tasks may start, by ARN.
+    pub fn with_children(self, children: HashMap<String, StateMachine>) -> StateMachine {
+        StateMachine {
+            children: Arc::new(children),
+            ..self
+        }
+    }
 }
 
 /// A path field that may be absent (default `$`) or JSON `null`.

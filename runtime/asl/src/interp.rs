@@ -5,6 +5,7 @@ use super::definition::*;
 use super::error::{Failure, matches};
 use super::history::{Budget, History, text};
 use super::limits::{self, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR, MAX_NESTING, Measure};
+use super::nested::Machines;
 use super::states::{apply_result_path, assign_values};
 use super::template::Scope;
 use super::{Execution, Options, Status, jsonata_fields};
@@ -19,6 +20,8 @@ pub(crate) struct Run<'o> {
     execution_ctx: Value,
     machine_ctx: Value,
     budget: Arc<Budget>,
+    /// The machines a `startExecution.sync:2` Task may start (the root's children).
+    pub machines: Machines,
 }
 
 /// The variables and Map item visible to a branch of the execution.
@@ -74,6 +77,17 @@ pub(crate) fn data_limit(what: &str, m: Measure) -> Option<Failure> {
 }
 
 pub(crate) fn execute(machine: &StateMachine, input: Value, opts: &Options<'_>) -> Execution {
+    run_execution(machine, input, opts, machine.children.clone())
+}
+
+/// An execution of `machine` whose `startExecution.sync:2` Tasks find their machines in
+/// `machines` (a child execution uses its root's).
+pub(crate) fn run_execution(
+    machine: &StateMachine,
+    input: Value,
+    opts: &Options<'_>,
+    machines: Machines,
+) -> Execution {
     let start = iso(opts.clock.now());
     let arn =
         |kind: &str, rest: &str| format!("arn:aws:states:us-east-1:000000000000:{kind}:{rest}");
@@ -86,6 +100,7 @@ pub(crate) fn execute(machine: &StateMachine, input: Value, opts: &Options<'_>) 
             "Name": opts.state_machine_name,
         }),
         budget: Arc::default(),
+        machines,
     };
     let refused = match limits::payload(&input) {
         Measure::TooLarge => Some(Failure::new(
@@ -193,6 +208,7 @@ impl<'o> Run<'o> {
             } else {
                 self.budget.clone()
             },
+            machines: self.machines.clone(),
         }
     }
 

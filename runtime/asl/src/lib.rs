@@ -22,6 +22,7 @@ mod jsonata_fields;
 mod jsonpath;
 mod jsonpath_parse;
 mod map_settings;
+mod nested;
 mod parse;
 mod parse_rules;
 mod states;
@@ -31,6 +32,7 @@ pub use clock::{Clock, RealClock, VirtualClock};
 pub use definition::{QueryLanguage, StateMachine};
 pub use error::Failure;
 pub use history::{History, HistoryEvent};
+pub use nested::START_EXECUTION_SYNC;
 pub use parse::{DefinitionError, parse_definition};
 
 use serde_json::{Map, Value, json};

@@ -192,6 +192,7 @@ pub(crate) fn machine(f: &mut Fields<'_>, ql: QueryLanguage) -> R<StateMachine> 
         states,
         timeout_seconds: None,
         query_language: ql,
+        children: Default::default(),
     })
 }
 

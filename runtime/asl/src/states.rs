@@ -184,6 +184,9 @@ impl Run<'_> {
         params: &Value,
         ctx: &Value,
     ) -> Result<Value, Failure> {
+        if resource == super::nested::START_EXECUTION_SYNC {
+            return self.start_execution(state, params);
+        }
         let handler = self.opts.tasks.filter(|h| h.handles(resource));
         let Some(handler) = handler else {
             return Err(Failure::runtime(format!(

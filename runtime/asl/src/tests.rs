@@ -307,3 +307,85 @@ fn the_context_object_counts_redrives() {
         );
     }
 }
+
+/// A parent whose Task starts `arn` with the item's `x`, keeping the child's `Output`.
+fn nested_parent(arn: &str) -> Value {
+    json!({"StartAt": "Start", "States": {"Start": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": arn, "Name.$": "$.name", "Input": {"x.$": "$.x", "who.$": "$$.Execution.Name"}},
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+        "End": true},
+        "Caught": {"Type": "Pass", "End": true}}})
+}
+
+fn nested_run(child: Value, input: Value) -> Execution {
+    let arn = "arn:aws:states:us-east-1:000000000000:stateMachine:child";
+    let children = [(arn.to_string(), parse_definition(&child).unwrap())]
+        .into_iter()
+        .collect();
+    let machine = parse_definition(&nested_parent(arn))
+        .unwrap()
+        .with_children(children);
+    let clock = VirtualClock::starting_now();
+    execute(&machine, input, &Options::new(&clock))
+}
+
+#[test]
+fn a_nested_execution_answers_as_describe_execution_with_json_values() {
+    let child = json!({"StartAt": "Double", "States": {"Double": {
+        "Type": "Pass", "Parameters": {"y.$": "States.MathAdd($.x, $.x)", "who.$": "$.who", "me.$": "$$.Execution.Name"}, "End": true}}});
+    let exec = nested_run(child, json!({"x": 21, "name": "run-7"}));
+    assert_eq!(exec.status, Status::Succeeded, "{:?}", exec.cause);
+    let out = exec.output.unwrap();
+    assert_eq!(
+        out["Output"],
+        json!({"y": 42, "who": "local-execution", "me": "run-7"})
+    );
+    assert_eq!(out["Input"], json!({"x": 21, "who": "local-execution"}));
+    assert_eq!(out["Status"], "SUCCEEDED");
+    assert_eq!(out["Name"], "run-7");
+    assert_eq!(
+        out["ExecutionArn"],
+        "arn:aws:states:us-east-1:000000000000:execution:child:run-7"
+    );
+    let kinds: Vec<String> = exec.history.events.iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ],
+        "the child's events are not the parent's"
+    );
+}
+
+#[test]
+fn a_failed_or_unknown_child_fails_the_task() {
+    let child = json!({"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Boom", "Cause": "why"}}});
+    let exec = nested_run(child.clone(), json!({"x": 1, "name": "n"}));
+    assert_eq!(exec.status, Status::Succeeded);
+    let caught = exec.output.unwrap();
+    assert_eq!(caught["Error"], "States.TaskFailed");
+    let cause: Value = serde_json::from_str(caught["Cause"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (&cause["Status"], &cause["Error"], &cause["Cause"]),
+        (&json!("FAILED"), &json!("Boom"), &json!("why"))
+    );
+    let machine = parse_definition(&nested_parent("arn:nowhere")).unwrap();
+    let clock = VirtualClock::starting_now();
+    let exec = execute(
+        &machine,
+        json!({"x": 1, "name": "n"}),
+        &Options::new(&clock),
+    );
+    assert_eq!(
+        exec.output.unwrap()["Error"],
+        "StepFunctions.StateMachineDoesNotExistException"
+    );
+}

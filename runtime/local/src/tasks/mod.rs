@@ -224,6 +224,26 @@ impl<'a> LocalAws<'a> {
     }
 }
 
+/// The state machine a build deploys, as deploying makes it: the top-level definition with
+/// the manifest's substitutions, and every child it starts (`startExecution.sync:2`) found by
+/// the ARN the substitutions give it. `read` gives a file of the build by its relative path.
+pub fn deployed_machine(
+    manifest: &Manifest,
+    top_file: &str,
+    read: impl Fn(&str) -> Option<String>,
+) -> Result<kpi_asl::StateMachine, String> {
+    let parse = |file: &str| {
+        let text = read(file).ok_or_else(|| format!("the build has no {file}"))?;
+        kpi_asl::parse_definition_text(&manifest.substitute(&text))
+            .map_err(|e| format!("the built state machine {file} does not parse: {e}"))
+    };
+    let mut children = HashMap::new();
+    for (arn, machine) in manifest.children() {
+        children.insert(arn.to_string(), parse(&machine.file)?);
+    }
+    Ok(parse(top_file)?.with_children(children))
+}
+
 impl TaskHandler for LocalAws<'_> {
     fn handles(&self, resource: &str) -> bool {
         aws::RESOURCES.contains(&resource)

@@ -32,7 +32,9 @@ pub fn manifest(kpi_yaml: &str, catalogs: &[(&str, &str)]) -> Manifest {
         &std::collections::BTreeMap::new(),
     );
     let sql = kpi_compiler::sql::emit_sql(&plan);
-    let mut manifest = kpi_compiler::build::manifest(&plan, &sql, &[]);
+    let (machine, _) = kpi_compiler::asl::emit_asl(&plan, &sql);
+    let mut manifest =
+        kpi_compiler::build::manifest(&plan, &sql, &[], &machine, "statemachine.asl.json");
     manifest.project.database = "kpi_test".into();
     manifest
 }
