@@ -367,6 +367,57 @@ fn completion_after_an_alias_lists_the_relations_columns() {
 }
 
 #[test]
+fn completion_after_a_struct_column_lists_its_fields_with_their_types() {
+    let mut server = Server::start();
+    let typing = FIXED.replace("where e.kind = 'post'", "where e.context.");
+    server.open("extra.kpi", &typing);
+    server.diagnostics("extra.kpi");
+    let fields = |server: &mut Server, character: u32| -> Vec<(String, String)> {
+        let items = server.request(
+            "textDocument/completion",
+            server.at("extra.kpi", 4, character),
+        );
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                assert_eq!(i["kind"], 5, "{i}");
+                (
+                    i["label"].as_str().unwrap().to_string(),
+                    i["detail"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // `events.context` is struct<session_id:string,ip:string,user_agent:string,referrer:string,tags:array<string>>.
+    let expected: Vec<(String, String)> = [
+        ("session_id", "string"),
+        ("ip", "string"),
+        ("user_agent", "string"),
+        ("referrer", "string"),
+        ("tags", "array<string>"),
+    ]
+    .iter()
+    .map(|(l, d)| (l.to_string(), d.to_string()))
+    .collect();
+    assert_eq!(fields(&mut server, 18), expected);
+    // The column's name in any case, as the language reads it.
+    let typing = FIXED.replace("where e.kind = 'post'", "where E.Context.");
+    let typing = typing.replace("from events e", "from events E");
+    server.change("extra.kpi", 2, &typing);
+    assert_eq!(fields(&mut server, 18), expected);
+    // A column that is not a struct has no fields; neither has a field that is not one.
+    let typing = FIXED.replace("where e.kind = 'post'", "where e.kind.");
+    server.change("extra.kpi", 3, &typing);
+    assert_eq!(fields(&mut server, 15), Vec::new());
+    let typing = FIXED.replace("where e.kind = 'post'", "where e.context.ip.");
+    server.change("extra.kpi", 4, &typing);
+    assert_eq!(fields(&mut server, 21), Vec::new());
+    server.stop();
+}
+
+#[test]
 fn definition_goes_to_the_kpi_and_the_source_in_kpi_yaml() {
     let mut server = Server::start();
     server.open("extra.kpi", FIXED);

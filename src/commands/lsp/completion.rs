@@ -1,10 +1,13 @@
 //! The buffer's text around the cursor → completion items: after `alias.`, the columns of
-//! that relation in the enclosing KPI; elsewhere KPI and source names, functions with their
-//! signatures, keywords. Read from the text, since a line being typed seldom parses.
+//! that relation in the enclosing KPI; after `alias.column.` (through fields and `[…]`), the
+//! fields of the struct it reaches, with their types; elsewhere KPI and source names,
+//! functions with their signatures, keywords. Read from the text, since a line being typed
+//! seldom parses.
 
 use super::Project;
 use super::features::columns_of;
 use super::text::offset;
+use kpi_compiler::types::Type;
 use lsp_types as lsp;
 
 const KEYWORDS: &[&str] = &[
@@ -13,8 +16,9 @@ const KEYWORDS: &[&str] = &[
     "when", "then", "else", "end", "distinct", "true", "false", "date",
 ];
 
-/// After `alias.`: the columns of that relation in the enclosing KPI. Elsewhere: KPI and source
-/// names, functions, keywords. Read from the buffer's text, which need not parse while typed.
+/// After `alias.`: the columns of that relation in the enclosing KPI; after `alias.column.`,
+/// a struct's fields. Elsewhere: KPI and source names, functions, keywords. Read from the
+/// buffer's text, which need not parse while typed.
 pub fn completion(project: &Project, text: &str, at: lsp::Position) -> Vec<lsp::CompletionItem> {
     let Some(program) = project.compiled.program.as_ref() else {
         return Vec::new();
@@ -35,11 +39,10 @@ pub fn completion(project: &Project, text: &str, at: lsp::Position) -> Vec<lsp::
         documentation: doc.map(lsp::Documentation::String),
         ..Default::default()
     };
-    if let Some(alias_end) = before[..word].strip_suffix('.').map(str::len) {
-        let alias_start = before[..alias_end]
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
-        let alias = before[alias_start..alias_end].to_lowercase();
+    if let Some(path) = before[..word].strip_suffix('.') {
+        let Some((alias, steps)) = dotted_path(path) else {
+            return Vec::new();
+        };
         let Some(relation) = block_relations(text, cursor)
             .into_iter()
             .find(|(a, _)| *a == alias)
@@ -47,14 +50,40 @@ pub fn completion(project: &Project, text: &str, at: lsp::Position) -> Vec<lsp::
         else {
             return Vec::new();
         };
-        return columns_of(program, &relation)
-            .into_iter()
-            .map(|c| {
+        let columns = columns_of(program, &relation);
+        let Some((first, rest)) = steps.split_first() else {
+            return columns
+                .into_iter()
+                .map(|c| {
+                    item(
+                        &c.name,
+                        lsp::CompletionItemKind::FIELD,
+                        c.ty.to_string(),
+                        c.doc,
+                    )
+                })
+                .collect();
+        };
+        // `alias.column.…` down to a struct: its fields.
+        let Step::Field(name) = first else {
+            return Vec::new();
+        };
+        let Some(column) = columns.iter().find(|c| c.name == *name) else {
+            return Vec::new();
+        };
+        let Some(Type::Struct { fields }) =
+            rest.iter().try_fold(&column.ty, |ty, step| step.reach(ty))
+        else {
+            return Vec::new();
+        };
+        return fields
+            .iter()
+            .map(|f| {
                 item(
-                    &c.name,
+                    &f.name,
                     lsp::CompletionItemKind::FIELD,
-                    c.ty.to_string(),
-                    c.doc,
+                    f.ty.to_string(),
+                    None,
                 )
             })
             .collect();
@@ -94,6 +123,87 @@ pub fn completion(project: &Project, text: &str, at: lsp::Position) -> Vec<lsp::
         .chain(functions)
         .chain(keywords)
         .collect()
+}
+
+/// One step of a path after its alias: a struct field or column by name, or `[…]` (an
+/// array's element, a map's value).
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Field(String),
+    Index,
+}
+
+impl Step {
+    /// The type this step reaches from a value of type `ty`.
+    fn reach<'a>(&self, ty: &'a Type) -> Option<&'a Type> {
+        match (self, ty) {
+            (Step::Field(name), Type::Struct { fields }) => fields
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(name))
+                .map(|f| &f.ty),
+            (Step::Index, Type::Array { element }) => Some(element),
+            (Step::Index, Type::Map { value, .. }) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// The path that ends `text` (the text before the cursor's `.`), read backwards: `e.context`
+/// → (`e`, [context]); `e.items[1].product` → (`e`, [items, index, product]). Names are
+/// lower-cased and unquoted; `None` when `text` does not end with a path.
+fn dotted_path(text: &str) -> Option<(String, Vec<Step>)> {
+    let mut rest = text;
+    let mut steps = Vec::new();
+    loop {
+        while let Some(inner) = rest.strip_suffix(']') {
+            rest = &inner[..matching_open(inner)?];
+            steps.push(Step::Index);
+        }
+        let name = if let Some(inner) = rest.strip_suffix('`') {
+            let open = inner.rfind('`')?;
+            let name = &inner[open + 1..];
+            rest = &inner[..open];
+            name
+        } else {
+            let start = rest.len()
+                - rest
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .map(char::len_utf8)
+                    .sum::<usize>();
+            let name = &rest[start..];
+            rest = &rest[..start];
+            name
+        };
+        if name.is_empty() {
+            return None;
+        }
+        steps.push(Step::Field(name.to_lowercase()));
+        match rest.strip_suffix('.') {
+            Some(before) => rest = before,
+            None => break,
+        }
+    }
+    steps.reverse();
+    match steps.remove(0) {
+        Step::Field(alias) => Some((alias, steps)),
+        Step::Index => None,
+    }
+}
+
+/// Where the `[` opening the bracket that `text` leaves open (its last `]` removed) is.
+fn matching_open(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices().rev() {
+        match c {
+            ']' => depth += 1,
+            '[' if depth == 0 => return Some(i),
+            '[' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A function's signature as `docs/language.md` lists it.
@@ -187,6 +297,28 @@ fn block_relations(text: &str, cursor: usize) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    use super::{Step, dotted_path};
+
+    #[test]
+    fn a_path_is_read_back_from_the_dot() {
+        let field = |n: &str| Step::Field(n.to_string());
+        assert_eq!(dotted_path("  where e"), Some(("e".into(), vec![])));
+        assert_eq!(
+            dotted_path("where E.Context"),
+            Some(("e".into(), vec![field("context")]))
+        );
+        assert_eq!(
+            dotted_path("x = e.items[m.ids[1]].`Product`"),
+            Some((
+                "e".into(),
+                vec![field("items"), Step::Index, field("product")]
+            ))
+        );
+        assert_eq!(dotted_path("where "), None);
+        assert_eq!(dotted_path("f(x)"), None);
+        assert_eq!(dotted_path("[1]"), None);
+    }
+
     #[test]
     fn every_function_has_a_signature() {
         let functions = kpi_compiler::check::SCALARS
