@@ -1,6 +1,6 @@
 //! pest parse tree → AST. The only module that knows pest; it never leaks past `parse`.
 //! `exprs.rs` builds expressions, `failure.rs` turns pest's failures into syntax errors.
-//! `direct.rs` parses the chunks that parse cleanly to the same AST without pest (most of a
+//! `direct/` parses the chunks that parse cleanly to the same AST without pest (most of a
 //! project's files, several times faster); pest parses the others, for their errors.
 
 mod direct;
@@ -30,7 +30,7 @@ pub fn parse(sources: &Sources, file: FileId) -> (File, Vec<SyntaxError>) {
     parse_chunks(sources, file, true)
 }
 
-/// [`parse`], through pest alone: what `direct.rs` is held to.
+/// [`parse`], through pest alone: what `direct/` is held to.
 #[cfg(test)]
 pub(crate) fn parse_with_pest(sources: &Sources, file: FileId) -> (File, Vec<SyntaxError>) {
     parse_chunks(sources, file, false)

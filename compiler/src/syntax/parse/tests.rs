@@ -1,4 +1,4 @@
-//! `direct.rs` against pest: on every `.kpi` file of the repository, on texts that reach
+//! `direct/` against pest: on every `.kpi` file of the repository, on texts that reach
 //! each rule's corners, and on thousands of mutations of them, both parsers give the same AST
 //! and the same errors; and the direct parser takes every chunk of the clean files itself.
 
