@@ -188,12 +188,22 @@ impl FileSource for Disk<'_> {
         let mut out = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| unreadable(dir, &e))?;
-            // Followed like any path: a link to a directory is a directory.
-            let kind = match std::fs::metadata(entry.path()) {
-                Ok(m) if m.is_dir() => EntryKind::Dir,
-                Ok(_) => EntryKind::File,
-                // A dangling link is nothing the project holds.
-                Err(_) => continue,
+            // Followed like any path: a link to a directory is a directory. Only links cost a
+            // second look; the listing tells files and directories apart.
+            let file_type = entry.file_type().map_err(|e| unreadable(dir, &e))?;
+            let is_dir = if file_type.is_symlink() {
+                match std::fs::metadata(entry.path()) {
+                    Ok(m) => m.is_dir(),
+                    // A dangling link is nothing the project holds.
+                    Err(_) => continue,
+                }
+            } else {
+                file_type.is_dir()
+            };
+            let kind = if is_dir {
+                EntryKind::Dir
+            } else {
+                EntryKind::File
             };
             out.push(Entry {
                 name: entry.file_name().to_string_lossy().into_owned(),
@@ -205,6 +215,11 @@ impl FileSource for Disk<'_> {
 
     fn read(&self, path: &str) -> Result<Vec<u8>, SourceError> {
         std::fs::read(self.path(path)).map_err(|e| unreadable(path, &e))
+    }
+
+    /// On every core: ten thousand small files read one by one were a tenth of a check.
+    fn read_all(&self, paths: &[String]) -> Vec<Result<Vec<u8>, SourceError>> {
+        kpi_compiler::driver::parallel::map(paths, |p| self.read(p))
     }
 }
 

@@ -68,7 +68,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         wanted.is_empty() || wanted_set.contains(name) || !kpi_files.contains(&file)
     };
     let diagnostics: Vec<_> = compiled.diagnostics.iter().filter(shown).cloned().collect();
-    output::diagnostics(&diagnostics, &compiled.sources, &dir, args.format)?;
+    // Rendering nothing would still copy every source under its shown name.
+    if !diagnostics.is_empty() || args.format == Format::Json {
+        output::diagnostics(&diagnostics, &compiled.sources, &dir, args.format)?;
+    }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     if args.format == Format::Human {
@@ -99,6 +102,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             ));
         }
     }
+    // The process ends here: freeing every source, AST and typed KPI would only cost time.
+    std::mem::forget(compiled);
     Ok(exit(errors == 0))
 }
 

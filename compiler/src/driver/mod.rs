@@ -14,7 +14,7 @@ use crate::project::{Project, parse_project};
 use crate::span::{FileId, Sources, Span};
 
 mod overlay;
-pub(crate) mod parallel;
+pub mod parallel;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +52,11 @@ pub trait FileSource {
     fn list(&self, dir: &str) -> Result<Vec<Entry>, SourceError>;
     /// The bytes of the file `path`.
     fn read(&self, path: &str) -> Result<Vec<u8>, SourceError>;
+    /// The bytes of each of `paths`, in order: one by one unless the source can do better
+    /// (the disk reads on every core).
+    fn read_all(&self, paths: &[String]) -> Vec<Result<Vec<u8>, SourceError>> {
+        paths.iter().map(|p| self.read(p)).collect()
+    }
 }
 
 /// How far to go.
@@ -164,7 +169,7 @@ pub fn compile(files: &dyn FileSource, options: &Options) -> Result<Compiled, So
     }
     let mut sources = Sources::new();
     let mut problems = Vec::new();
-    let project_file = add(&mut sources, &mut problems, files, "kpi.yaml")?;
+    let project_file = read(&mut sources, &mut problems, files, "kpi.yaml")?;
     let (project, mut diagnostics) = parse_project(&sources, project_file);
     let mut catalog_files = Vec::new();
     for entry in project.iter().flat_map(|p| &p.catalog) {
@@ -190,13 +195,14 @@ pub fn compile(files: &dyn FileSource, options: &Options) -> Result<Compiled, So
             }
         };
         for file in found {
-            catalog_files.push(add(&mut sources, &mut problems, files, &file)?);
+            catalog_files.push(read(&mut sources, &mut problems, files, &file)?);
         }
     }
     let mut kpi_files = Vec::new();
     if !options.sources_only {
-        for file in walk(files, "", &["kpi"])? {
-            kpi_files.push(add(&mut sources, &mut problems, files, &file)?);
+        let paths = walk(files, "", &["kpi"])?;
+        for (path, bytes) in paths.iter().zip(files.read_all(&paths)) {
+            kpi_files.push(add(&mut sources, &mut problems, path, bytes?));
         }
     }
     diagnostics.extend(problems.iter().map(|p| p.to_diagnostic(&sources)));
@@ -223,16 +229,25 @@ pub fn compile(files: &dyn FileSource, options: &Options) -> Result<Compiled, So
     })
 }
 
-/// Reads one file into `sources`. Bytes that are not UTF-8 are the user's input, not a
-/// failure of the source: the file is kept (invalid bytes replaced) and a problem recorded.
-fn add(
+/// Reads one file into `sources`.
+fn read(
     sources: &mut Sources,
     problems: &mut Vec<LoadProblem>,
     files: &dyn FileSource,
     path: &str,
 ) -> Result<FileId, SourceError> {
-    let bytes = files.read(path)?;
-    Ok(match String::from_utf8(bytes) {
+    Ok(add(sources, problems, path, files.read(path)?))
+}
+
+/// One file's bytes into `sources`. Bytes that are not UTF-8 are the user's input, not a
+/// failure of the source: the file is kept (invalid bytes replaced) and a problem recorded.
+fn add(
+    sources: &mut Sources,
+    problems: &mut Vec<LoadProblem>,
+    path: &str,
+    bytes: Vec<u8>,
+) -> FileId {
+    match String::from_utf8(bytes) {
         Ok(text) => sources.add(path, text),
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
@@ -241,7 +256,7 @@ fn add(
             problems.push(LoadProblem::InvalidUtf8 { file, offset, byte });
             file
         }
-    })
+    }
 }
 
 /// Files with one of `extensions` under `dir`, recursively, sorted; hidden directories and
