@@ -35,12 +35,34 @@ pub struct Args {
     pub aws: AwsArgs,
 }
 
-/// The built project as Step Functions gets it.
+/// The built project as Step Functions gets it: its machines, children first.
 pub struct Built {
     pub manifest: Manifest,
-    /// The definition with its substitutions filled in from kpi.yaml.
-    pub definition: String,
+    pub machines: Vec<BuiltMachine>,
+    /// The top-level machine's name.
     pub name: String,
+}
+
+pub struct BuiltMachine {
+    pub name: String,
+    /// The definition as built, its `${Name}`s not yet filled in.
+    pub text: String,
+    /// How the top-level machine refers to it; `None` for the top-level one.
+    pub substitution: Option<String>,
+}
+
+impl Built {
+    /// A machine's definition with kpi.yaml's substitutions and the children's ARNs (by
+    /// their substitution names) filled in.
+    pub fn definition(
+        &self,
+        machine: &BuiltMachine,
+        arns: &std::collections::BTreeMap<String, String>,
+    ) -> String {
+        let mut manifest = self.manifest.clone();
+        manifest.substitutions.extend(arns.clone());
+        manifest.substitute(&machine.text)
+    }
 }
 
 /// Builds the project and reads what deploying and running it needs.
@@ -55,16 +77,32 @@ pub fn built(
     let Some(artifacts) = &compiled.artifacts else {
         return Ok(None);
     };
-    let text = |n: &str| artifacts.files.get(n).map_or("", String::as_str);
-    let manifest = Manifest::parse(text("manifest.json")).map_err(CliError::usage)?;
-    let definition = manifest.substitute(text(STATE_MACHINE_FILE));
+    let text = |n: &str| artifacts.files.get(n).cloned().unwrap_or_default();
+    let manifest = Manifest::parse(&text("manifest.json")).map_err(CliError::usage)?;
     let name = name.map_or_else(
         || kpi_contract::aws::state_machine_name(&manifest.project.project),
         str::to_string,
     );
+    let mut machines: Vec<BuiltMachine> = manifest
+        .machines
+        .iter()
+        .map(|m| BuiltMachine {
+            name: format!("{name}{}", m.suffix),
+            text: text(&m.file),
+            substitution: m.substitution.clone(),
+        })
+        .collect();
+    if machines.is_empty() {
+        machines.push(BuiltMachine {
+            name: name.clone(),
+            text: text(STATE_MACHINE_FILE),
+            substitution: None,
+        });
+    }
+    machines.sort_by_key(|m| m.substitution.is_none());
     Ok(Some(Built {
         manifest,
-        definition,
+        machines,
         name,
     }))
 }
@@ -73,44 +111,66 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let Some(built) = built(args.project.as_deref(), args.name.as_deref())? else {
         return Ok(ExitCode::from(1));
     };
-    let digest = machine::digest(&built.definition);
-    let deployment = Deployment {
-        name: built.name.clone(),
-        definition: built.definition.clone(),
-        role_arn: args.role_arn.clone(),
-        tags: [
-            (
-                "kpi:project".to_string(),
-                built.manifest.project.project.clone(),
-            ),
-            ("kpi:fingerprint".to_string(), digest.clone()),
-        ]
-        .into_iter()
-        .collect(),
-        version_description: format!("kpi definition {digest}"),
-    };
     let aws = args.aws.connect()?;
-    let deployed = machine::find(&aws, &built.name).map_err(aws_error)?;
-    if args.dry_run {
-        output::print(&dry_run_text(&deployment, deployed.as_ref()))?;
-        return Ok(ExitCode::SUCCESS);
+    // Children first: the top-level definition names their ARNs.
+    let mut arns = std::collections::BTreeMap::new();
+    for m in &built.machines {
+        let definition = built.definition(m, &arns);
+        let digest = machine::digest(&definition);
+        let deployment = Deployment {
+            name: m.name.clone(),
+            definition,
+            role_arn: args.role_arn.clone(),
+            tags: [
+                (
+                    "kpi:project".to_string(),
+                    built.manifest.project.project.clone(),
+                ),
+                ("kpi:fingerprint".to_string(), digest.clone()),
+            ]
+            .into_iter()
+            .collect(),
+            version_description: format!("kpi definition {digest}"),
+        };
+        let deployed = machine::find(&aws, &m.name).map_err(aws_error)?;
+        if args.dry_run {
+            output::print(&dry_run_text(&deployment, deployed.as_ref()))?;
+            // A child not deployed yet has no ARN: the top level shows the name it will have.
+            let arn = deployed.map_or_else(|| format!("(the ARN of {})", m.name), |d| d.arn);
+            if let Some(sub) = &m.substitution {
+                arns.insert(sub.clone(), arn);
+            }
+            continue;
+        }
+        let outcome = machine::deploy(&aws, &deployment, deployed.as_ref()).map_err(aws_error)?;
+        let (line, arn) = match outcome {
+            Outcome::Created { arn, version } => (
+                format!(
+                    "created {arn}{}\n",
+                    version.map_or_else(String::new, |v| format!("\n  version {v}"))
+                ),
+                arn,
+            ),
+            Outcome::Updated { arn, version } => (
+                format!(
+                    "updated {arn}{}\n",
+                    version.map_or_else(String::new, |v| format!("\n  version {v}"))
+                ),
+                arn,
+            ),
+            Outcome::Unchanged { arn, retagged } => (
+                format!(
+                    "unchanged {arn}{}\n",
+                    if retagged { " (tags updated)" } else { "" }
+                ),
+                arn,
+            ),
+        };
+        output::print(&line)?;
+        if let Some(sub) = &m.substitution {
+            arns.insert(sub.clone(), arn);
+        }
     }
-    let outcome = machine::deploy(&aws, &deployment, deployed.as_ref()).map_err(aws_error)?;
-    let line = match outcome {
-        Outcome::Created { arn, version } => format!(
-            "created {arn}{}\n",
-            version.map_or_else(String::new, |v| format!("\n  version {v}"))
-        ),
-        Outcome::Updated { arn, version } => format!(
-            "updated {arn}{}\n",
-            version.map_or_else(String::new, |v| format!("\n  version {v}"))
-        ),
-        Outcome::Unchanged { arn, retagged } => format!(
-            "unchanged {arn}{}\n",
-            if retagged { " (tags updated)" } else { "" }
-        ),
-    };
-    output::print(&line)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -36,22 +36,7 @@ pub fn run(args: RemoteRun<'_>) -> Result<ExitCode, CliError> {
     let days = (args.days)(manifest).map_err(CliError::usage)?;
     let selected = kpi_plan::select(manifest, args.kpis).map_err(CliError::usage)?;
     let aws = args.aws.connect()?;
-    let deployed = machine::find(&aws, &built.name)
-        .map_err(aws_error)?
-        .ok_or_else(|| {
-            CliError::usage(format!(
-                "no state machine {} is deployed in {}; deploy it first with `kpi deploy`",
-                built.name,
-                aws.region()
-            ))
-        })?;
-    if !machine::same_definition(&deployed.definition, &built.definition) {
-        return Err(CliError::usage(format!(
-            "the deployed {} is not the built project (its definition differs); \
-             run `kpi deploy` first (`kpi deploy --dry-run` shows the difference)",
-            built.name
-        )));
-    }
+    let deployed = deployed_as_built(&aws, &built)?;
     let Some(range) = partitions::reach(manifest, &days) else {
         return Err(CliError::usage("no days to run"));
     };
@@ -95,6 +80,41 @@ pub fn run(args: RemoteRun<'_>) -> Result<ExitCode, CliError> {
         }
     }
     Ok(super::super::exit(!failed))
+}
+
+/// The deployed top-level machine, once every machine of the build is found deployed with
+/// its built definition.
+fn deployed_as_built(
+    aws: &Aws,
+    built: &super::deploy::Built,
+) -> Result<machine::Deployed, CliError> {
+    let mut arns = std::collections::BTreeMap::new();
+    let mut top = None;
+    for m in &built.machines {
+        let deployed = machine::find(aws, &m.name)
+            .map_err(aws_error)?
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "no state machine {} is deployed in {}; deploy it first with `kpi deploy`",
+                    m.name,
+                    aws.region()
+                ))
+            })?;
+        if !machine::same_definition(&deployed.definition, &built.definition(m, &arns)) {
+            return Err(CliError::usage(format!(
+                "the deployed {} is not the built project (its definition differs); \
+                 run `kpi deploy` first (`kpi deploy --dry-run` shows the difference)",
+                m.name
+            )));
+        }
+        match &m.substitution {
+            Some(sub) => {
+                arns.insert(sub.clone(), deployed.arn.clone());
+            }
+            None => top = Some(deployed),
+        }
+    }
+    top.ok_or_else(|| CliError::usage("the build has no top-level state machine"))
 }
 
 fn plan_sentence(plan: &RunPlan) -> String {
