@@ -33,13 +33,15 @@ fn write(table: &Table, path: &Path) -> duckdb::Result<()> {
     let mut appender = conn.appender("t")?;
     for row in &table.rows {
         let cells = row.iter().zip(&table.columns);
-        appender.append_row(appender_params_from_iter(cells.map(|(cell, (_, ty))| match cell {
-            Cell::BigInt(v) => Value::BigInt(*v),
-            Cell::Decimal(v) => Value::Text(decimal_text(*v, ty)),
-            Cell::Date(d) => Value::BigInt(i64::from(*d)),
-            Cell::Varchar(s) => Value::Text(s.clone()),
-            Cell::Null => Value::Null,
-        })))?;
+        appender.append_row(appender_params_from_iter(cells.map(
+            |(cell, (_, ty))| match cell {
+                Cell::BigInt(v) => Value::BigInt(*v),
+                Cell::Decimal(v) => Value::Text(decimal_text(*v, ty)),
+                Cell::Date(d) => Value::BigInt(i64::from(*d)),
+                Cell::Varchar(s) => Value::Text(s.clone()),
+                Cell::Null => Value::Null,
+            },
+        )))?;
     }
     appender.flush()?;
     drop(appender);
