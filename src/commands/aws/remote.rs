@@ -52,10 +52,13 @@ pub fn run(args: RemoteRun<'_>) -> Result<ExitCode, CliError> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    // Execution names are unique for 90 days: the time to the millisecond and a digest of
+    // the input, so two runs started within the same second never collide.
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string();
     let mut failed = false;
     for (i, planned) in plan.executions.iter().enumerate() {
-        let name = format!("kpi-{stamp}-{}", i + 1);
+        let digest = machine::digest(&planned.input().to_string());
+        let name = format!("kpi-{stamp}-{}-{}", i + 1, &digest[..8]);
         let arn =
             machine::start(&aws, &deployed.arn, &name, &planned.input()).map_err(aws_error)?;
         output::print(&format!(
