@@ -56,6 +56,8 @@ fn constants(history_day: i64) -> Vec<(&'static str, String)> {
         ("COL_DAY", "0"),
         ("COL_ROWS", "1"),
         ("COL_FAILURE", "2"),
+        // Every KPI's failures tracked: the tests' projects are small.
+        ("MAX_TRACKED", "10000"),
     ]
     .into_iter()
     .map(|(k, v)| (k, v.to_string()))
@@ -116,7 +118,7 @@ fn prepare_validates_the_input_and_lists_the_days() {
     assert_eq!(
         prepare(&names, json!({})),
         json!({"days": ["2024-02-29"], "first": 19782, "span": 1, "want": "1", "kpis": names,
-               "failed": {}, "failures": [], "failureCount": 0, "skip": [], "inputs": {},
+               "failed": {}, "failures": [], "failureCount": 0, "skip": [], "lost": [], "inputs": {},
                "phase": "", "batch": 0})
     );
     let r = prepare(&names, json!({"from": "2024-12-30", "to": "2025-01-02"}));
@@ -169,7 +171,11 @@ fn prepare_validates_the_input_and_lists_the_days() {
 fn setup_plan(names: &[String], input: Value) -> Value {
     let e = state_expr(
         "setup_plan",
-        &[("KPIS", json!(names).to_string()), ("BATCH", "5".into())],
+        &[
+            ("KPIS", json!(names).to_string()),
+            ("BOUNDS", "[]".into()),
+            ("BATCH", "5".into()),
+        ],
         HISTORY_DAY,
     );
     eval(&e, json!({"input": input}))
@@ -231,9 +237,9 @@ fn inputs_asks_for_each_sources_reach_in_blocks() {
     let names = project_kpis();
     let sources = json!([
         {"name": "events", "db": "app_logs", "table": "events", "block": 3,
-         "reads": [{"kpi": names[0], "lead": 29, "back": 0}, {"kpi": names[1], "lead": 0, "back": 0}]},
+         "reads": [{"k": names[0], "l": 29, "b": 0}, {"k": names[1], "l": 0, "b": 0}]},
         {"name": "members", "db": "master", "table": "members", "block": 3,
-         "reads": [{"kpi": names[2], "lead": 0, "back": 0}]}
+         "reads": [{"k": names[2], "l": 0, "b": 0}]}
     ]);
     let mut st = prepare(&names, json!({"from": "2024-01-05", "to": "2024-01-06"}));
     st["phase"] = json!("Setup");
@@ -275,12 +281,33 @@ fn inputs_asks_for_each_sources_reach_in_blocks() {
     assert_eq!(st["inputs"]["events"], json!({"from": 19727, "bits": "00"}));
 }
 
+/// How the plan's reads name their sources (`{"events": "app_logs.events dt"}`), as the
+/// compiler hands them to a level's plan once.
+fn labels(plan: &Value) -> Value {
+    fn walk(v: &Value, out: &mut serde_json::Map<String, Value>) {
+        match v {
+            Value::Object(o) => {
+                if let (Some(Value::String(s)), Some(name)) = (o.get("s"), o.get("name")) {
+                    out.insert(s.clone(), name.clone());
+                }
+                o.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = serde_json::Map::new();
+    walk(plan, &mut out);
+    Value::Object(out)
+}
+
 fn level_plan(plan: &Value, batch: u32, history_day: i64, input: Value) -> Value {
     let e = state_expr(
         "level_plan",
         &[
             ("PHASE", "Level1".into()),
             ("PLAN", plan.to_string()),
+            ("LABELS", labels(plan).to_string()),
             ("CHUNK_DAYS", "4".into()),
             ("BATCH", batch.to_string()),
         ],
