@@ -331,7 +331,7 @@ pub fn definition_too_large(chars: usize) -> Diagnostic {
             "the state machine definition would be {chars} characters, over Step Functions' limit of {MAX_DEFINITION_CHARS}"
         ),
     )
-    .help("Split the project into smaller projects (each deploys its own state machine), or shorten the longest KPIs.")
+    .help("Shorten the longest KPIs: move long `in (...)` lists into a catalog table and join it, or split a KPI into smaller KPIs that read each other.")
 }
 
 pub fn query_too_long(kpi: &str, statement: &str, bytes: usize) -> Diagnostic {
