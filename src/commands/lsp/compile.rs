@@ -131,7 +131,13 @@ impl Server<'_> {
         self.compiling = Some((root.clone(), generation));
         std::thread::spawn(move || {
             let start = Instant::now();
-            let compiled = compile(&root, &open, Options::default(), None);
+            // A compiler panic must still answer, or a request would wait for it forever;
+            // the old compile is kept (the panic's message is on standard error).
+            let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                compile(&root, &open, Options::default(), None)
+            }))
+            .ok()
+            .flatten();
             let _ = finished.send(Finished {
                 root,
                 generation,
