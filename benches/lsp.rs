@@ -7,7 +7,8 @@
 //! once the server has published every file).
 //!
 //! Prints the medians of the rounds; the goal is 100 ms from edit to diagnostics.
-//! `KPI_BENCH_ROUNDS=N` (20), `KPI_BENCH_FILES=N` (1,000). `cargo bench --no-default-features
+//! `KPI_BENCH_ROUNDS=N` (20), `KPI_BENCH_FILES=N` (1,000); `KPI_BENCH_BIN=/path/to/kpi` times
+//! another binary (another revision's) instead of this one. `cargo bench --no-default-features
 //! --bench lsp`. Under `cargo test` it runs one round on 100 files, as a smoke test.
 
 #![allow(
@@ -22,7 +23,7 @@ mod generated;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
@@ -38,8 +39,8 @@ struct Client {
 }
 
 impl Client {
-    fn start(project: &Path) -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kpi"))
+    fn start(bin: &Path, project: &Path) -> Client {
+        let mut child = Command::new(bin)
             .arg("lsp")
             .current_dir(project)
             .stdin(Stdio::piped())
@@ -176,7 +177,10 @@ fn main() {
         "kpi lsp on {files} generated KPI files, {rounds} rounds on {cores} cores; editing {name}"
     );
 
-    let mut client = Client::start(dir.path());
+    let bin = std::env::var_os("KPI_BENCH_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kpi")), PathBuf::from);
+    println!("binary: {}", bin.display());
+    let mut client = Client::start(&bin, dir.path());
     let sent = Instant::now();
     client.notify(
         "textDocument/didOpen",

@@ -49,10 +49,15 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    fn start_with(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let project = pipelines_in(dir.path());
         let mut child = Command::new(env!("CARGO_BIN_EXE_kpi"))
             .arg("lsp")
+            .envs(env.iter().copied())
             .current_dir(&project)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -606,5 +611,56 @@ fn ranges_count_utf16_code_units() {
     // `  where e.kind = '€𝄞' or e.` is 28 units before `knd` (27 characters, 32 bytes).
     assert_eq!(found[0]["range"], range((3, 28), (3, 31)));
     assert_eq!(found[0]["code"], "E0202");
+    server.stop();
+}
+
+/// The notifications of diagnostics for `file` received so far and not yet read.
+fn unread(server: &mut Server, file: &str) -> usize {
+    let wanted = uri(&server.project.join(file));
+    server
+        .pending
+        .iter()
+        .filter(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == wanted
+        })
+        .count()
+}
+
+#[test]
+fn on_a_slow_project_the_edited_file_is_checked_first_and_the_rest_follows() {
+    // Every project counts as slow: an edit checks its file with only the files it reads,
+    // then the whole project compiles on another thread.
+    let mut server = Server::start_with(&[("KPI_LSP_SLOW_MS", "0")]);
+    server.open("extra.kpi", FIXED);
+    assert_eq!(server.diagnostics("extra.kpi"), Vec::<Value>::new());
+    assert_eq!(server.diagnostics("activity.kpi"), Vec::<Value>::new());
+    // A mistake: published once, from the file checked with what it reads (activity.kpi);
+    // the whole compile finds the same and sends nothing more.
+    server.change("extra.kpi", 2, BROKEN);
+    let found = server.diagnostics("extra.kpi");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["range"], range((3, 10), (3, 13)));
+    assert_eq!(found[0]["code"], "E0202");
+    // A request reads the whole compile: it waits for it.
+    let symbols = json!({"textDocument": {"uri": server.file_uri("extra.kpi")}});
+    let listed = server.request("textDocument/documentSymbol", symbols.clone());
+    assert_eq!(listed[0]["name"], "posts");
+    assert_eq!(unread(&mut server, "extra.kpi"), 0);
+    // A KPI named as one of conversations.kpi, which extra.kpi does not read: the file alone
+    // is clean (an empty list, in place of the mistake's), then the whole compile finds the
+    // name defined twice, the first definition in conversations.kpi.
+    let twice = FIXED.replace("kpi posts {", "kpi thanks_by_department {");
+    server.change("extra.kpi", 3, &twice);
+    assert_eq!(server.diagnostics("extra.kpi"), Vec::<Value>::new());
+    let found = server.diagnostics("extra.kpi");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["code"], "E0601");
+    assert_eq!(found[0]["range"], range((1, 4), (1, 24)));
+    let first = &found[0]["relatedInformation"][0]["location"];
+    assert_eq!(first["uri"], server.file_uri("conversations.kpi"));
+    server.request("textDocument/documentSymbol", symbols);
+    // Fixed: both files clean again.
+    server.change("extra.kpi", 4, FIXED);
+    assert_eq!(server.diagnostics("extra.kpi"), Vec::<Value>::new());
     server.stop();
 }

@@ -1,24 +1,32 @@
-//! `kpi lsp`: JSON-RPC over stdio ↔ the compiler driver. Open buffers are an [`Overlay`] over
-//! the disk; after each change the project holding the file is compiled again and every one of
-//! its files gets its diagnostics (an empty list when it became clean).
+//! `kpi lsp`: JSON-RPC over stdio ↔ the compiler driver. Open buffers are an
+//! [`Overlay`](kpi_compiler::driver::Overlay) over the disk; after each change the project holding the file is compiled again and every file
+//! whose diagnostics changed gets them (an empty list when it became clean).
 //!
 //! Built on `lsp-server` (rust-analyzer's transport): synchronous, messages on crossbeam
-//! channels, no async runtime. The compiler is synchronous and fast, so a request is answered
-//! in turn on one thread; a burst of edits is compiled once, when the queue is empty.
+//! channels, no async runtime. Requests are answered in turn on one thread; a burst of edits
+//! is compiled once, when the queue is empty. On a project whose compile takes longer than
+//! [`SLOW`], an edit first checks the edited file with only the files it reads
+//! (`quick.rs`) and publishes its diagnostics, then compiles the whole project on a thread of
+//! its own (`compile.rs`), so the editor hears about the file it edits within milliseconds and
+//! the server keeps reading messages meanwhile; a request that reads the project waits for
+//! that compile.
 
+mod compile;
 mod completion;
 mod features;
+mod quick;
 mod text;
 
 use crate::error::CliError;
-use crate::load::Disk;
-use kpi_compiler::diagnostic::{Diagnostic, Severity};
-use kpi_compiler::driver::{self, Compiled, Options, Overlay};
+use compile::{Finished, POLL, Root, SLOW, compile};
+use kpi_compiler::driver::{Compiled, Options};
 use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// Serve the Language Server Protocol on standard input and output, for editors.
 ///
@@ -45,11 +53,19 @@ pub fn run(_args: Args) -> Result<ExitCode, CliError> {
     connection
         .initialize(capabilities)
         .map_err(|e| failed(e.to_string()))?;
+    let (finished, compiled) = mpsc::channel();
     let mut server = Server {
         connection: &connection,
         open: BTreeMap::new(),
         projects: BTreeMap::new(),
-        dirty: BTreeSet::new(),
+        roots: BTreeMap::new(),
+        finished,
+        compiled,
+        compiling: None,
+        slow: std::env::var("KPI_LSP_SLOW_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(SLOW, Duration::from_millis),
     };
     server.serve().map_err(failed)?;
     drop(connection);
@@ -83,11 +99,10 @@ fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
-/// One project as last compiled, and the files it last sent diagnostics for.
+/// One project as last compiled.
 pub struct Project {
     pub root: PathBuf,
     pub compiled: Compiled,
-    published: BTreeSet<String>,
 }
 
 impl Project {
@@ -102,8 +117,13 @@ struct Server<'a> {
     /// Open buffers by path: what the editor shows, saved or not.
     open: BTreeMap<PathBuf, String>,
     projects: BTreeMap<PathBuf, Project>,
-    /// Project roots whose files changed since they were compiled.
-    dirty: BTreeSet<PathBuf>,
+    roots: BTreeMap<PathBuf, Root>,
+    finished: mpsc::Sender<Finished>,
+    compiled: mpsc::Receiver<Finished>,
+    /// The root and generation being compiled in the background, if any (one at a time).
+    compiling: Option<(PathBuf, u64)>,
+    /// [`SLOW`], unless set otherwise.
+    slow: Duration,
 }
 
 /// A request's answer: its result, or an error message.
@@ -111,9 +131,24 @@ type Answer = Result<serde_json::Value, String>;
 
 impl Server<'_> {
     fn serve(&mut self) -> Result<(), String> {
-        while let Ok(message) = self.connection.receiver.recv() {
+        loop {
+            let message = if self.compiling.is_some() {
+                match self.connection.receiver.recv_timeout(POLL) {
+                    Ok(message) => Some(message),
+                    Err(e) if e.is_timeout() => None,
+                    Err(_) => return Ok(()),
+                }
+            } else {
+                match self.connection.receiver.recv() {
+                    Ok(message) => Some(message),
+                    Err(_) => return Ok(()),
+                }
+            };
+            while let Ok(finished) = self.compiled.try_recv() {
+                self.install(finished)?;
+            }
             match message {
-                Message::Request(request) => {
+                Some(Message::Request(request)) => {
                     if self
                         .connection
                         .handle_shutdown(&request)
@@ -121,7 +156,14 @@ impl Server<'_> {
                     {
                         return Ok(());
                     }
-                    self.compile_dirty()?;
+                    // Completion reads the buffer's text and formatting the buffer alone: an
+                    // older compile serves them. Everything else reads the current one.
+                    if !matches!(
+                        request.method.as_str(),
+                        "textDocument/completion" | "textDocument/formatting"
+                    ) {
+                        self.settle()?;
+                    }
                     let id = request.id.clone();
                     let response = match self.request(request) {
                         Ok(value) => Response::new_ok(id, value),
@@ -129,15 +171,14 @@ impl Server<'_> {
                     };
                     self.send(Message::Response(response))?;
                 }
-                Message::Notification(notification) => self.notification(notification),
-                Message::Response(_) => {}
+                Some(Message::Notification(notification)) => self.notification(notification),
+                Some(Message::Response(_)) | None => {}
             }
             // Edits typed in a burst are compiled once, after the last.
             if self.connection.receiver.is_empty() {
-                self.compile_dirty()?;
+                self.schedule()?;
             }
         }
-        Ok(())
     }
 
     fn send(&self, message: Message) -> Result<(), String> {
@@ -175,105 +216,33 @@ impl Server<'_> {
                     .ok()
                     .and_then(|p| {
                         let path = text::uri_path(&p.text_document.uri)?;
+                        // Read from the disk again: not a buffer to check alone.
+                        if let Some(root) = project_root(&path) {
+                            self.changed(root, None);
+                        }
                         self.open.remove(&path);
-                        Some(path)
+                        None
                     })
             }
             "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {
-                self.dirty.extend(self.projects.keys().cloned());
+                let known: Vec<PathBuf> = self.roots.keys().cloned().collect();
+                for root in known {
+                    self.changed(root, None);
+                }
                 None
             }
             _ => None,
         };
-        if let Some(root) = path.as_deref().and_then(project_root) {
-            self.dirty.insert(root);
+        if let Some(path) = path
+            && let Some(root) = project_root(&path)
+        {
+            let name = path
+                .strip_prefix(&root)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .filter(|n| n.ends_with(".kpi"));
+            self.changed(root, name);
         }
-    }
-
-    /// Compiles every project that changed and publishes the diagnostics of all its files.
-    fn compile_dirty(&mut self) -> Result<(), String> {
-        for root in std::mem::take(&mut self.dirty) {
-            let Some(compiled) = self.compile(&root, Options::default()) else {
-                continue;
-            };
-            let before = self
-                .projects
-                .remove(&root)
-                .map(|p| p.published)
-                .unwrap_or_default();
-            let project = Project {
-                root: root.clone(),
-                compiled,
-                published: BTreeSet::new(),
-            };
-            let published = self.publish(&project, &before)?;
-            self.projects.insert(
-                root,
-                Project {
-                    published,
-                    ..project
-                },
-            );
-        }
-        Ok(())
-    }
-
-    /// The project at `root` compiled with the open buffers over the disk.
-    fn compile(&self, root: &Path, options: Options) -> Option<Compiled> {
-        let disk = Disk { root };
-        let mut overlay = Overlay::over(&disk);
-        for (path, text) in &self.open {
-            if let Ok(inner) = path.strip_prefix(root) {
-                overlay = overlay.file(&inner.to_string_lossy(), text.as_str());
-            }
-        }
-        driver::compile(&overlay, &options).ok()
-    }
-
-    /// Sends every file of the project its diagnostics, and an empty list to those published
-    /// before that are no longer read. Returns the files published.
-    fn publish(
-        &self,
-        project: &Project,
-        before: &BTreeSet<String>,
-    ) -> Result<BTreeSet<String>, String> {
-        let sources = &project.compiled.sources;
-        let mut by_file: BTreeMap<String, Vec<lsp::Diagnostic>> = sources
-            .iter()
-            .map(|(_, f)| (f.name.clone(), Vec::new()))
-            .collect();
-        for d in &project.compiled.diagnostics {
-            let name = d
-                .primary
-                .as_ref()
-                .map_or("kpi.yaml", |l| sources.name(l.span.file));
-            by_file
-                .entry(name.to_string())
-                .or_default()
-                .push(to_lsp(project, d));
-        }
-        for name in before {
-            by_file.entry(name.clone()).or_default();
-        }
-        let mut published = BTreeSet::new();
-        for (name, diagnostics) in by_file {
-            let Some(uri) = text::path_uri(&project.path(&name)) else {
-                continue;
-            };
-            if !diagnostics.is_empty() || sources.iter().any(|(_, f)| f.name == name) {
-                published.insert(name);
-            }
-            let params = lsp::PublishDiagnosticsParams {
-                uri,
-                diagnostics,
-                version: None,
-            };
-            self.send(Message::Notification(Notification::new(
-                "textDocument/publishDiagnostics".into(),
-                params,
-            )))?;
-        }
-        Ok(published)
     }
 
     fn request(&mut self, request: Request) -> Answer {
@@ -391,12 +360,14 @@ impl Server<'_> {
     fn show_sql(&self, kpi: &str) -> Result<String, String> {
         let wanted = kpi.to_lowercase();
         for root in self.projects.keys() {
-            let Some(compiled) = self.compile(
+            let Some(compiled) = compile(
                 root,
+                &self.open,
                 Options {
                     build: true,
                     ..Options::default()
                 },
+                None,
             ) else {
                 continue;
             };
@@ -443,44 +414,4 @@ fn project_root(file: &Path) -> Option<PathBuf> {
         .skip(1)
         .find(|d| d.join("kpi.yaml").is_file())
         .map(Path::to_path_buf)
-}
-
-/// A compiler diagnostic as the editor shows it: the title, the help, and where to read more.
-fn to_lsp(project: &Project, d: &Diagnostic) -> lsp::Diagnostic {
-    let sources = &project.compiled.sources;
-    let range = d
-        .primary
-        .as_ref()
-        .map_or_else(lsp::Range::default, |l| text::span_range(sources, l.span));
-    let mut message = d.message.clone();
-    if let Some(label) = &d.primary {
-        message.push_str(&format!(": {}", label.message));
-    }
-    if let Some(help) = &d.help {
-        message.push_str(&format!("\nhelp: {help}"));
-    }
-    message.push_str(&format!("\nkpi explain {}", d.code.0));
-    let related = d
-        .secondary
-        .iter()
-        .filter_map(|l| {
-            let uri = text::path_uri(&project.path(sources.name(l.span.file)))?;
-            Some(lsp::DiagnosticRelatedInformation {
-                location: lsp::Location::new(uri, text::span_range(sources, l.span)),
-                message: l.message.clone(),
-            })
-        })
-        .collect::<Vec<_>>();
-    lsp::Diagnostic {
-        range,
-        severity: Some(match d.severity {
-            Severity::Error => lsp::DiagnosticSeverity::ERROR,
-            Severity::Warning => lsp::DiagnosticSeverity::WARNING,
-        }),
-        code: Some(lsp::NumberOrString::String(d.code.0.to_string())),
-        source: Some("kpi".into()),
-        message,
-        related_information: (!related.is_empty()).then_some(related),
-        ..Default::default()
-    }
 }
