@@ -132,8 +132,16 @@ fn a_project_too_large_for_one_definition_is_split_into_children() {
     let (m, d) = emit_asl(&built.plan, &built.sql);
     assert_eq!(codes(&d), Vec::<&str>::new(), "{d:?}");
     assert!(m.children.len() >= 2, "{:?}", m.stats);
-    assert!(m.stats.substituted_definition_chars <= 1_048_576, "{:?}", m.stats);
-    assert!(m.stats.largest_child_definition_chars <= 1_048_576, "{:?}", m.stats);
+    assert!(
+        m.stats.substituted_definition_chars <= 1_048_576,
+        "{:?}",
+        m.stats
+    );
+    assert!(
+        m.stats.largest_child_definition_chars <= 1_048_576,
+        "{:?}",
+        m.stats
+    );
     assert!(m.stats.largest_child_definition_chars > 0);
     // Every KPI's Athena states are in exactly one child.
     let bindings = kpi_compiler::asl::task_bindings(&m);

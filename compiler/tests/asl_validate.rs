@@ -30,7 +30,11 @@ fn validate_machines(machines: &[(String, StateMachine)], dir_name: &str) -> boo
             let Some((ok, out)) = validate("asl", &file) else {
                 return false;
             };
-            assert!(ok, "asl-validator rejected {name}{}:\n{out}", child.suffix());
+            assert!(
+                ok,
+                "asl-validator rejected {name}{}:\n{out}",
+                child.suffix()
+            );
         }
     }
     true

@@ -22,12 +22,13 @@ fn manifest(max_backfill_days: u32) -> Manifest {
                "window": {"days": days, "ends_before": 0}, "partitioned": true})
     };
     serde_json::from_value(json!({
-        "version": 2, "generated_by": "test",
+        "version": 3, "generated_by": "test",
         "project": {"project": "p", "database": "db", "location": "s3://b/", "workgroup": "w",
                     "concurrency": 4, "crawler": null, "history_start": "2024-01-01",
                     "time_zone": "UTC", "chunk_days": 100, "max_backfill_days": max_backfill_days},
         "sources": [],
         "states": [],
+        "machines": [{"suffix": "", "file": "statemachine.asl.json", "substitution": null}],
         "substitutions": {},
         "kpis": [
             kpi("a", 0, json!([read("source", "events", 1)])),
