@@ -20,65 +20,29 @@
 
 #[path = "support/generated.rs"]
 mod generated;
+#[path = "../tests/support/jsonrpc.rs"]
+mod jsonrpc;
 
+use jsonrpc::Peer;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A JSON-RPC client of `kpi lsp` over its stdio.
 struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    messages: Receiver<Value>,
+    peer: Peer,
     next_id: i64,
 }
 
 impl Client {
     fn start(bin: &Path, project: &Path) -> Client {
-        let mut child = Command::new(bin)
-            .arg("lsp")
-            .current_dir(project)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, messages) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(n) = line.strip_prefix("Content-Length: ") {
-                        length = n.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.unwrap()];
-                reader.read_exact(&mut body).unwrap();
-                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
-                    return;
-                }
-            }
-        });
+        let mut command = Command::new(bin);
+        command.arg("lsp").current_dir(project);
         let mut client = Client {
-            child,
-            stdin,
-            messages,
+            peer: Peer::spawn(command),
             next_id: 1,
         };
         let root = format!("file://{}", project.display());
@@ -91,9 +55,7 @@ impl Client {
     }
 
     fn send(&mut self, message: &Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
+        self.peer.send(message);
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -101,9 +63,7 @@ impl Client {
     }
 
     fn next(&self) -> Value {
-        self.messages
-            .recv_timeout(TIMEOUT)
-            .expect("kpi lsp stopped answering")
+        self.peer.next(TIMEOUT)
     }
 
     /// Sends a request and waits for its answer, passing over notifications.
@@ -129,13 +89,6 @@ impl Client {
                 return (Instant::now(), count);
             }
         }
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

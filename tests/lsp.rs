@@ -5,13 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli_support;
+#[path = "support/jsonrpc.rs"]
+mod jsonrpc;
 
 use cli_support::pipelines_in;
+use jsonrpc::Peer;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,9 +38,7 @@ kpi posts {
 ";
 
 struct Server {
-    child: Child,
-    stdin: ChildStdin,
-    messages: Receiver<Value>,
+    peer: Peer,
     /// Notifications read while waiting for something else.
     pending: Vec<Value>,
     next_id: i64,
@@ -55,46 +54,13 @@ impl Server {
     fn start_with(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let project = pipelines_in(dir.path());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kpi"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kpi"));
+        command
             .arg("lsp")
             .envs(env.iter().copied())
-            .current_dir(&project)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, messages) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(n) = line.strip_prefix("Content-Length: ") {
-                        length = n.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.unwrap()];
-                reader.read_exact(&mut body).unwrap();
-                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
-                    return;
-                }
-            }
-        });
+            .current_dir(&project);
         let mut server = Server {
-            child,
-            stdin,
-            messages,
+            peer: Peer::spawn(command),
             pending: Vec::new(),
             next_id: 0,
             project: project.canonicalize().unwrap(),
@@ -115,17 +81,11 @@ impl Server {
     }
 
     fn send(&mut self, message: Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
+        self.peer.send(&message);
     }
 
     fn next(&mut self) -> Value {
-        match self.messages.recv_timeout(TIMEOUT) {
-            Ok(m) => m,
-            Err(RecvTimeoutError::Timeout) => panic!("no message from kpi lsp in {TIMEOUT:?}"),
-            Err(RecvTimeoutError::Disconnected) => panic!("kpi lsp closed its output"),
-        }
+        self.peer.next(TIMEOUT)
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
@@ -202,20 +162,13 @@ impl Server {
         self.notify("exit", Value::Null);
         let start = Instant::now();
         loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.peer.child.try_wait().unwrap() {
                 assert!(status.success(), "{status}");
                 return;
             }
             assert!(start.elapsed() < TIMEOUT, "kpi lsp did not exit");
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
