@@ -3,6 +3,8 @@
 //! inputs, history events of every execution, children's included), every definition is under
 //! 1 MB, the top-level one grows by at most [`BUDGET`] bytes per KPI (1,000 against 2,000
 //! KPIs), the manifest lists every machine children first, and asl-validator accepts them all.
+//! A project of 500 KPIs runs locally over a 7-day lake, and every KPI it shares with a
+//! project of 15 gives the same rows.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -103,5 +105,78 @@ fn two_thousand_kpis_build_within_every_limit_and_the_top_grows_little_per_kpi()
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// The rows of `kpi` in `lake`, as CSV in a fixed order.
+fn rows(project: &Path, lake: &Path, kpi: &str) -> String {
+    let run = run_in(
+        project,
+        &[
+            "query",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--format",
+            "csv",
+            &format!("SELECT * FROM engagement_kpi.{kpi} ORDER BY ALL"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{kpi}: {}{}", run.stdout, run.stderr);
+    run.stdout
+}
+
+#[test]
+fn five_hundred_kpis_run_locally_and_match_the_same_kpis_in_a_small_project() {
+    let scratch = tempfile::tempdir().unwrap();
+    let lake = scratch.path().join("lake");
+    let sample = run_in(
+        scratch.path(),
+        &[
+            "sample-data",
+            "--out",
+            "lake",
+            "--days",
+            "7",
+            "--companies",
+            "4",
+            "--seed",
+            "3",
+            "-q",
+        ],
+    );
+    assert_eq!(sample.code, 0, "{}", sample.stderr);
+    let small_lake = scratch.path().join("small-lake");
+    common::copy_tree(&lake, &small_lake);
+
+    // Every template at the start, the middle and the end of the large project (a score reads
+    // the two KPIs before it, so each group of five is whole).
+    let shared: Vec<usize> = (0..5).chain(245..250).chain(495..500).collect();
+    let (large, small) = (scratch.path().join("large"), scratch.path().join("small"));
+    generated::project(&large, 0..500);
+    generated::project(&small, shared.iter().copied());
+    for (project, lake, kpi_days) in [(&large, &lake, 3500), (&small, &small_lake, 105)] {
+        let run = run_in(
+            project,
+            &[
+                "run",
+                "--lake",
+                lake.to_str().unwrap(),
+                "--from",
+                "2024-01-01",
+                "--to",
+                "2024-01-07",
+                "-q",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let done = format!("{kpi_days} KPI-days computed");
+        assert!(run.stdout.contains(&done), "{}", run.stdout);
+    }
+    for i in shared {
+        let kpi = generated::name(i);
+        let (a, b) = (rows(&large, &lake, &kpi), rows(&small, &small_lake, &kpi));
+        // A header and at least one row a day: nothing empty is compared.
+        assert!(a.lines().count() > 7, "{kpi}: {a}");
+        assert_eq!(a, b, "{kpi}");
     }
 }

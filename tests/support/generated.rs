@@ -31,6 +31,12 @@ pub fn kpi(i: usize) -> String {
     }
 }
 
+/// The name of the `i`th KPI.
+pub fn name(i: usize) -> String {
+    let template = ["active", "by_department", "replies", "activation", "score"][i % 5];
+    format!("k{i}_{template}")
+}
+
 /// Writes a project of the KPIs `ids` (each id's template) into `dir`, 100 files a folder.
 pub fn project(dir: &Path, ids: impl IntoIterator<Item = usize>) {
     let pipelines = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
