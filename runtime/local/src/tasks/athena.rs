@@ -251,7 +251,7 @@ impl LocalAws<'_> {
             .map_err(|e| format!("cannot create {}: {e}", root.display()))?;
         let sql = self.local_sql(statement, days, attempt)?;
         let (rows, files_read) = self
-            .with_connection(|conn| reads::execute(conn, &sql))?
+            .with_logged_connection(|conn| reads::execute(conn, &sql))?
             .map_err(|e| e.0)?;
         // A day without rows still gets its prefix, holding an empty file of the schema, so
         // every day of the chunk can be published and read.
@@ -309,7 +309,7 @@ impl LocalAws<'_> {
     ) -> Result<Outcome, String> {
         let sql = self.local_sql(statement, days, attempt)?;
         let (rows, files_read) = self
-            .with_connection(|conn| reads::query(conn, &sql))?
+            .with_logged_connection(|conn| reads::query(conn, &sql))?
             .map_err(|e| e.0)?;
         for row in &rows.rows {
             if let (Some(Some(day)), Some(Some(failure))) = (row.first(), row.get(2))

@@ -85,7 +85,17 @@ pub struct LocalAws<'a> {
     /// Which source files are whole, shared with the planner.
     health: &'a crate::health::Health,
     on_event: &'a (dyn Fn(Event<'_>) + Sync),
+    /// Held (shared) by every query whose reads are taken from the engine's log, from before
+    /// it runs until its reads are read; held alone to empty the log.
+    read_log: std::sync::RwLock<()>,
+    /// Queries logged since the log was last emptied.
+    logged: std::sync::atomic::AtomicUsize,
 }
+
+/// Queries after which the read log is emptied, once none is in flight: finding a query's
+/// reads scans the whole log, so a log that only grows makes a run's cost quadratic in its
+/// queries.
+const READ_LOG_QUERIES: usize = 64;
 
 impl std::fmt::Debug for LocalAws<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -139,7 +149,39 @@ impl<'a> LocalAws<'a> {
             stale_views: Mutex::new(std::collections::BTreeSet::new()),
             health,
             on_event,
+            read_log: std::sync::RwLock::new(()),
+            logged: std::sync::atomic::AtomicUsize::new(0),
         })
+    }
+
+    /// Runs a query whose reads come from the engine's log (`reads::execute`, `reads::query`)
+    /// on a free worker connection, then empties the log every [`READ_LOG_QUERIES`] queries:
+    /// when none is in flight, or, past twice as many, waiting for those in flight.
+    fn with_logged_connection<R>(
+        &self,
+        f: impl FnOnce(&duckdb::Connection) -> R,
+    ) -> Result<R, String> {
+        use std::sync::atomic::Ordering;
+        let result = {
+            let _reading = self
+                .read_log
+                .read()
+                .map_err(|_| "the read log is poisoned")?;
+            self.with_connection(f)?
+        };
+        let logged = self.logged.fetch_add(1, Ordering::Relaxed) + 1;
+        if logged >= READ_LOG_QUERIES {
+            let alone = match self.read_log.try_write() {
+                Ok(guard) => Some(guard),
+                Err(_) if logged >= 2 * READ_LOG_QUERIES => self.read_log.write().ok(),
+                Err(_) => None,
+            };
+            if let Some(_alone) = alone {
+                self.logged.store(0, Ordering::Relaxed);
+                self.clear_read_log();
+            }
+        }
+        Ok(result)
     }
 
     pub fn queries(&self) -> Vec<QueryRecord> {
