@@ -124,6 +124,22 @@ fn batches_keep_every_payload_under_256_kib() {
     }
 }
 
+/// Every Task state of a definition, Map processors included.
+fn collect_tasks<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a serde_json::Value>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("Type").is_some_and(|t| t == "Task") {
+                out.push(value);
+            }
+            for v in map.values() {
+                collect_tasks(v, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_tasks(v, out)),
+        _ => {}
+    }
+}
+
 #[test]
 fn a_project_too_large_for_one_definition_is_split_into_children() {
     // 280 realistic KPIs pass 1 MB in one definition: the machine becomes a parent and a
@@ -143,6 +159,28 @@ fn a_project_too_large_for_one_definition_is_split_into_children() {
         m.stats
     );
     assert!(m.stats.largest_child_definition_chars > 0);
+    // Every start of a child retries the execution limit and throttling, and its catcher
+    // follows: one retrier per group Task of each phase.
+    let parent: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
+    let mut starts = Vec::new();
+    collect_tasks(&parent, &mut starts);
+    let starts: Vec<&serde_json::Value> = starts
+        .into_iter()
+        .filter(|t| t["Resource"] == "arn:aws:states:::states:startExecution.sync:2")
+        .collect();
+    assert!(starts.len() >= m.children.len(), "{} starts", starts.len());
+    for task in starts {
+        let retry = &task["Retry"][0];
+        assert!(
+            retry["ErrorEquals"]
+                .as_array()
+                .unwrap()
+                .contains(&"StepFunctions.ExecutionLimitExceeded".into()),
+            "{task}"
+        );
+        assert_eq!(retry["JitterStrategy"], "FULL", "{task}");
+        assert!(task["Catch"].as_array().is_some_and(|c| !c.is_empty()));
+    }
     // Every KPI's Athena states are in exactly one child.
     let bindings = kpi_compiler::asl::task_bindings(&m);
     for kpi in &built.plan.kpis {

@@ -10,7 +10,9 @@
 
 use super::build::{LevelKpi, MachineInput, Phase, PhaseKind, SetupKpi, jsonata_pass};
 use super::jsonata::{self, ItemExpr};
-use super::tasks::{ATTEMPT_PATH, FIRST_PATH, KPI_PATH, LAST_PATH, jsonpath_catchers};
+use super::tasks::{
+    ATTEMPT_PATH, FIRST_PATH, KPI_PATH, LAST_PATH, child_start_retriers, jsonpath_catchers,
+};
 use super::types::{
     Choice, ChoiceRule, Definition, ExecutionType, ItemProcessor, MapMode, ProcessorConfig,
     QueryLanguage, States, Task, Test, Transition,
@@ -104,6 +106,7 @@ pub fn parent_processor(
                     },
                 })),
                 output_path: Some("$.Output".into()),
+                retry: child_start_retriers(),
                 catch: jsonpath_catchers(&failed),
                 transition: Transition::END,
                 ..Task::default()

@@ -65,6 +65,29 @@ pub fn glue_retriers() -> Vec<Retrier> {
     }]
 }
 
+/// Starting a group's child execution again is safe: its name is the item's attempt, and Step
+/// Functions answers a start with the same name and input with the execution already
+/// running or done (StartExecution is idempotent so). Retried: the account's limit of
+/// running executions, throttling and a service fault. The StartExecution API documents the
+/// exception types (`ExecutionLimitExceeded`, …) but not the name the optimized integration
+/// gives them, so the retrier lists each with and without the `Exception` suffix.
+pub fn child_start_retriers() -> Vec<Retrier> {
+    vec![Retrier {
+        error_equals: vec![
+            "StepFunctions.ExecutionLimitExceeded".into(),
+            "StepFunctions.ExecutionLimitExceededException".into(),
+            "StepFunctions.ThrottlingException".into(),
+            "StepFunctions.AWSStepFunctionsException".into(),
+            "StepFunctions.SfnException".into(),
+        ],
+        interval_seconds: 10,
+        max_attempts: 8,
+        backoff_rate: 2.0,
+        max_delay_seconds: 300,
+        jitter_strategy: Jitter::Full,
+    }]
+}
+
 /// `States.TaskFailed` (any error but a timeout), then `States.ALL` for the rest (a timeout,
 /// missing permissions): both record the failure, so the rest of the execution completes.
 fn catchers(result_path: Option<&str>, output: Option<&str>, next: &str) -> Vec<Catcher> {
