@@ -424,6 +424,26 @@ fn messy_inputs_format_canonically() {
     }
 }
 
+/// The case corpus formatted, every file under its path, in one snapshot: a change of the
+/// layout shows in review as a diff of this file.
+#[test]
+fn the_case_corpus_formats_as_snapshotted() {
+    let mut files = Vec::new();
+    kpi_files(&root().join("tests/cases"), &mut files);
+    files.sort();
+    assert!(files.len() >= 10, "{} case files", files.len());
+    let mut out = String::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        let formatted = assert_formats(&text, &name);
+        out.push_str(&format!("==> {name}\n{formatted}\n"));
+    }
+    insta::with_settings!({snapshot_path => "format/snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("case_corpus", out);
+    });
+}
+
 #[test]
 fn cut_and_damaged_corpus_files_either_fail_to_parse_or_format_with_every_promise_kept() {
     let mut files = Vec::new();
