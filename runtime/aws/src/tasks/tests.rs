@@ -145,3 +145,64 @@ fn a_query_execution_has_the_fields_of_athenas_json() {
     assert_eq!(v["WorkGroup"], "kpi");
     assert!(v.get("Statistics").is_none());
 }
+
+/// A service's answer to `StartQueryExecution` with this code and message.
+fn service_error(
+    code: &str,
+    message: &str,
+) -> aws_sdk_athena::error::SdkError<
+    aws_sdk_athena::operation::start_query_execution::StartQueryExecutionError,
+    (),
+> {
+    use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionError;
+    let meta = aws_smithy_types::error::ErrorMetadata::builder()
+        .code(code)
+        .message(message)
+        .build();
+    aws_sdk_athena::error::SdkError::service_error(StartQueryExecutionError::generic(meta), ())
+}
+
+#[test]
+fn a_service_error_takes_the_name_step_functions_gives_it() {
+    let e = super::task_error(
+        "Athena",
+        "Athena StartQueryExecution",
+        service_error("InvalidRequestException", "WorkGroup does not exist"),
+    );
+    assert_eq!(e.error, "Athena.InvalidRequestException");
+    assert_eq!(e.cause, "WorkGroup does not exist");
+}
+
+#[test]
+fn a_throttle_the_sdk_could_not_retry_away_says_so_under_the_name_the_machine_retries() {
+    let e = super::task_error(
+        "Athena",
+        "Athena StartQueryExecution",
+        service_error("ThrottlingException", "Rate exceeded"),
+    );
+    assert_eq!(e.error, "Athena.ThrottlingException");
+    assert_eq!(
+        e.cause,
+        "Rate exceeded (throttled: Athena StartQueryExecution still failed after the SDK's retries)"
+    );
+    let e = super::task_error(
+        "Athena",
+        "Athena StartQueryExecution",
+        service_error("TooManyRequestsException", "Too many queries"),
+    );
+    assert_eq!(e.error, "Athena.TooManyRequestsException");
+}
+
+#[test]
+fn no_answer_at_all_is_a_task_failure_in_one_sentence() {
+    let e = super::task_error(
+        "Glue",
+        "Glue GetTable of db.t",
+        aws_sdk_glue::error::SdkError::<
+            aws_sdk_glue::operation::get_table::GetTableError,
+            (),
+        >::construction_failure("no region"),
+    );
+    assert_eq!(e.error, "States.TaskFailed");
+    assert_eq!(e.cause, "Glue GetTable of db.t failed: no region");
+}
