@@ -1187,3 +1187,74 @@ fn athena_throttles_are_retried_and_a_failed_query_or_a_missing_table_names_its_
     );
     assert!(!refused.stderr.contains("panicked"), "{}", refused.stderr);
 }
+
+#[test]
+fn the_whole_project_runs_on_athena_at_the_machines_concurrency() {
+    let Some((moto, proxy, dir)) =
+        setup("the_whole_project_runs_on_athena_at_the_machines_concurrency")
+    else {
+        return;
+    };
+    let project = pipelines_in(dir.path());
+    let p = project.to_str().unwrap();
+    let manifest = athena_ready(&moto, &proxy, dir.path(), &project);
+    let dry = run_day(&proxy, dir.path(), "athena", p, DAY, &["--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let names: Vec<&str> = {
+        let mut n: Vec<&str> = manifest["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap())
+            .collect();
+        n.sort_unstable();
+        n
+    };
+    // The input `--target aws` would start the execution with.
+    assert_eq!(
+        serde_json::from_str::<Value>(dry.stdout.trim()).unwrap(),
+        json!({"dates": [DAY], "kpis": names})
+    );
+    assert!(
+        !operations(&proxy)
+            .iter()
+            .any(|o| o == "StartQueryExecution")
+    );
+    // No results queued: every check answers no rows, so no day passes; Map workers share
+    // the one SDK runtime.
+    let ran = run_day(&proxy, dir.path(), "athena", p, DAY, &[]);
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let level0: Vec<&Value> = manifest["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["level"] == 0)
+        .collect();
+    for k in &level0 {
+        let line = format!(
+            "    {} {DAY}: Kpi.CheckFailed: the check returned no row for {DAY}\n",
+            k["name"].as_str().unwrap()
+        );
+        assert!(ran.stdout.contains(&line), "{line}{}", ran.stdout);
+    }
+    assert!(
+        ran.stdout.contains(&format!(
+            "    stickiness {DAY}: Kpi.UpstreamFailed: upstream"
+        )),
+        "{}",
+        ran.stdout
+    );
+    // Two setup statements per KPI, then a write and a check per level-0 KPI, each with a
+    // token of its own.
+    let tokens: std::collections::BTreeSet<String> = proxy
+        .take()
+        .iter()
+        .filter(|r| r.operation() == "StartQueryExecution")
+        .map(|r| r.body["ClientRequestToken"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        tokens.len(),
+        2 * names.len() + 2 * level0.len(),
+        "{tokens:?}"
+    );
+}

@@ -176,12 +176,22 @@ fn text(
             e.name, e.status, e.seconds
         );
         if e.status != "SUCCEEDED" {
-            let _ = writeln!(
-                out,
-                "  {}: {}",
-                e.error.as_deref().unwrap_or("?"),
-                e.cause.as_deref().unwrap_or("")
-            );
+            let error = e.error.as_deref().unwrap_or("?");
+            let cause = e.cause.as_deref().unwrap_or("");
+            // The machine's own list of failed KPI-days ("N KPI-day(s) failed: a; b; …"),
+            // which also has those no Task saw fail (a check without its day's row, an
+            // upstream day that failed): one a line.
+            match cause.split_once(": ") {
+                Some((head, list)) if error == "Kpi.Failed" => {
+                    let _ = writeln!(out, "  {error}: {head}:");
+                    for entry in list.split("; ") {
+                        let _ = writeln!(out, "    {entry}");
+                    }
+                }
+                _ => {
+                    let _ = writeln!(out, "  {error}: {cause}");
+                }
+            }
         }
     }
     let _ = writeln!(
