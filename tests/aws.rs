@@ -1,10 +1,14 @@
 //! The AWS commands against moto's Glue and Step Functions, through the tests' own recording
 //! and fault-injecting proxy (`tests/aws_support`): `schema pull` and `schema diff`, `deploy`,
-//! `run --target aws --no-wait` planned from Glue's partitions, `status`, `redrive`, and the
-//! ways a call fails (no credentials, no region, throttling, access denied).
+//! `run --target aws --no-wait` planned from Glue's partitions, `status`, `redrive`,
+//! `run --target athena` (the built machine in the local interpreter, its Tasks calling moto's
+//! Athena and Glue), and the ways a call fails (no credentials, no region, throttling, access
+//! denied, a failed query, a missing table or workgroup).
 //!
 //! moto is used for what it implements (Glue's tables and partitions, state machines and
-//! their executions as records); nothing here executes a state machine on moto.
+//! their executions as records, Athena's query records and the results queued for them);
+//! nothing here executes a state machine on moto, and moto runs no SQL: the proxy makes a
+//! query FAILED, and the tests create the tables Athena's DDL would register.
 
 #![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -16,7 +20,7 @@ mod cli_support;
 #[path = "support/tools.rs"]
 mod tools;
 
-use aws_support::{Fault, Moto, Proxy, aws_env, create_partitions, create_tables};
+use aws_support::{Fault, Moto, Proxy, Recorded, aws_env, create_partitions, create_tables};
 use cli_support::{kpi, pipelines_in, root, run};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -37,6 +41,28 @@ fn kpi_aws(proxy: &Proxy, dir: &Path, args: &[&str]) -> cli_support::Run {
     let mut cmd: Command = kpi();
     aws_env(&mut cmd, proxy, dir);
     run(cmd.args(args).current_dir(dir))
+}
+
+/// `kpi run --target TARGET --project PROJECT --day DAY` and `more`, through the proxy.
+fn run_day(
+    proxy: &Proxy,
+    dir: &Path,
+    target: &str,
+    project: &str,
+    day: &str,
+    more: &[&str],
+) -> cli_support::Run {
+    let mut args = vec![
+        "run",
+        "--target",
+        target,
+        "--project",
+        project,
+        "--day",
+        day,
+    ];
+    args.extend_from_slice(more);
+    kpi_aws(proxy, dir, &args)
 }
 
 fn snapshot(name: &str) -> Value {
@@ -436,20 +462,7 @@ fn run_on_aws_starts_the_due_kpi_days_from_glues_partitions() {
     }
     let project = pipelines_in(dir.path());
     let p = project.to_str().unwrap();
-    let before = kpi_aws(
-        &proxy,
-        dir.path(),
-        &[
-            "run",
-            "--target",
-            "aws",
-            "--project",
-            p,
-            "--day",
-            "2024-01-03",
-            "--no-wait",
-        ],
-    );
+    let before = run_day(&proxy, dir.path(), "aws", p, "2024-01-03", &["--no-wait"]);
     assert_eq!(before.code, 2, "{}", before.stderr);
     assert!(
         before
@@ -469,20 +482,7 @@ fn run_on_aws_starts_the_due_kpi_days_from_glues_partitions() {
 
     // Nothing published yet: every KPI is due on the day.
     proxy.take();
-    let started = kpi_aws(
-        &proxy,
-        dir.path(),
-        &[
-            "run",
-            "--target",
-            "aws",
-            "--project",
-            p,
-            "--day",
-            "2024-01-03",
-            "--no-wait",
-        ],
-    );
+    let started = run_day(&proxy, dir.path(), "aws", p, "2024-01-03", &["--no-wait"]);
     assert_eq!(started.code, 0, "{}", started.stderr);
     let requests = proxy.take();
     let start = requests
@@ -561,20 +561,7 @@ fn run_on_aws_starts_the_due_kpi_days_from_glues_partitions() {
     }
     due.sort();
     proxy.take();
-    let second = kpi_aws(
-        &proxy,
-        dir.path(),
-        &[
-            "run",
-            "--target",
-            "aws",
-            "--project",
-            p,
-            "--day",
-            "2024-01-03",
-            "--no-wait",
-        ],
-    );
+    let second = run_day(&proxy, dir.path(), "aws", p, "2024-01-03", &["--no-wait"]);
     assert_eq!(second.code, 0, "{}", second.stderr);
     let requests = proxy.take();
     let starts: Vec<Value> = requests
@@ -606,20 +593,13 @@ fn run_on_aws_starts_the_due_kpi_days_from_glues_partitions() {
 
     // A missing source partition makes the KPI-days that read it wait.
     moto.call("glue", "DeletePartition", json!({"DatabaseName": "app_logs", "TableName": "events", "PartitionValues": ["2024-01-03"]}));
-    let waiting = kpi_aws(
+    let waiting = run_day(
         &proxy,
         dir.path(),
-        &[
-            "run",
-            "--target",
-            "aws",
-            "--project",
-            p,
-            "--day",
-            "2024-01-03",
-            "--dry-run",
-            "--force",
-        ],
+        "aws",
+        p,
+        "2024-01-03",
+        &["--dry-run", "--force"],
     );
     assert_eq!(waiting.code, 0, "{}", waiting.stderr);
     assert!(
@@ -782,4 +762,499 @@ fn failures_are_one_sentence_and_a_hint() {
         .current_dir(dir.path()));
     short(&r);
     assert!(r.stderr.contains("could not reach AWS"), "{}", r.stderr);
+}
+
+const DAY: &str = "2024-01-03";
+const KPI: &str = "daily_active_members";
+
+/// The Hive type text of a manifest column type (the few `daily_active_members` has).
+fn hive_type(ty: &Value) -> &'static str {
+    match ty["type"].as_str().unwrap() {
+        "big_int" => "bigint",
+        "double" => "double",
+        "string" => "string",
+        other => panic!("no Hive text for {other} in this test"),
+    }
+}
+
+/// moto ready for `run --target athena --kpi daily_active_members` of `pipelines/`: the
+/// sources' tables with partitions 2024-01-01 to 2024-01-03, the workgroup, and the KPI's
+/// database and table. moto runs no SQL, so the table its CREATE EXTERNAL TABLE makes on AWS
+/// is created here, as Athena would register it. Returns the built manifest.
+fn athena_ready(moto: &Moto, proxy: &Proxy, dir: &Path, project: &Path) -> Value {
+    create_tables(moto, "app_logs", &snapshot("app_logs.json"));
+    create_tables(moto, "master", &snapshot("master.json"));
+    for (db, table) in [
+        ("app_logs", "events"),
+        ("master", "members"),
+        ("master", "departments"),
+        ("master", "companies"),
+    ] {
+        create_partitions(
+            moto,
+            db,
+            table,
+            &["2024-01-01", "2024-01-02", DAY],
+            &json!({}),
+        );
+    }
+    let built = kpi_aws(
+        proxy,
+        dir,
+        &["build", "--project", project.to_str().unwrap()],
+    );
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join("target/kpi/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    moto.call(
+        "athena",
+        "CreateWorkGroup",
+        json!({"Name": manifest["project"]["workgroup"]}),
+    );
+    let database = manifest["project"]["database"].as_str().unwrap();
+    moto.call(
+        "glue",
+        "CreateDatabase",
+        json!({"DatabaseInput": {"Name": database}}),
+    );
+    let kpi = kpi_of(&manifest, KPI);
+    let columns: Vec<Value> = kpi["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| json!({"Name": c["name"], "Type": hive_type(&c["type"])}))
+        .collect();
+    moto.call("glue", "CreateTable", json!({"DatabaseName": database, "TableInput": {
+        "Name": KPI, "TableType": "EXTERNAL_TABLE",
+        "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+        "Parameters": {"EXTERNAL": "TRUE", "kpi.fingerprint": kpi["fingerprint"]},
+        "StorageDescriptor": {
+            "Columns": columns,
+            "Location": kpi["location"],
+            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            "SerdeInfo": {
+                "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+                "Parameters": {"serialization.format": "1"}
+            }
+        }}}));
+    manifest
+}
+
+fn kpi_of<'m>(manifest: &'m Value, name: &str) -> &'m Value {
+    manifest["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == name)
+        .unwrap()
+}
+
+/// A statement's Athena text with its parameters filled in, as the machine fills them.
+fn rendered(kpi: &Value, statement: &str, day: &str, attempt: &str) -> String {
+    let statement = kpi["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == statement)
+        .unwrap();
+    statement["athena"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|segment| {
+            if let Some(text) = segment["text"].as_str() {
+                return text.to_string();
+            }
+            match segment["param"].as_str().unwrap() {
+                "first_day" | "last_day" => day.to_string(),
+                "attempt" => attempt.to_string(),
+                other => panic!("no value for {other}"),
+            }
+        })
+        .collect()
+}
+
+/// Athena's answer for a query that returns no rows, and the check's rows (a header row, as
+/// Athena gives it, then one row per day: day, rows, why it fails or nothing).
+fn no_rows() -> Value {
+    json!({"rows": [], "column_info": []})
+}
+
+fn check_rows(day: &str, rows: u64, failure: Option<&str>) -> Value {
+    let cell = |v: Option<String>| v.map_or_else(|| json!({}), |v| json!({"VarCharValue": v}));
+    json!({
+        "rows": [
+            {"Data": [{"VarCharValue": "dt"}, {"VarCharValue": "rows"}, {"VarCharValue": "failure"}]},
+            {"Data": [cell(Some(day.to_string())), cell(Some(rows.to_string())), cell(failure.map(str::to_string))]}
+        ],
+        "column_info": [
+            {"Name": "dt", "Type": "varchar"}, {"Name": "rows", "Type": "bigint"},
+            {"Name": "failure", "Type": "varchar"}
+        ]
+    })
+}
+
+/// Queues what the four queries of one KPI-day return, in the order they start: the two
+/// setup statements and the write return nothing, the check `check`.
+fn queue_day(moto: &Moto, check: Value) {
+    moto.queue_athena_results(&[no_rows(), no_rows(), no_rows(), check]);
+}
+
+fn partitions_of(moto: &Moto, database: &str, table: &str) -> Vec<Value> {
+    moto.call(
+        "glue",
+        "GetPartitions",
+        json!({"DatabaseName": database, "TableName": table}),
+    )["Partitions"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn run_on_athena_sends_the_built_statements_and_publishes_the_days_the_check_passes() {
+    let Some((moto, proxy, dir)) =
+        setup("run_on_athena_sends_the_built_statements_and_publishes_the_days_the_check_passes")
+    else {
+        return;
+    };
+    let project = pipelines_in(dir.path());
+    let p = project.to_str().unwrap();
+    let manifest = athena_ready(&moto, &proxy, dir.path(), &project);
+    let kpi = kpi_of(&manifest, KPI);
+    let database = manifest["project"]["database"].as_str().unwrap();
+    queue_day(&moto, check_rows(DAY, 42, None));
+    proxy.take();
+    let only = ["--kpi", KPI, "--concurrency", "1"];
+    let ran = run_day(&proxy, dir.path(), "athena", p, DAY, &only);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("1 KPI-day(s) published; 4 Athena queries"),
+        "{}",
+        ran.stdout
+    );
+    let requests = proxy.take();
+    let starts: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r.operation() == "StartQueryExecution")
+        .map(|r| &r.body)
+        .collect();
+    let token = |i: usize| starts[i]["ClientRequestToken"].as_str().unwrap();
+    let attempt = token(2).strip_suffix("-03_write").unwrap().to_string();
+    let setup = token(0)
+        .strip_suffix("-01_create_table")
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        starts
+            .iter()
+            .map(|s| s["ClientRequestToken"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            format!("{setup}-01_create_table"),
+            format!("{setup}-02_create_attempts_table"),
+            format!("{attempt}-03_write"),
+            format!("{attempt}-04_check"),
+        ]
+    );
+    // Athena's token is 32 to 128 characters.
+    assert!((32..=128).contains(&token(2).len()), "{}", token(2));
+    for (i, statement) in [
+        "01_create_table",
+        "02_create_attempts_table",
+        "03_write",
+        "04_check",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert_eq!(
+            starts[i]["QueryString"].as_str().unwrap(),
+            rendered(kpi, statement, DAY, &attempt),
+            "{statement}"
+        );
+        assert_eq!(starts[i]["WorkGroup"], manifest["project"]["workgroup"]);
+        assert_eq!(starts[i]["QueryExecutionContext"]["Database"], database);
+        assert_eq!(
+            starts[i]["ResultConfiguration"]["OutputLocation"],
+            manifest["substitutions"]["QueryResultsLocation"]
+        );
+    }
+    // Each query was polled until it ended: moto's end at the first poll.
+    let polled: std::collections::BTreeSet<&str> = requests
+        .iter()
+        .filter(|r| r.operation() == "GetQueryExecution")
+        .map(|r| r.body["QueryExecutionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(polled.len(), 4, "{polled:?}");
+    let results: Vec<&Recorded> = requests
+        .iter()
+        .filter(|r| r.operation() == "GetQueryResults")
+        .collect();
+    assert_eq!(results.len(), 1);
+    // The check's rows decided: the day is published in moto's Glue, at its attempt's prefix,
+    // with the KPI's fingerprint and the check's row count.
+    let parts = partitions_of(&moto, database, KPI);
+    assert_eq!(parts.len(), 1, "{parts:?}");
+    assert_eq!(parts[0]["Values"], json!([DAY]));
+    assert_eq!(
+        parts[0]["StorageDescriptor"]["Location"].as_str().unwrap(),
+        format!(
+            "{}dt={DAY}/attempt={attempt}/",
+            kpi["attempts_location"].as_str().unwrap()
+        )
+    );
+    let parameters = &parts[0]["Parameters"];
+    assert_eq!(parameters["kpi.fingerprint"], kpi["fingerprint"]);
+    assert_eq!(parameters["kpi.attempt"], json!(attempt));
+    assert_eq!(parameters["kpi.rows"], "42");
+    assert_eq!(
+        parts[0]["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"],
+        "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    );
+
+    // Planned from Glue, the day is now up to date: nothing runs.
+    let again = run_day(&proxy, dir.path(), "athena", p, DAY, &only);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("0 KPI-days due in 0 execution(s), 1 up to date"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        !operations(&proxy)
+            .iter()
+            .any(|o| o == "StartQueryExecution"),
+        "nothing is due"
+    );
+}
+
+#[test]
+fn a_failing_check_on_athena_fails_its_kpi_day_and_publishes_nothing() {
+    let Some((moto, proxy, dir)) =
+        setup("a_failing_check_on_athena_fails_its_kpi_day_and_publishes_nothing")
+    else {
+        return;
+    };
+    let project = pipelines_in(dir.path());
+    let p = project.to_str().unwrap();
+    let manifest = athena_ready(&moto, &proxy, dir.path(), &project);
+    let database = manifest["project"]["database"].as_str().unwrap();
+    queue_day(
+        &moto,
+        check_rows(DAY, 0, Some("check `active > 0` does not hold")),
+    );
+    let ran = run_day(
+        &proxy,
+        dir.path(),
+        "athena",
+        p,
+        DAY,
+        &["--kpi", KPI, "--concurrency", "1"],
+    );
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains(&format!(
+            "{KPI} {DAY} at Level0.Verdict: check: check `active > 0` does not hold"
+        )),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("FAILED"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("Kpi.Failed: 1 KPI-day(s) failed"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("0 KPI-day(s) published"),
+        "{}",
+        ran.stdout
+    );
+    assert!(partitions_of(&moto, database, KPI).is_empty());
+    let ops = operations(&proxy);
+    assert!(
+        !ops.iter()
+            .any(|o| o == "BatchCreatePartition" || o == "BatchUpdatePartition"),
+        "{ops:?}"
+    );
+}
+
+#[test]
+fn athena_throttles_are_retried_and_a_failed_query_or_a_missing_table_names_its_kpi_day() {
+    let Some((moto, proxy, dir)) = setup(
+        "athena_throttles_are_retried_and_a_failed_query_or_a_missing_table_names_its_kpi_day",
+    ) else {
+        return;
+    };
+    let project = pipelines_in(dir.path());
+    let p = project.to_str().unwrap();
+    let manifest = athena_ready(&moto, &proxy, dir.path(), &project);
+    let database = manifest["project"]["database"].as_str().unwrap();
+    let only = ["--kpi", KPI, "--concurrency", "1", "--force"];
+
+    // Two throttles of the first StartQueryExecution: the SDK retries it with the same token.
+    queue_day(&moto, check_rows(DAY, 7, None));
+    proxy.take();
+    proxy.fault(
+        "StartQueryExecution",
+        Fault::Error {
+            code: "ThrottlingException".into(),
+            times: 2,
+        },
+    );
+    let ran = run_day(&proxy, dir.path(), "athena", p, DAY, &only);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let starts: Vec<String> = proxy
+        .take()
+        .iter()
+        .filter(|r| r.operation() == "StartQueryExecution")
+        .map(|r| r.body["ClientRequestToken"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(starts.len(), 6, "{starts:?}");
+    assert!(
+        starts[0] == starts[1] && starts[1] == starts[2],
+        "{starts:?}"
+    );
+    assert_eq!(partitions_of(&moto, database, KPI).len(), 1);
+
+    // The write ends FAILED (the proxy says so, moto cannot): the day fails with Athena's
+    // reason, and the partition stays where it was.
+    let before = partitions_of(&moto, database, KPI);
+    // No check runs after the failed write: three queries take a result.
+    moto.queue_athena_results(&[no_rows(), no_rows(), no_rows()]);
+    proxy.fault(
+        "StartQueryExecution",
+        Fault::FailQuery {
+            containing: format!("INSERT INTO {database}.{KPI}__attempts"),
+            reason: "HIVE_BAD_DATA: Error parsing field value '' for field 3".into(),
+        },
+    );
+    let failed = run_day(&proxy, dir.path(), "athena", p, DAY, &only);
+    assert_eq!(failed.code, 1, "{}{}", failed.stdout, failed.stderr);
+    assert!(
+        failed.stdout.contains(&format!(
+            "{KPI} {DAY} at Level0.03_write: Athena.AmazonAthenaException: HIVE_BAD_DATA: Error parsing field value '' for field 3"
+        )),
+        "{}",
+        failed.stdout
+    );
+    assert_eq!(partitions_of(&moto, database, KPI), before);
+    proxy.clear_faults();
+
+    // The KPI's table is gone from Glue: GetTable fails, naming the table.
+    moto.call(
+        "glue",
+        "DeleteTable",
+        json!({"DatabaseName": database, "Name": KPI}),
+    );
+    queue_day(&moto, check_rows(DAY, 7, None));
+    let missing = run_day(&proxy, dir.path(), "athena", p, DAY, &only);
+    assert_eq!(missing.code, 1, "{}{}", missing.stdout, missing.stderr);
+    assert!(
+        missing.stdout.contains(&format!(
+            "Level0.GetTable ({KPI}): Glue.EntityNotFoundException"
+        )),
+        "{}",
+        missing.stdout
+    );
+    assert!(
+        missing.stdout.contains(&format!("{KPI} {DAY}")),
+        "the execution's cause names the KPI-day: {}",
+        missing.stdout
+    );
+
+    // No workgroup: Athena refuses the first query; the run says so and exits 1.
+    moto.call(
+        "athena",
+        "DeleteWorkGroup",
+        json!({"WorkGroup": manifest["project"]["workgroup"]}),
+    );
+    let refused = run_day(&proxy, dir.path(), "athena", p, DAY, &only);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stdout.contains(&format!(
+            "Setup.01_create_table ({KPI}): Athena.InvalidRequestException: WorkGroup does not exist"
+        )),
+        "{}",
+        refused.stdout
+    );
+    assert!(!refused.stderr.contains("panicked"), "{}", refused.stderr);
+}
+
+#[test]
+fn the_whole_project_runs_on_athena_at_the_machines_concurrency() {
+    let Some((moto, proxy, dir)) =
+        setup("the_whole_project_runs_on_athena_at_the_machines_concurrency")
+    else {
+        return;
+    };
+    let project = pipelines_in(dir.path());
+    let p = project.to_str().unwrap();
+    let manifest = athena_ready(&moto, &proxy, dir.path(), &project);
+    let dry = run_day(&proxy, dir.path(), "athena", p, DAY, &["--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let names: Vec<&str> = {
+        let mut n: Vec<&str> = manifest["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap())
+            .collect();
+        n.sort_unstable();
+        n
+    };
+    // The input `--target aws` would start the execution with.
+    assert_eq!(
+        serde_json::from_str::<Value>(dry.stdout.trim()).unwrap(),
+        json!({"dates": [DAY], "kpis": names})
+    );
+    assert!(
+        !operations(&proxy)
+            .iter()
+            .any(|o| o == "StartQueryExecution")
+    );
+    // No results queued: every check answers no rows, so no day passes; Map workers share
+    // the one SDK runtime.
+    let ran = run_day(&proxy, dir.path(), "athena", p, DAY, &[]);
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    let level0: Vec<&Value> = manifest["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["level"] == 0)
+        .collect();
+    for k in &level0 {
+        let line = format!(
+            "    {} {DAY}: Kpi.CheckFailed: the check returned no row for {DAY}\n",
+            k["name"].as_str().unwrap()
+        );
+        assert!(ran.stdout.contains(&line), "{line}{}", ran.stdout);
+    }
+    assert!(
+        ran.stdout.contains(&format!(
+            "    stickiness {DAY}: Kpi.UpstreamFailed: upstream"
+        )),
+        "{}",
+        ran.stdout
+    );
+    // Two setup statements per KPI, then a write and a check per level-0 KPI, each with a
+    // token of its own.
+    let tokens: std::collections::BTreeSet<String> = proxy
+        .take()
+        .iter()
+        .filter(|r| r.operation() == "StartQueryExecution")
+        .map(|r| r.body["ClientRequestToken"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        tokens.len(),
+        2 * names.len() + 2 * level0.len(),
+        "{tokens:?}"
+    );
 }

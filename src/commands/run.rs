@@ -44,7 +44,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub lake: Option<PathBuf>,
     /// KPI-days run at once, within the state machine's MaxConcurrency (default: the
-    /// number of cores; 1 runs them one after another).
+    /// number of cores, or with `--target athena` the MaxConcurrency; 1 runs them one after
+    /// another).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     /// Recompute every KPI-day of the range, up to date or not.
@@ -62,8 +63,10 @@ pub struct Args {
     /// How to print the report.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Where to run: on the local engine over the lake (`local`), or the deployed state
-    /// machine on Step Functions, planned from Glue's partitions (`aws`).
+    /// Where to run: on the local engine over the lake (`local`); the deployed state
+    /// machine on Step Functions, planned from Glue's partitions (`aws`); or the built
+    /// machine in the local interpreter, its tasks calling the real Athena and Glue, planned
+    /// from Glue's partitions, without deploying (`athena`).
     #[arg(long, value_enum, default_value_t = RunTarget::Local)]
     pub target: RunTarget,
     /// With `--target aws`: return once the first execution has started.
@@ -80,10 +83,11 @@ pub struct Args {
 pub enum RunTarget {
     Local,
     Aws,
+    Athena,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    if args.target == RunTarget::Aws {
+    if args.target != RunTarget::Local {
         return run_on_aws(&args);
     }
     let dir = find_project(args.project.as_deref(), None)?;
@@ -139,13 +143,33 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     Ok(super::exit(report.succeeded()))
 }
 
+/// `--target aws` or `--target athena`: planned from Glue's partitions.
 #[cfg(feature = "aws")]
 fn run_on_aws(args: &Args) -> Result<ExitCode, CliError> {
+    let target = if args.target == RunTarget::Athena {
+        "athena"
+    } else {
+        "aws"
+    };
     let days = |manifest: &Manifest| match (&args.day, &args.from, &args.to) {
-        (None, None, None) => Err("with --target aws, pass --day or --from and --to".to_string()),
-        (None, Some(_), None) => Err("with --target aws, --from needs --to".to_string()),
+        (None, None, None) => Err(format!(
+            "with --target {target}, pass --day or --from and --to"
+        )),
+        (None, Some(_), None) => Err(format!("with --target {target}, --from needs --to")),
         _ => days(args, manifest, Path::new("")),
     };
+    if args.target == RunTarget::Athena {
+        return super::aws::athena::run(super::aws::athena::AthenaRun {
+            project: args.project.as_deref(),
+            days: &days,
+            kpis: &args.kpis,
+            force: args.force,
+            dry_run: args.dry_run,
+            concurrency: args.concurrency,
+            format: args.format,
+            aws: &args.aws,
+        });
+    }
     super::aws::remote::run(super::aws::remote::RemoteRun {
         project: args.project.as_deref(),
         name: args.name.as_deref(),

@@ -1,7 +1,9 @@
 //! AWS for the tests: a moto server on a free port of 127.0.0.1, and a recording,
 //! fault-injecting HTTP proxy of our own between kpi and moto. moto does not page Glue's
-//! answers, throttle, or implement RedriveExecution; the proxy does each where a test asks,
-//! and records every request (its `X-Amz-Target` and JSON body) for the test to assert on.
+//! answers, throttle, implement RedriveExecution, or fail an Athena query; the proxy does each
+//! where a test asks, and records every request (its `X-Amz-Target` and JSON body) for the
+//! test to assert on. Athena's query results are queued in moto itself
+//! (`Moto::queue_athena_results`).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -72,6 +74,31 @@ impl Moto {
             "{target} answered {status}: {text}"
         );
         serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+}
+
+impl Moto {
+    /// Queues results for Athena's next queries, in order (`POST
+    /// /moto-api/static/athena/query-results`): moto binds the first queued entry to each
+    /// query as it starts, and GetQueryResults of that query returns it.
+    pub fn queue_athena_results(&self, results: &[Value]) {
+        let body = json!({"account_id": "123456789012", "region": "us-east-1", "results": results})
+            .to_string();
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let request = format!(
+            "POST /moto-api/static/athena/query-results HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let response = read_message(&mut BufReader::new(stream), true).expect("an answer");
+        assert_eq!(
+            response.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
     }
 }
 
@@ -201,12 +228,18 @@ pub enum Fault {
     Answer(Value),
     /// Cut the list at `key` of moto's answer into pages of `size`, with NextTokens.
     Page { key: String, size: usize },
+    /// (On StartQueryExecution.) A query whose text contains `containing` starts in moto, but
+    /// every GetQueryExecution of it answers FAILED with this reason: moto's queries always
+    /// succeed.
+    FailQuery { containing: String, reason: String },
 }
 
 #[derive(Default)]
 struct State {
     recorded: Vec<Recorded>,
     faults: HashMap<String, Fault>,
+    /// QueryExecutionIds that `Fault::FailQuery` fails, with the reason.
+    failing: HashMap<String, String>,
 }
 
 /// The proxy, listening on `port` until the test ends.
@@ -315,7 +348,37 @@ fn serve(stream: TcpStream, upstream: u16, state: &Mutex<State>) {
                 }
                 (status, answer.to_string())
             }
-            None => forward(upstream, &request, &String::from_utf8_lossy(&request.body)),
+            Some(Fault::FailQuery { containing, reason }) => {
+                let (status, text) =
+                    forward(upstream, &request, &String::from_utf8_lossy(&request.body));
+                let query = body["QueryString"].as_str().unwrap_or("");
+                if status == 200 && query.contains(&containing) {
+                    let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    if let Some(id) = answer["QueryExecutionId"].as_str() {
+                        state.lock().unwrap().failing.insert(id.to_string(), reason);
+                    }
+                }
+                (status, text)
+            }
+            None => {
+                let (status, text) =
+                    forward(upstream, &request, &String::from_utf8_lossy(&request.body));
+                let id = body["QueryExecutionId"].as_str().unwrap_or("");
+                let reason = state.lock().unwrap().failing.get(id).cloned();
+                match reason {
+                    Some(reason) if operation == "GetQueryExecution" && status == 200 => {
+                        let mut answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                        answer["QueryExecution"]["Status"]["State"] = json!("FAILED");
+                        answer["QueryExecution"]["Status"]["StateChangeReason"] = json!(reason);
+                        answer["QueryExecution"]["Status"]["AthenaError"] = json!({
+                            "ErrorCategory": 2, "ErrorType": 1000, "Retryable": false,
+                            "ErrorMessage": reason
+                        });
+                        (status, answer.to_string())
+                    }
+                    _ => (status, text),
+                }
+            }
         };
         let response = format!(
             "HTTP/1.1 {status} {}\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: test\r\n\

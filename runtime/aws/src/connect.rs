@@ -91,6 +91,29 @@ impl Aws {
     pub fn athena(&self) -> aws_sdk_athena::Client {
         aws_sdk_athena::Client::new(&self.config)
     }
+
+    /// An Athena client whose calls the SDK tries up to `attempts` times on a throttle or a
+    /// server error (exponential backoff with jitter, from one second).
+    pub fn athena_retrying(&self, attempts: u32) -> aws_sdk_athena::Client {
+        let config = aws_sdk_athena::config::Builder::from(&self.config)
+            .retry_config(retry(attempts))
+            .build();
+        aws_sdk_athena::Client::from_conf(config)
+    }
+
+    /// A Glue client that retries as [`Aws::athena_retrying`] does.
+    pub fn glue_retrying(&self, attempts: u32) -> aws_sdk_glue::Client {
+        let config = aws_sdk_glue::config::Builder::from(&self.config)
+            .retry_config(retry(attempts))
+            .build();
+        aws_sdk_glue::Client::from_conf(config)
+    }
+}
+
+fn retry(attempts: u32) -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(attempts.max(1))
+        .with_initial_backoff(std::time::Duration::from_secs(1))
 }
 
 fn no_credentials(detail: &str) -> AwsError {

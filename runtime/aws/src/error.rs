@@ -49,7 +49,7 @@ const DENIED: [&str; 6] = [
 ];
 
 /// Error codes of throttling (the SDK has retried them already when they reach here).
-const THROTTLED: [&str; 4] = [
+pub(crate) const THROTTLED: [&str; 4] = [
     "ThrottlingException",
     "TooManyRequestsException",
     "Throttling",

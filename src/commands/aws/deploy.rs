@@ -41,6 +41,8 @@ pub struct Built {
     pub machines: Vec<BuiltMachine>,
     /// The top-level machine's name.
     pub name: String,
+    /// Every file of the build, by its path under the output directory.
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 pub struct BuiltMachine {
@@ -104,6 +106,7 @@ pub fn built(
         manifest,
         machines,
         name,
+        files: artifacts.files.clone(),
     }))
 }
 

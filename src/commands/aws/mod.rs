@@ -2,6 +2,8 @@
 //! `schema pull|diff`. Each compiles what it needs through the driver, then calls `kpi-aws`.
 
 #[cfg(feature = "aws")]
+pub mod athena;
+#[cfg(feature = "aws")]
 pub mod deploy;
 #[cfg(feature = "aws")]
 pub mod remote;

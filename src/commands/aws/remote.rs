@@ -1,4 +1,5 @@
 //! `kpi run --target aws`, `kpi status`, `kpi redrive`: executions of the deployed machine.
+//! `plan_from_glue` is shared with `--target athena`.
 //!
 //! The due KPI-days come from Glue's partitions by the same rules as a local run
 //! (`kpi-plan`); executions start in dependency order, each after the one before it
@@ -37,15 +38,7 @@ pub fn run(args: RemoteRun<'_>) -> Result<ExitCode, CliError> {
     let selected = kpi_plan::select(manifest, args.kpis).map_err(CliError::usage)?;
     let aws = args.aws.connect()?;
     let deployed = deployed_as_built(&aws, &built)?;
-    let Some(range) = partitions::reach(manifest, &days) else {
-        return Err(CliError::usage("no days to run"));
-    };
-    let store = partitions::read(&aws, manifest, range).map_err(aws_error)?;
-    let plan = kpi_plan::plan(manifest, &store, &days, &selected, args.force);
-    output::note(plan_sentence(&plan));
-    for w in plan.waiting.iter().take(20) {
-        output::note(format!("waiting: {} {}: {}", w.kpi, w.day, w.why));
-    }
+    let plan = plan_from_glue(&aws, manifest, &days, &selected, args.force)?;
     if args.dry_run || plan.executions.is_empty() {
         for e in &plan.executions {
             output::print(&format!("{}\n", e.input()))?;
@@ -118,6 +111,27 @@ fn deployed_as_built(
         }
     }
     top.ok_or_else(|| CliError::usage("the build has no top-level state machine"))
+}
+
+/// The due KPI-days of `days`, planned from Glue's partitions by the rules of a local run;
+/// the plan's sentence and the first KPI-days that wait go to stderr.
+pub fn plan_from_glue(
+    aws: &Aws,
+    manifest: &kpi_contract::manifest::Manifest,
+    days: &[Day],
+    selected: &std::collections::BTreeSet<String>,
+    force: bool,
+) -> Result<RunPlan, CliError> {
+    let Some(range) = partitions::reach(manifest, days) else {
+        return Err(CliError::usage("no days to run"));
+    };
+    let store = partitions::read(aws, manifest, range).map_err(aws_error)?;
+    let plan = kpi_plan::plan(manifest, &store, days, selected, force);
+    output::note(plan_sentence(&plan));
+    for w in plan.waiting.iter().take(20) {
+        output::note(format!("waiting: {} {}: {}", w.kpi, w.day, w.why));
+    }
+    Ok(plan)
 }
 
 fn plan_sentence(plan: &RunPlan) -> String {
