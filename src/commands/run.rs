@@ -159,6 +159,11 @@ fn run_on_aws(args: &Args) -> Result<ExitCode, CliError> {
         _ => days(args, manifest, Path::new("")),
     };
     if args.target == RunTarget::Athena {
+        if args.no_wait || args.name.is_some() {
+            return Err(CliError::usage(
+                "--no-wait and --name are for --target aws: --target athena runs the built machine here, nothing deployed".to_string(),
+            ));
+        }
         return super::aws::athena::run(super::aws::athena::AthenaRun {
             project: args.project.as_deref(),
             days: &days,
