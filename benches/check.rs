@@ -3,6 +3,11 @@
 //! file cache (one untimed run first). Per size: the median wall time and CPU time (user +
 //! system, from the kernel's accounting of waited-for children) of the rounds, the time per
 //! file, and its ratio to the smallest size's, which stays near 1 when no step is quadratic.
+//! Each round also times an empty project (kpi.yaml and the catalog, no `.kpi` file), right
+//! before the project: the process's fixed cost (start-up, loading the dynamic libraries, the
+//! catalog). The marginal time per file, the median of the rounds' (project − empty) / files,
+//! is what a quadratic step would show; the raw time per file is dominated by the fixed cost at
+//! 100 files.
 //!
 //! `KPI_BASELINE_BIN=/path/to/kpi` times a second binary (another revision's) in the same
 //! rounds, interleaved, and prints the ratios baseline / this. `KPI_BENCH_ROUNDS=N` (5);
@@ -69,6 +74,11 @@ fn check(bin: &Path, project: &Path, files: usize) -> (f64, f64) {
     (wall, cpu)
 }
 
+/// Largest over smallest.
+fn spread(xs: &[f64]) -> f64 {
+    xs.iter().copied().fold(f64::MIN, f64::max) / xs.iter().copied().fold(f64::MAX, f64::min)
+}
+
 fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
@@ -80,6 +90,10 @@ fn median(xs: &[f64]) -> f64 {
 struct Timing {
     wall: f64,
     cpu: f64,
+    /// The empty project's wall time, in the same rounds.
+    empty: f64,
+    /// Median over the rounds of (wall − the round's empty wall) / files.
+    marginal: f64,
 }
 
 fn main() {
@@ -103,6 +117,11 @@ fn main() {
     let keep = std::env::var_os("KPI_BENCH_KEEP").map(PathBuf::from);
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     println!("kpi check, whole process, medians of {rounds} rounds on {cores} cores");
+    let empty = tempfile::Builder::new()
+        .prefix("kpi-bench-check-empty")
+        .tempdir()
+        .unwrap();
+    generate(empty.path(), 0);
     let mut results: Vec<(usize, Vec<Timing>)> = Vec::new();
     for &files in sizes {
         let dir = tempfile::Builder::new()
@@ -127,52 +146,77 @@ fn main() {
         );
         // Warm the file cache and the binaries' pages.
         for (_, bin) in &bins {
+            check(bin, empty.path(), 0);
             check(bin, dir.path(), files);
         }
         let mut walls = vec![Vec::new(); bins.len()];
         let mut cpus = vec![Vec::new(); bins.len()];
+        let mut empties = vec![Vec::new(); bins.len()];
+        let mut marginals = vec![Vec::new(); bins.len()];
         for round in 0..rounds {
             let mut line = format!("  round {}:", round + 1);
             for (b, (name, bin)) in bins.iter().enumerate() {
+                let (empty_wall, _) = check(bin, empty.path(), 0);
                 let (wall, cpu) = check(bin, dir.path(), files);
-                let _ = write!(line, " {name} {wall:.3}s wall {cpu:.2}s CPU;");
+                let _ = write!(
+                    line,
+                    " {name} {wall:.3}s wall {cpu:.2}s CPU (empty {empty_wall:.3}s);"
+                );
                 walls[b].push(wall);
                 cpus[b].push(cpu);
+                empties[b].push(empty_wall);
+                marginals[b].push((wall - empty_wall) / files as f64);
             }
             println!("{}", line.trim_end_matches(';'));
         }
-        let timings = walls
-            .iter()
-            .zip(&cpus)
-            .map(|(w, c)| Timing {
-                wall: median(w),
-                cpu: median(c),
+        let timings = (0..bins.len())
+            .map(|b| Timing {
+                wall: median(&walls[b]),
+                cpu: median(&cpus[b]),
+                empty: median(&empties[b]),
+                marginal: median(&marginals[b]),
             })
             .collect();
         results.push((files, timings));
     }
     println!(
-        "\n{:<9} {:>8} {:>10} {:>9} {:>14} {:>15}",
-        "binary", "files", "wall (s)", "CPU (s)", "wall per file", "vs smallest"
+        "\n{:<9} {:>8} {:>10} {:>9} {:>11} {:>14} {:>9} {:>15} {:>9}",
+        "binary",
+        "files",
+        "wall (s)",
+        "CPU (s)",
+        "empty (s)",
+        "wall per file",
+        "vs first",
+        "marginal/file",
+        "vs first"
     );
     for (b, (name, _)) in bins.iter().enumerate() {
         let first = results[0].1[b].wall / results[0].0 as f64;
+        let first_marginal = results[0].1[b].marginal;
         let mut per_file = Vec::new();
+        let mut marginal = Vec::new();
         for (files, timings) in &results {
             let t = timings[b];
             let each = t.wall / *files as f64;
             per_file.push(each);
+            marginal.push(t.marginal);
             println!(
-                "{name:<9} {files:>8} {:>10.3} {:>9.2} {:>11.1} µs {:>14.2}x",
+                "{name:<9} {files:>8} {:>10.3} {:>9.2} {:>11.3} {:>11.1} µs {:>8.2}x {:>12.1} µs {:>8.2}x",
                 t.wall,
                 t.cpu,
+                t.empty,
                 each * 1e6,
-                each / first
+                each / first,
+                t.marginal * 1e6,
+                t.marginal / first_marginal
             );
         }
-        let spread = per_file.iter().copied().fold(f64::MIN, f64::max)
-            / per_file.iter().copied().fold(f64::MAX, f64::min);
-        println!("{name:<9} time per file across the sweep: max / min = {spread:.2}x");
+        println!(
+            "{name:<9} per file across the sweep, max / min: raw {:.2}x, marginal {:.2}x",
+            spread(&per_file),
+            spread(&marginal)
+        );
     }
     if bins.len() == 2 {
         println!();

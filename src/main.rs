@@ -15,6 +15,9 @@ use commands::{
 use output::ColorChoice;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Typed KPI pipelines compiled to Athena SQL and AWS Step Functions.
 #[derive(Parser, Debug)]
 #[command(name = "kpi", version, about, max_term_width = 100)]

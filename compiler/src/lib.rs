@@ -48,6 +48,27 @@ pub fn check_project(
     catalog_files: &[FileId],
     kpi_files: &[FileId],
 ) -> CheckedProject {
+    check_project_then(sources, project, catalog_files, kpi_files, AfterCheck::Free)
+}
+
+/// What becomes of the ASTs once the KPIs are checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterCheck {
+    /// Freed, on every core.
+    Free,
+    /// Left to the operating system: the caller's process ends soon after, and freeing ten
+    /// thousand ASTs would be a twentieth of its run.
+    Leak,
+}
+
+/// [`check_project`], saying what becomes of the ASTs.
+pub fn check_project_then(
+    sources: &Sources,
+    project: Option<&project::Project>,
+    catalog_files: &[FileId],
+    kpi_files: &[FileId],
+    after: AfterCheck,
+) -> CheckedProject {
     let (catalog, mut diagnostics) = catalog::parse_catalog(sources, catalog_files);
     let bound = match project {
         Some(project) => {
@@ -119,8 +140,11 @@ pub fn check_project(
     let (program, errors) = check::check(&files, &ir_sources, &broken);
     diagnostics.extend(errors.iter().map(check::CheckError::to_diagnostic));
     drop(files);
-    // Freeing ten thousand ASTs is a tenth of a check's time: on every core too.
-    driver::parallel::drop_all(parsed);
+    match after {
+        // Freeing ten thousand ASTs is a tenth of a check's time: on every core too.
+        AfterCheck::Free => driver::parallel::drop_all(parsed),
+        AfterCheck::Leak => std::mem::forget(parsed),
+    }
     CheckedProject {
         program: Some(program),
         catalog,

@@ -36,7 +36,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         args.project.as_deref(),
         args.files.first().map(PathBuf::as_path),
     )?;
-    let compiled = compile(&dir, Options::default())?;
+    let options = Options {
+        process_exits: true,
+        ..Options::default()
+    };
+    let compiled = compile(&dir, options)?;
     let wanted = args
         .files
         .iter()

@@ -9,12 +9,13 @@ use crate::syntax::ast::{BinaryOp, CallArgs, Expr, ExprKind, Ident, Literal, Una
 use crate::types::{Family, StructField, Type};
 
 /// A relation visible in a KPI: its alias and its columns (`None` when its definition
-/// failed to check, so any column is accepted silently).
+/// failed to check, so any column is accepted silently), borrowed from the catalog's source
+/// or the upstream KPI's schema: every KPI reads them, none needs a copy.
 #[derive(Clone, Debug)]
-pub struct ScopeRelation {
+pub struct ScopeRelation<'c> {
     pub alias: String,
     pub span: Span,
-    pub columns: Option<Vec<Column>>,
+    pub columns: Option<&'c [Column]>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +35,7 @@ pub struct Named {
 }
 
 pub struct Typer<'a> {
-    pub relations: &'a [ScopeRelation],
+    pub relations: &'a [ScopeRelation<'a>],
     pub mode: Mode,
     /// Measures defined above (in a measure) or every output column (in a check).
     pub named: &'a [Named],
@@ -49,7 +50,7 @@ pub struct Typer<'a> {
 
 impl<'a> Typer<'a> {
     pub fn new(
-        relations: &'a [ScopeRelation],
+        relations: &'a [ScopeRelation<'a>],
         mode: Mode,
         named: &'a [Named],
         later: &'a [Named],
@@ -624,8 +625,9 @@ impl<'a> Typer<'a> {
     /// Resolves `column`, `alias.column` and `alias.column.field…` against the relations.
     fn column(&mut self, parts: &[Ident], span: Span) -> TExpr {
         let first = &parts[0];
-        let aliases: Vec<String> = self.relations.iter().map(|r| r.alias.clone()).collect();
-        if let Some(rel) = self.relations.iter().find(|r| r.alias == first.name) {
+        // Borrowed for 'a, not from `self`: no copy of a name or a type to resolve a column.
+        let relations = self.relations;
+        if let Some(rel) = relations.iter().find(|r| r.alias == first.name) {
             let Some(col_ident) = parts.get(1) else {
                 self.errors.push(CheckError::RelationAsValue {
                     span,
@@ -633,17 +635,11 @@ impl<'a> Typer<'a> {
                 });
                 return self.error_node(span);
             };
-            let Some(columns) = &rel.columns else {
+            let Some(columns) = rel.columns else {
                 return self.error_node(span);
             };
             return match columns.iter().find(|c| c.name == col_ident.name) {
-                Some(c) => self.fields(
-                    &rel.alias.clone(),
-                    &c.name.clone(),
-                    &c.ty.clone(),
-                    &parts[2..],
-                    span,
-                ),
+                Some(c) => self.fields(&rel.alias, &c.name, &c.ty, &parts[2..], span),
                 None => {
                     let candidates = columns.iter().map(|c| c.name.clone()).collect();
                     self.errors.push(CheckError::UnknownColumn {
@@ -656,34 +652,25 @@ impl<'a> Typer<'a> {
                 }
             };
         }
-        let holders: Vec<&ScopeRelation> = self
-            .relations
+        let holders: Vec<&ScopeRelation<'a>> = relations
             .iter()
             .filter(|r| {
                 r.columns
-                    .as_ref()
                     .is_some_and(|cols| cols.iter().any(|c| c.name == first.name))
             })
             .collect();
         match holders.as_slice() {
             [one] => {
-                let (alias, ty) = (
-                    one.alias.clone(),
-                    one.columns
-                        .as_ref()
-                        .and_then(|cols| cols.iter().find(|c| c.name == first.name))
-                        .map(|c| c.ty.clone()),
-                );
-                self.fields(
-                    &alias,
-                    &first.name,
-                    &ty.unwrap_or(Type::Unknown),
-                    &parts[1..],
-                    span,
-                )
+                let column = one
+                    .columns
+                    .and_then(|cols| cols.iter().find(|c| c.name == first.name));
+                match column {
+                    Some(c) => self.fields(&one.alias, &first.name, &c.ty, &parts[1..], span),
+                    None => self.fields(&one.alias, &first.name, &Type::Unknown, &parts[1..], span),
+                }
             }
             [] => {
-                if self.relations.iter().any(|r| r.columns.is_none()) {
+                if relations.iter().any(|r| r.columns.is_none()) {
                     return self.error_node(span);
                 }
                 // Likelier names first: in a measure, outside an aggregate, the measures
@@ -693,16 +680,16 @@ impl<'a> Typer<'a> {
                 } else {
                     Vec::new()
                 };
-                let columns = self
-                    .relations
+                let columns = relations
                     .iter()
-                    .flat_map(|r| r.columns.iter().flatten().map(|c| c.name.clone()));
+                    .flat_map(|r| r.columns.iter().copied().flatten().map(|c| c.name.clone()));
                 let candidates: Vec<String> = if self.aggregate.is_none() {
                     measures.into_iter().chain(columns).collect()
                 } else {
                     columns.chain(measures).collect()
                 };
                 if parts.len() > 1 {
+                    let aliases = relations.iter().map(|r| r.alias.clone()).collect();
                     self.errors.push(CheckError::UnknownAlias {
                         span: first.span,
                         name: first.name.clone(),

@@ -17,6 +17,7 @@ pub const MAX_WINDOW_DAYS: u64 = 3660;
 /// What a KPI exposes to the KPIs that read it.
 #[derive(Clone, Debug)]
 pub struct KpiSchema {
+    /// Its output columns, then the partition column `dt`: what a reader sees.
     pub columns: Vec<Column>,
     pub dimensions: Vec<String>,
     pub additivity: BTreeMap<String, Additivity>,
@@ -25,7 +26,7 @@ pub struct KpiSchema {
 pub struct Env<'a> {
     pub sources: BTreeMap<&'a str, &'a ir::Source>,
     /// Every KPI name; `None` for KPIs whose schema is unknown (on a cycle).
-    pub kpis: &'a BTreeMap<String, Option<KpiSchema>>,
+    pub kpis: &'a BTreeMap<&'a str, Option<KpiSchema>>,
     /// Sources that failed to bind: any column is accepted.
     pub broken: &'a BTreeSet<String>,
 }
@@ -177,8 +178,10 @@ pub fn check_kpi(
         checks,
         upstream: upstream.into_iter().collect(),
     };
+    let mut columns = result.output_columns();
+    columns.push(partition_column());
     let schema = KpiSchema {
-        columns: result.output_columns(),
+        columns,
         dimensions: result.dimensions.iter().map(|d| d.name.clone()).collect(),
         additivity: result
             .measures
@@ -189,41 +192,40 @@ pub fn check_kpi(
     (result, schema)
 }
 
-fn resolve(
-    relation: &ast::Relation,
-    env: &Env<'_>,
-    errors: &mut Vec<CheckError>,
-) -> (RelationTarget, Option<Vec<Column>>) {
-    let name = &relation.name.name;
-    let partition = |ty: Type| Column {
+/// The KPIs' partition column, as a reader of a KPI sees it.
+fn partition_column() -> Column {
+    Column {
         name: "dt".into(),
-        ty,
+        ty: Type::String,
         doc: None,
-    };
-    if let Some(source) = env.sources.get(name.as_str()) {
+    }
+}
+
+fn resolve<'e>(
+    relation: &ast::Relation,
+    env: &Env<'e>,
+    errors: &mut Vec<CheckError>,
+) -> (RelationTarget, Option<&'e [Column]>) {
+    let name = &relation.name.name;
+    if let Some(source) = env.sources.get(name.as_str()).copied() {
         return (
             RelationTarget::Source(name.clone()),
-            Some(source.columns.clone()),
+            Some(source.columns.as_slice()),
         );
     }
     if env.broken.contains(name) {
         return (RelationTarget::Source(name.clone()), None);
     }
-    if let Some(schema) = env.kpis.get(name) {
-        let columns = schema.as_ref().map(|s| {
-            s.columns
-                .iter()
-                .cloned()
-                .chain([partition(Type::String)])
-                .collect()
-        });
+    let kpis: &'e BTreeMap<&'e str, Option<KpiSchema>> = env.kpis;
+    if let Some(schema) = kpis.get(name.as_str()) {
+        let columns = schema.as_ref().map(|s| s.columns.as_slice());
         return (RelationTarget::Kpi(name.clone()), columns);
     }
     let candidates = env
         .sources
         .keys()
         .map(|s| s.to_string())
-        .chain(env.kpis.keys().cloned())
+        .chain(env.kpis.keys().map(|k| k.to_string()))
         .collect();
     errors.push(CheckError::UnknownRelation {
         span: relation.name.span,
@@ -529,7 +531,7 @@ fn non_additive_sums(
                 let non_additive = |relation: &str, column: &str| {
                     let schema = kpi_relations
                         .get(relation)
-                        .and_then(|(kpi, _)| env.kpis.get(kpi));
+                        .and_then(|(kpi, _)| env.kpis.get(kpi.as_str()));
                     let additivity = schema
                         .and_then(|s| s.as_ref())
                         .and_then(|s| s.additivity.get(column));
@@ -542,7 +544,7 @@ fn non_additive_sums(
                 let Some((kpi, window)) = kpi_relations.get(relation) else {
                     continue;
                 };
-                let Some(Some(schema)) = env.kpis.get(kpi) else {
+                let Some(Some(schema)) = env.kpis.get(kpi.as_str()) else {
                     continue;
                 };
                 if schema.additivity.get(column) != Some(&Additivity::NonAdditive) {

@@ -38,8 +38,8 @@ pub fn check(
         .collect();
     let asts: Vec<&ast::File> = files.iter().map(|f| f.ast).collect();
     let graph = graph::build(&asts, &source_names, &mut errors);
-    let mut schemas: BTreeMap<String, Option<kpi::KpiSchema>> =
-        graph.kpis.keys().map(|k| (k.clone(), None)).collect();
+    let mut schemas: BTreeMap<&str, Option<kpi::KpiSchema>> =
+        graph.kpis.keys().map(|k| (*k, None)).collect();
     let mut kpis = Vec::new();
     let by_name: BTreeMap<&str, &Source> = sources.iter().map(|s| (s.name.as_str(), s)).collect();
     // A KPI reads only KPIs of lower levels, so the KPIs of one level are checked on every
@@ -59,7 +59,7 @@ pub fn check(
             (checked, schema, found)
         });
         for ((position, _), (checked, schema, found)) in level.iter().zip(checked) {
-            schemas.insert(graph.order[*position].clone(), Some(schema));
+            schemas.insert(graph.order[*position], Some(schema));
             results[*position] = Some((checked, found));
         }
     }
@@ -68,7 +68,7 @@ pub fn check(
         kpis.push(checked);
     }
     // KPIs on or behind a cycle, one after another: each may read the one before.
-    for name in &graph.blocked {
+    for &name in &graph.blocked {
         let Some(at) = graph.kpis.get(name) else {
             continue;
         };
@@ -81,7 +81,7 @@ pub fn check(
             &mut errors,
         );
         if !graph.cyclic.contains(name) {
-            schemas.insert(name.clone(), Some(schema));
+            schemas.insert(name, Some(schema));
         }
         kpis.push(checked);
     }
@@ -91,7 +91,7 @@ pub fn check(
         for definition in &file.ast.kpis {
             let is_primary = graph
                 .kpis
-                .get(&definition.name.name)
+                .get(definition.name.name.as_str())
                 .is_some_and(|at| at.span == definition.name.span);
             if !is_primary {
                 kpi::check_kpi(definition, file.name, &against_all, &mut errors);
@@ -110,7 +110,7 @@ pub fn check(
 /// What a KPI is checked against: the sources, and the schemas of the KPIs checked so far.
 fn env<'a>(
     sources: &BTreeMap<&'a str, &'a Source>,
-    kpis: &'a BTreeMap<String, Option<kpi::KpiSchema>>,
+    kpis: &'a BTreeMap<&'a str, Option<kpi::KpiSchema>>,
     broken: &'a BTreeSet<String>,
 ) -> kpi::Env<'a> {
     kpi::Env {

@@ -67,6 +67,9 @@ pub struct Options {
     /// Leave the `.kpi` files out: the project's settings and sources alone. `kpi query` reads
     /// a lake this way while a KPI definition does not check.
     pub sources_only: bool,
+    /// The caller's process ends once it has the result (`kpi check`): what the compiler is
+    /// done with is left to the operating system instead of being freed.
+    pub process_exits: bool,
 }
 
 /// Everything one compilation found.
@@ -206,7 +209,18 @@ pub fn compile(files: &dyn FileSource, options: &Options) -> Result<Compiled, So
         }
     }
     diagnostics.extend(problems.iter().map(|p| p.to_diagnostic(&sources)));
-    let mut checked = crate::check_project(&sources, project.as_ref(), &catalog_files, &kpi_files);
+    let after = if options.process_exits {
+        crate::AfterCheck::Leak
+    } else {
+        crate::AfterCheck::Free
+    };
+    let mut checked = crate::check_project_then(
+        &sources,
+        project.as_ref(),
+        &catalog_files,
+        &kpi_files,
+        after,
+    );
     diagnostics.append(&mut checked.diagnostics);
     let mut artifacts = None;
     let front_end_clean = !diagnostics.iter().any(Diagnostic::is_error);

@@ -3,6 +3,7 @@
 //! work was split, so output stays deterministic.
 
 use std::num::NonZero;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Items a worker takes at a time: large enough that taking is cheap, small enough that one
@@ -16,9 +17,16 @@ const MIN_ITEMS: usize = 2 * BLOCK;
 /// on a worker as they would on the main thread.
 const STACK_BYTES: usize = 8 << 20;
 
+/// The cores this process may use, asked once: the standard library reads the cgroup's
+/// quota from /proc and /sys on every call, and a check asks once per level.
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZero::get))
+}
+
 /// `f` of every item, in order. A panic in `f` is resumed on the caller's thread.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZero::get);
+    let cores = cores();
     let workers = cores.min(items.len().div_ceil(BLOCK));
     if workers <= 1 || items.len() < MIN_ITEMS {
         return items.iter().map(f).collect();
@@ -63,7 +71,7 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 
 /// Drops `items` on every core.
 pub fn drop_all<T: Send>(mut items: Vec<T>) {
-    let cores = std::thread::available_parallelism().map_or(1, NonZero::get);
+    let cores = cores();
     if cores <= 1 || items.len() < MIN_ITEMS {
         return;
     }

@@ -60,6 +60,28 @@ fn an_in_memory_project_builds_with_root_relative_names() {
 }
 
 #[test]
+fn a_process_that_exits_gets_what_a_freeing_one_gets() {
+    let files = project().file(
+        "broken.kpi",
+        "kpi b {\n  from events e\n  measure n = count(e.nope)\n}\n",
+    );
+    let freed = compile(&files, &Options::default()).unwrap();
+    let exiting = Options {
+        process_exits: true,
+        ..Options::default()
+    };
+    let left = compile(&files, &exiting).unwrap();
+    assert_eq!(codes(&left), ["E0202"]);
+    assert_eq!(codes(&left), codes(&freed));
+    let names = |c: &Compiled| {
+        let kpis = &c.program.as_ref().unwrap().kpis;
+        kpis.iter().map(|k| k.name.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&left), ["b", "posts"]);
+    assert_eq!(names(&left), names(&freed));
+}
+
+#[test]
 fn checking_alone_builds_nothing_and_sources_only_reads_no_kpi_file() {
     let checked = compile(&project(), &Options::default()).unwrap();
     assert!(checked.artifacts.is_none() && !checked.has_errors());
@@ -68,6 +90,7 @@ fn checking_alone_builds_nothing_and_sources_only_reads_no_kpi_file() {
         &Options {
             sources_only: true,
             build: true,
+            ..Options::default()
         },
     )
     .unwrap();
