@@ -1087,7 +1087,11 @@ fn a_failing_check_on_athena_fails_its_kpi_day_and_publishes_nothing() {
     // Flags of a deployed run are refused, not ignored.
     let refused = run_day(&proxy, dir.path(), "athena", p, DAY, &["--no-wait"]);
     assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
-    assert!(refused.stderr.contains("--target aws"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--target aws"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[test]
