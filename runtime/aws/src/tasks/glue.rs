@@ -11,6 +11,35 @@ use kpi_contract::Day;
 use serde_json::{Value, json};
 
 /// The values of a partition (`Values`, `PartitionValueList`).
+/// A batch entry Glue refused: its partition values, error code and message.
+type EntryError = (Vec<String>, String, String);
+
+fn entry_error(values: &[String], detail: Option<&aws_sdk_glue::types::ErrorDetail>) -> EntryError {
+    (
+        values.to_vec(),
+        detail
+            .and_then(|d| d.error_code())
+            .unwrap_or("")
+            .to_string(),
+        detail
+            .and_then(|d| d.error_message())
+            .unwrap_or("")
+            .to_string(),
+    )
+}
+
+/// A batch call's `Errors` as the service's JSON API spells them; `values_key` is the
+/// entry's key for its partition values (`PartitionValues` or `PartitionValueList`).
+fn errors_json(errors: &[EntryError], values_key: &str) -> Value {
+    let errors: Vec<Value> = errors
+        .iter()
+        .map(|(values, code, message)| {
+            json!({values_key: values, "ErrorDetail": {"ErrorCode": code, "ErrorMessage": message}})
+        })
+        .collect();
+    json!({ "Errors": errors })
+}
+
 fn values(v: &Value, what: &str) -> Result<Vec<String>, String> {
     let items = v
         .as_array()
@@ -132,31 +161,13 @@ impl Services<'_> {
                     e,
                 )
             })?;
-        let errors: Vec<(Vec<String>, String, String)> = out
+        let errors: Vec<EntryError> = out
             .errors()
             .iter()
-            .map(|e| {
-                let detail = e.error_detail();
-                (
-                    e.partition_values().to_vec(),
-                    detail
-                        .and_then(|d| d.error_code())
-                        .unwrap_or("")
-                        .to_string(),
-                    detail
-                        .and_then(|d| d.error_message())
-                        .unwrap_or("")
-                        .to_string(),
-                )
-            })
+            .map(|e| entry_error(e.partition_values(), e.error_detail()))
             .collect();
         self.settle(call, &sent, &errors);
-        Ok(
-            json!({"Errors": errors.iter().map(|(values, code, message)| json!({
-            "PartitionValues": values,
-            "ErrorDetail": {"ErrorCode": code, "ErrorMessage": message}
-        })).collect::<Vec<_>>()}),
-        )
+        Ok(errors_json(&errors, "PartitionValues"))
     }
 
     pub(super) fn batch_update_partition(
@@ -224,35 +235,17 @@ impl Services<'_> {
                     e,
                 )
             })?;
-        let errors: Vec<(Vec<String>, String, String)> = out
+        let errors: Vec<EntryError> = out
             .errors()
             .iter()
-            .map(|e| {
-                let detail = e.error_detail();
-                (
-                    e.partition_value_list().to_vec(),
-                    detail
-                        .and_then(|d| d.error_code())
-                        .unwrap_or("")
-                        .to_string(),
-                    detail
-                        .and_then(|d| d.error_message())
-                        .unwrap_or("")
-                        .to_string(),
-                )
-            })
+            .map(|e| entry_error(e.partition_value_list(), e.error_detail()))
             .collect();
         self.settle(call, &sent, &errors);
-        Ok(
-            json!({"Errors": errors.iter().map(|(values, code, message)| json!({
-            "PartitionValueList": values,
-            "ErrorDetail": {"ErrorCode": code, "ErrorMessage": message}
-        })).collect::<Vec<_>>()}),
-        )
+        Ok(errors_json(&errors, "PartitionValueList"))
     }
 
     /// The entries of a batch Glue applied are published KPI-days; those it refused failed.
-    fn settle(&self, call: &Call, sent: &[Vec<String>], errors: &[(Vec<String>, String, String)]) {
+    fn settle(&self, call: &Call, sent: &[Vec<String>], errors: &[EntryError]) {
         let kpi = call.kpi.as_ref();
         for values in sent {
             match errors.iter().find(|(v, _, _)| v == values) {
