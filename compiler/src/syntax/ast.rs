@@ -95,6 +95,21 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// `left op right`, spanning both operands: how both parsers fold an operator chain.
+    pub fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
+        let span = left.span.to(right.span);
+        Expr {
+            kind: ExprKind::Binary {
+                op,
+                left: Box::new(left),
+                right: Box::new(right),
+            },
+            span,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExprKind {

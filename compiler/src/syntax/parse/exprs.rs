@@ -167,15 +167,7 @@ impl Builder {
                 });
                 return (left, depth - 1);
             }
-            let span = left.span.to(right.span);
-            left = Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    left: Box::new(left),
-                    right: Box::new(right),
-                },
-                span,
-            };
+            left = Expr::binary(op, left, right);
         }
         (left, depth)
     }

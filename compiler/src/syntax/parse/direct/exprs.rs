@@ -34,15 +34,7 @@ impl Parser<'_> {
             if depth > MAX_EXPR_DEPTH {
                 return self.decline();
             }
-            let span = left.span.to(right.span);
-            left = Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    left: Box::new(left),
-                    right: Box::new(right),
-                },
-                span,
-            };
+            left = Expr::binary(op, left, right);
         }
         Some((left, depth, end))
     }
