@@ -203,7 +203,9 @@ pub fn plan(
             let reads_due = |up: &(String, Day)| {
                 plan.due.get(&up.0).is_some_and(|s| s.contains(&up.1))
                     || match (store.published(&up.0, up.1), &own) {
-                        (Some(up), Some(own)) => up.sequence > own.sequence,
+                        // A partition whose publication time is unknown (0: written before
+                        // the store kept one) is compared with nothing.
+                        (Some(up), Some(own)) => own.sequence > 0 && up.sequence > own.sequence,
                         _ => false,
                     }
             };

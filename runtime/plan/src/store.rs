@@ -11,8 +11,8 @@ pub struct Published {
     /// The fingerprint of the definition that computed it.
     pub fingerprint: String,
     /// When it was published, as a number that grows with every publication (the local
-    /// catalog's counter; on Glue, the publication time in milliseconds). 0: unknown, never
-    /// newer than anything.
+    /// catalog's counter; on Glue, `kpi.published`, the publication time in milliseconds).
+    /// 0: unknown, neither newer nor older than anything.
     pub sequence: u64,
     /// The digest of the source files it read, when the runtime that computed it knew it.
     pub inputs: Option<String>,

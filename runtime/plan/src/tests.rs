@@ -313,3 +313,47 @@ fn a_day_that_fails_before_the_run_takes_exactly_its_readers_with_it() {
         .sum();
     assert_eq!(planned, p.kpi_days());
 }
+
+#[test]
+fn a_day_published_before_an_upstream_day_it_reads_is_due_unless_its_time_is_unknown() {
+    let m = manifest(366);
+    let d = day("2024-01-05");
+    let at = |catalog: &mut Partitions, kpi: &str, sequence: u64| {
+        catalog.publish(
+            kpi,
+            d,
+            Published {
+                fingerprint: format!("f-{kpi}"),
+                sequence,
+                inputs: None,
+            },
+        );
+    };
+    let selected = select(&m, &["c".into()]).unwrap();
+    let due = |catalog: &Partitions| {
+        let p = plan(&m, catalog, &[d], &selected, false);
+        p.due.keys().cloned().collect::<Vec<_>>()
+    };
+    // Publication times as Glue keeps them (milliseconds); c reads a over 2 days and b on
+    // its day.
+    let mut catalog = Partitions::default();
+    at(&mut catalog, "a", 1_700_000_000_000);
+    catalog.publish(
+        "a",
+        day("2024-01-04"),
+        Published {
+            fingerprint: "f-a".into(),
+            sequence: 1_700_000_000_000,
+            inputs: None,
+        },
+    );
+    at(&mut catalog, "b", 1_700_000_000_000);
+    at(&mut catalog, "c", 1_700_000_000_500);
+    assert_eq!(due(&catalog), Vec::<String>::new());
+    // b republished after c's day was: c is due, b is not.
+    at(&mut catalog, "b", 1_700_000_001_000);
+    assert_eq!(due(&catalog), ["c"]);
+    // c's own time unknown (published before kpi.published was written): nothing to compare.
+    at(&mut catalog, "c", 0);
+    assert_eq!(due(&catalog), Vec::<String>::new());
+}
