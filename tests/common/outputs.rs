@@ -137,6 +137,11 @@ impl V {
             V::Text(s) => s.clone(),
             V::Bool(b) => b.to_string(),
             V::Date(d) => d.to_string(),
+            // As DuckDB writes a timestamp: the fraction of a second only when there is one.
+            V::Timestamp(t) => {
+                let text = t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+                text.trim_end_matches('0').trim_end_matches('.').to_string()
+            }
             other => panic!("{other:?} cannot key a row"),
         }
     }

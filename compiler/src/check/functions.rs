@@ -16,17 +16,23 @@ pub const SCALARS: &[&str] = &[
     "days_between",
     "greatest",
     "hour",
+    "hours_between",
     "least",
     "length",
     "lower",
+    "minutes_between",
     "nullif",
     "round",
+    "seconds_between",
     "starts_with",
     "substr",
     "to_bigint",
     "to_double",
     "to_string",
     "trim",
+    "trunc_day",
+    "trunc_hour",
+    "trunc_minute",
     "upper",
 ];
 
@@ -185,6 +191,22 @@ pub fn scalar_type(
             Some(c) => c
                 .family(0, &[Family::Date, Family::Timestamp], "a date or timestamp")
                 .map_or(Type::Unknown, |_| Type::BigInt),
+            None => Type::Unknown,
+        },
+        "seconds_between" | "minutes_between" | "hours_between" => {
+            match call.exact(2, "two timestamps") {
+                Some(c) => {
+                    c.family(0, &[Family::Timestamp], "a timestamp");
+                    c.family(1, &[Family::Timestamp], "a timestamp");
+                    Type::BigInt
+                }
+                None => Type::Unknown,
+            }
+        }
+        "trunc_minute" | "trunc_hour" | "trunc_day" => match call.exact(1, "one timestamp") {
+            Some(c) => c
+                .family(0, &[Family::Timestamp], "a timestamp")
+                .map_or(Type::Unknown, |_| Type::Timestamp),
             None => Type::Unknown,
         },
         "hour" => match call.exact(1, "one timestamp") {

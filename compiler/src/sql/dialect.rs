@@ -296,6 +296,9 @@ pub trait Dialect {
 
     fn cardinality(&self) -> &'static str;
 
+    /// Whole units elapsed between two timestamps, truncated toward zero: `f(unit, a, b)`.
+    fn elapsed(&self) -> &'static str;
+
     /// Whether an array holds a value: `f(array, value)`.
     fn array_contains(&self) -> &'static str;
 
@@ -387,6 +390,12 @@ impl Dialect for Athena {
         "cardinality"
     }
 
+    fn elapsed(&self) -> &'static str {
+        // Trino's date_diff counts whole units elapsed (the difference in milliseconds
+        // divided by the unit, truncated).
+        "date_diff"
+    }
+
     fn array_contains(&self) -> &'static str {
         "contains"
     }
@@ -448,6 +457,12 @@ impl Dialect for DuckDb {
 
     fn cardinality(&self) -> &'static str {
         "len"
+    }
+
+    fn elapsed(&self) -> &'static str {
+        // DuckDB's date_diff counts unit boundaries crossed (10:59 to 11:00 is one hour);
+        // date_sub counts whole units elapsed, as Trino's date_diff does.
+        "date_sub"
     }
 
     fn array_contains(&self) -> &'static str {

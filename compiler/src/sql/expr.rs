@@ -3,7 +3,7 @@
 //! aggregates computed for it, or a check over the written rows. Division is always
 //! fractional and NULL when the divisor is zero.
 
-use super::ast::{Agg, BinOp, Expr, Func, Lit};
+use super::ast::{Agg, BinOp, Expr, Func, Lit, TimeUnit};
 use crate::ir::Aggregate;
 use crate::query::{self, ExprKind};
 use crate::syntax::ast::{BinaryOp, Literal, UnaryOp};
@@ -279,6 +279,18 @@ impl Scope<'_> {
                 )
             }
             "day_of_week" => Expr::call(Func::DayOfWeek, vec![arg(0)]),
+            "seconds_between" | "minutes_between" | "hours_between" => {
+                let unit = match function {
+                    "seconds_between" => TimeUnit::Second,
+                    "minutes_between" => TimeUnit::Minute,
+                    _ => TimeUnit::Hour,
+                };
+                let (from, to) = (arg(0), arg(1));
+                Expr::call(Func::Elapsed(unit), vec![from, to])
+            }
+            "trunc_minute" => Expr::call(Func::Truncate(TimeUnit::Minute), vec![arg(0)]),
+            "trunc_hour" => Expr::call(Func::Truncate(TimeUnit::Hour), vec![arg(0)]),
+            "trunc_day" => Expr::call(Func::Truncate(TimeUnit::Day), vec![arg(0)]),
             // DuckDB's `len` takes lists only; both dialects count a map's entries the same way.
             "cardinality" if maps => Expr::call(Func::Plain("cardinality"), vec![arg(0)]),
             "cardinality" => Expr::call(Func::Cardinality, vec![arg(0)]),

@@ -448,6 +448,19 @@ impl Printer<'_> {
                 self.text(")");
                 return;
             }
+            Func::Elapsed(unit) => {
+                let name = self.d.elapsed();
+                self.text(&format!("{name}('{}', ", unit.name()));
+                self.args(args);
+                self.text(")");
+                return;
+            }
+            Func::Truncate(unit) => {
+                self.text(&format!("date_trunc('{}', ", unit.name()));
+                self.args(args);
+                self.text(")");
+                return;
+            }
         };
         self.text(name);
         self.text("(");
