@@ -329,3 +329,90 @@ fn timestamp_differences_and_truncation() {
         BTreeMap::from([("events_per_hour", per_hour), ("post_after_login", waits)])
     });
 }
+
+/// The nearest-rank percentile of the non-NULL values: the value at rank
+/// `max(1, ceil(p × n))` of the `n` sorted values (`p` in millionths, in integers: exact).
+fn nearest_rank<T: Clone>(values: impl IntoIterator<Item = Option<T>>, p: u64, less: impl Fn(&T, &T) -> std::cmp::Ordering) -> Option<T> {
+    let mut sorted: Vec<T> = values.into_iter().flatten().collect();
+    sorted.sort_by(&less);
+    let n = sorted.len() as u64;
+    let rank = (p * n).div_ceil(1_000_000).max(1);
+    sorted.get(rank as usize - 1).cloned()
+}
+
+/// An estimate of the percentile: within the values 5% of the ranks (and one) either side.
+fn near_rank(values: impl IntoIterator<Item = Option<f64>>, p: f64) -> V {
+    let mut sorted: Vec<f64> = values.into_iter().flatten().collect();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return V::Null;
+    }
+    let n = sorted.len() as f64;
+    let low = (((p - 0.05) * n).ceil() as i64 - 1).clamp(1, sorted.len() as i64);
+    let high = (((p + 0.05) * n).ceil() as i64 + 1).clamp(1, sorted.len() as i64);
+    V::Within(sorted[low as usize - 1], sorted[high as usize - 1])
+}
+
+/// percentile(x, p) is the nearest rank of the non-NULL values (as Athena's sorted array
+/// and DuckDB's quantile_disc compute it), of the rows of a `where` alone when there is one,
+/// of numbers, doubles and timestamps alike; approx_percentile lies near it. Over a window a
+/// row counts once per day that reads it.
+#[test]
+fn exact_and_approximate_percentiles() {
+    check_case_and_its_athena_sql("tests/values/percentiles", |raw, day| {
+        let by_company = group(raw.events_of(day).iter(), |e| e.company_id);
+        let ints = |a: &i64, b: &i64| a.cmp(b);
+        let floats = |a: &f64, b: &f64| a.total_cmp(b);
+        let percentiles = table(&["company_id"], by_company, |c, g| {
+            let durations = || g.iter().map(|e| e.duration_ms);
+            let seconds = || durations().map(|d| d.map(|d| d as f64 / 1000.0));
+            let post_durations = g
+                .iter()
+                .filter(|e| e.kind.as_deref() == Some("post"))
+                .map(|e| e.duration_ms);
+            vec![
+                ("company_id", V::opt(*c)),
+                ("events", g.len().into()),
+                ("lowest", V::opt(nearest_rank(durations(), 0, ints))),
+                ("median", V::opt(nearest_rank(durations(), 500_000, ints))),
+                ("p07", V::opt(nearest_rank(durations(), 70_000, ints))),
+                ("p90", V::opt(nearest_rank(durations(), 900_000, ints))),
+                ("highest", V::opt(nearest_rank(durations(), 1_000_000, ints))),
+                ("median_post", V::opt(nearest_rank(post_durations, 500_000, ints))),
+                (
+                    "late_quarter",
+                    V::opt(nearest_rank(g.iter().map(|e| e.ts), 750_000, |a, b| a.cmp(b))),
+                ),
+                ("median_score", V::opt(nearest_rank(seconds(), 500_000, floats))),
+                (
+                    "approx_median",
+                    near_rank(durations().map(|d| d.map(|d| d as f64)), 0.5),
+                ),
+                ("approx_p90_seconds", near_rank(seconds(), 0.9)),
+            ]
+        });
+        let window = group(raw.window(day, 3, 0), |e| e.company_id);
+        let weekly = table(&["company_id"], window, |c, g| {
+            vec![
+                ("company_id", V::opt(*c)),
+                ("members", distinct(g.iter().map(|e| e.member_id))),
+                (
+                    "median",
+                    V::opt(nearest_rank(g.iter().map(|e| e.duration_ms), 500_000, ints)),
+                ),
+                (
+                    "median_hour",
+                    V::opt(nearest_rank(
+                        g.iter().map(|e| e.ts.map(|t| i64::from(t.hour()))),
+                        500_000,
+                        ints,
+                    )),
+                ),
+            ]
+        });
+        BTreeMap::from([
+            ("duration_percentiles", percentiles),
+            ("weekly_duration_median", weekly),
+        ])
+    });
+}

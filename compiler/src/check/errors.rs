@@ -116,6 +116,11 @@ pub enum CheckError {
         span: Span,
         column: String,
     },
+    /// A percentile's fraction that is not a literal from 0 to 1.
+    PercentileFraction {
+        span: Span,
+        function: String,
+    },
     MisplacedAggregateSyntax {
         span: Span,
         what: &'static str,
@@ -304,12 +309,15 @@ impl CheckError {
                 .help("Compute the inner aggregate in an upstream KPI and aggregate its output here."),
             NonAdditiveSum { span, function, measure, kpi, reason } => {
                 Diagnostic::error("E0404", format!("`{function}` over `{kpi}.{measure}`, which is not additive"))
-                    .label(*span, format!("`{measure}` is a distinct count, average or ratio, and {reason}"))
+                    .label(*span, format!("`{measure}` is a distinct count, average, ratio or percentile, and {reason}"))
                     .help(format!("Group by all of `{kpi}`'s dimensions over one day, or compute the measure from the source rows with `count(distinct …)`."))
             }
             MixedCheck { span, column } => Diagnostic::error("E0405", format!("check mixes `{column}` with aggregates"))
                 .label(*span, "this column has a value per row, the aggregate one per partition")
                 .help("Write a row check (`check x > 0`) or a partition check over aggregates (`check count(*) > 0`), not both at once."),
+            PercentileFraction { span, function } => Diagnostic::error("E0410", format!("the fraction of `{function}` must be a number from 0 to 1"))
+                .label(*span, "expected a literal such as `0.5` or `0.9`")
+                .help(format!("Write the fraction as a literal from 0 to 1 with at most six decimals: `{function}(x, 0.9)` is the 90th percentile.")),
             MisplacedAggregateSyntax { span, what, function } => Diagnostic::error("E0406", format!("`{what}` is not allowed in `{function}`"))
                 .label(*span, format!("`{function}` does not take `{what}`"))
                 .help(match *what {

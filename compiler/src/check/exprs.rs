@@ -3,7 +3,7 @@
 
 use super::errors::CheckError;
 use super::functions::{self, aggregate, aggregate_type, scalar_type};
-use crate::ir::{Column, TExpr, TExprKind};
+use crate::ir::{Aggregate, Column, Fraction, TExpr, TExprKind};
 use crate::span::Span;
 use crate::syntax::ast::{BinaryOp, CallArgs, Expr, ExprKind, Ident, Literal, UnaryOp};
 use crate::types::{Family, StructField, Type};
@@ -492,7 +492,7 @@ impl<'a> Typer<'a> {
 
     fn aggregate(
         &mut self,
-        function: crate::ir::Aggregate,
+        function: Aggregate,
         name: &Ident,
         args: &CallArgs,
         span: Span,
@@ -528,10 +528,13 @@ impl<'a> Typer<'a> {
                 function: fname.clone(),
             });
         }
-        let expected_args = usize::from(!args.star);
+        let fraction = functions::takes_fraction(function);
+        let expected_args = usize::from(!args.star) + usize::from(fraction);
         if args.args.len() != expected_args {
             let expected = if fname == "count" {
                 "`*` or one value"
+            } else if fraction {
+                "a value and a fraction from 0 to 1"
             } else {
                 "one value"
             };
@@ -544,6 +547,10 @@ impl<'a> Typer<'a> {
         }
         self.aggregate = Some(fname.clone());
         let arg = args.args.first().map(|a| self.expr(a));
+        let function = match args.args.get(1) {
+            Some(p) if fraction => self.fraction(function, &fname, p),
+            _ => function,
+        };
         let filter = args
             .filter
             .as_ref()
@@ -561,6 +568,33 @@ impl<'a> Typer<'a> {
             filter: filter.map(Box::new),
         };
         self.node(kind, ty, span)
+    }
+
+    /// A percentile with the fraction `p` gives, which must be a literal from 0 to 1.
+    fn fraction(&mut self, function: Aggregate, name: &str, p: &Expr) -> Aggregate {
+        let typed = self.expr(p);
+        let parsed = match &typed.kind {
+            TExprKind::Literal {
+                value: Literal::Integer(n),
+            } => Fraction::parse(&n.to_string()),
+            TExprKind::Literal {
+                value: Literal::Decimal(text),
+            } => Fraction::parse(text),
+            _ => None,
+        };
+        match (parsed, function) {
+            (Some(f), Aggregate::ApproxPercentile(_)) => Aggregate::ApproxPercentile(f),
+            (Some(f), _) => Aggregate::Percentile(f),
+            (None, _) => {
+                if !matches!(typed.kind, TExprKind::Error) {
+                    self.errors.push(CheckError::PercentileFraction {
+                        span: p.span,
+                        function: name.to_string(),
+                    });
+                }
+                function
+            }
+        }
     }
 
     fn path(&mut self, parts: &[Ident], span: Span) -> TExpr {

@@ -1,7 +1,7 @@
 //! Function signatures: argument list → result type, for scalar functions and aggregates.
 
 use super::errors::CheckError;
-use crate::ir::Aggregate;
+use crate::ir::{Aggregate, Fraction};
 use crate::span::Span;
 use crate::types::{Family, Type};
 
@@ -36,7 +36,24 @@ pub const SCALARS: &[&str] = &[
     "upper",
 ];
 
-pub const AGGREGATES: &[&str] = &["approx_distinct", "avg", "count", "max", "min", "sum"];
+pub const AGGREGATES: &[&str] = &[
+    "approx_distinct",
+    "approx_percentile",
+    "avg",
+    "count",
+    "max",
+    "min",
+    "percentile",
+    "sum",
+];
+
+/// The aggregates that take a fraction after their value: `percentile(x, 0.9)`.
+pub fn takes_fraction(function: Aggregate) -> bool {
+    matches!(
+        function,
+        Aggregate::Percentile(_) | Aggregate::ApproxPercentile(_)
+    )
+}
 
 pub fn aggregate(name: &str, distinct: bool) -> Option<Aggregate> {
     Some(match name {
@@ -47,6 +64,9 @@ pub fn aggregate(name: &str, distinct: bool) -> Option<Aggregate> {
         "avg" => Aggregate::Avg,
         "min" => Aggregate::Min,
         "max" => Aggregate::Max,
+        // The fraction is read from the call's second argument.
+        "percentile" => Aggregate::Percentile(Fraction::parse("0.5")?),
+        "approx_percentile" => Aggregate::ApproxPercentile(Fraction::parse("0.5")?),
         _ => return None,
     })
 }
@@ -102,6 +122,33 @@ pub fn aggregate_type(
                 Type::Unknown
             }
             Some((t, _)) => t.clone(),
+            None => Type::Unknown,
+        },
+        Aggregate::Percentile(_) => match arg {
+            Some((t, _)) if t.is_any() => Type::Unknown,
+            Some((t, _))
+                if matches!(
+                    t.family(),
+                    Family::Integer | Family::Fractional | Family::Date | Family::Timestamp
+                ) =>
+            {
+                t.clone()
+            }
+            Some(a) => {
+                wrong("a number, date or timestamp", a, errors);
+                Type::Unknown
+            }
+            None => Type::Unknown,
+        },
+        // Athena's approx_percentile takes bigint or double, and answers in the same type.
+        Aggregate::ApproxPercentile(_) => match arg {
+            Some((t, _)) if t.is_any() => Type::Unknown,
+            Some((t, _)) if t.family() == Family::Integer => Type::BigInt,
+            Some((t, _)) if t.family() == Family::Fractional => Type::Double,
+            Some(a) => {
+                wrong("a number", a, errors);
+                Type::Unknown
+            }
             None => Type::Unknown,
         },
     }

@@ -247,6 +247,14 @@ pub enum Expr {
         arg: Option<Box<Expr>>,
         filter: Option<Box<Expr>>,
     },
+    /// A percentile of `value` over the rows where `rows` holds (NULL values left out),
+    /// `fraction` a decimal literal from 0 to 1: nearest rank when `exact`, else an estimate.
+    Percentile {
+        exact: bool,
+        value: Box<Expr>,
+        fraction: String,
+        rows: Box<Expr>,
+    },
 }
 
 /// Shorthands for building trees.

@@ -177,6 +177,30 @@ impl Scope<'_> {
         filter: Option<&query::Expr>,
     ) -> Expr {
         let arg_sql = arg.map(|a| self.sql(a));
+        if let (Aggregate::Percentile(p) | Aggregate::ApproxPercentile(p), Some(value)) =
+            (function, &arg_sql)
+        {
+            let exact = matches!(function, Aggregate::Percentile(_));
+            let value = match arg.map(|a| a.ty.family()) {
+                _ if exact => value.clone(),
+                Some(Family::Integer) => value.clone().cast(Type::BigInt),
+                _ => value.clone().cast(Type::Double),
+            };
+            let present = Expr::IsNull {
+                operand: boxed(value.clone()),
+                negated: true,
+            };
+            let rows = match filter {
+                Some(f) => present.and(self.sql(f)),
+                None => present,
+            };
+            return Expr::Percentile {
+                exact,
+                value: boxed(value),
+                fraction: p.text(),
+                rows: boxed(rows),
+            };
+        }
         let (agg, arg_sql) = match (function, arg_sql) {
             // In checks every joined row of a day without rows is all NULL: count real rows.
             (Aggregate::Count, None) => match self.rows {
@@ -190,6 +214,8 @@ impl Scope<'_> {
             (Aggregate::Avg, a) => (Agg::Avg, a.map(|a| a.cast(Type::Double))),
             (Aggregate::Min, a) => (Agg::Min, a),
             (Aggregate::Max, a) => (Agg::Max, a),
+            // Without an argument (it failed to check): never printed.
+            (Aggregate::Percentile(_) | Aggregate::ApproxPercentile(_), a) => (Agg::Max, a),
         };
         Expr::Aggregate {
             agg,
