@@ -116,6 +116,13 @@ pub enum CheckError {
         span: Span,
         column: String,
     },
+    /// A conversion that no value of its argument's type survives.
+    ImpossibleCast {
+        span: Span,
+        function: String,
+        from: Type,
+        to: Type,
+    },
     /// A percentile's fraction that is not a literal from 0 to 1.
     PercentileFraction {
         span: Span,
@@ -315,6 +322,9 @@ impl CheckError {
             MixedCheck { span, column } => Diagnostic::error("E0405", format!("check mixes `{column}` with aggregates"))
                 .label(*span, "this column has a value per row, the aggregate one per partition")
                 .help("Write a row check (`check x > 0`) or a partition check over aggregates (`check count(*) > 0`), not both at once."),
+            ImpossibleCast { span, function, from, to } => Diagnostic::error("E0310", format!("`{function}` cannot convert `{from}` to `{to}`"))
+                .label(*span, format!("no `{from}` value has a `{to}` form"))
+                .help(cast_help(from)),
             PercentileFraction { span, function } => Diagnostic::error("E0410", format!("the fraction of `{function}` must be a number from 0 to 1"))
                 .label(*span, "expected a literal such as `0.5` or `0.9`")
                 .help(format!("Write the fraction as a literal from 0 to 1 with at most six decimals: `{function}(x, 0.9)` is the 90th percentile.")),
@@ -432,5 +442,17 @@ fn join_help(left: &Type, right: &Type) -> String {
         (Family::Text, Family::Date) | (Family::Date, Family::Text) => "Convert the text to a date with `date(…)`.".into(),
         (Family::Text, Family::Integer) | (Family::Integer, Family::Text) => "Convert one side with `to_bigint(…)` or `to_string(…)`.".into(),
         _ => "Compare values of the same kind; convert one side with `to_bigint`, `to_double`, `to_string` or `date`.".into(),
+    }
+}
+
+/// What to write instead of a conversion that cannot succeed.
+fn cast_help(from: &Type) -> String {
+    use crate::types::Family;
+    match from.family() {
+        Family::Timestamp => "For a part of a timestamp use `hour(ts)` or `date(ts)`; for the time between two, `seconds_between(a, b)`, `minutes_between` or `hours_between`.".into(),
+        Family::Date => "For the days between two dates use `days_between(a, b)` or `a - b`; for the weekday, `day_of_week(d)`.".into(),
+        Family::Array | Family::Map => "Read an element with `x[i]`, or count them with `cardinality(x)`.".into(),
+        Family::Struct => "Read a field with `x.field`.".into(),
+        _ => "Convert a value of a number, text or boolean type instead.".into(),
     }
 }

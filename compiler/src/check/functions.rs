@@ -281,15 +281,26 @@ pub fn scalar_type(
             }
             None => Type::Unknown,
         },
-        "to_bigint" => call
-            .exact(1, "one value")
-            .map_or(Type::Unknown, |_| Type::BigInt),
-        "to_double" => call
-            .exact(1, "one value")
-            .map_or(Type::Unknown, |_| Type::Double),
-        "to_string" => call
-            .exact(1, "one value")
-            .map_or(Type::Unknown, |_| Type::String),
+        "to_bigint" | "to_double" | "to_string" => match call.exact(1, "one value") {
+            Some(c) => {
+                let to = match name {
+                    "to_bigint" => Type::BigInt,
+                    "to_double" => Type::Double,
+                    _ => Type::String,
+                };
+                let (from, at) = &args[0];
+                if !convertible(from, &to) {
+                    c.errors_push(CheckError::ImpossibleCast {
+                        span: *at,
+                        function: name.to_string(),
+                        from: from.clone(),
+                        to: to.clone(),
+                    });
+                }
+                to
+            }
+            None => Type::Unknown,
+        },
         "cardinality" => match call.exact(1, "one array or map") {
             Some(c) => c
                 .family(0, &[Family::Array, Family::Map], "an array or map")
@@ -315,6 +326,22 @@ pub fn scalar_type(
         },
         _ => return None,
     })
+}
+
+/// Whether a conversion to `to` (bigint, double or string) can succeed on some value of type
+/// `from` (docs/language.md, the cast matrix): dates and timestamps have no number, nested
+/// and binary values neither a number nor a text (Athena rejects the cast, DuckDB gives NULL).
+pub fn convertible(from: &Type, to: &Type) -> bool {
+    if from.is_any() {
+        return true;
+    }
+    let numeric = matches!(to.family(), Family::Integer | Family::Fractional);
+    match from.family() {
+        Family::Integer | Family::Fractional | Family::Text | Family::Boolean => true,
+        Family::Date | Family::Timestamp => !numeric,
+        Family::Binary | Family::Array | Family::Map | Family::Struct => false,
+        Family::Any => true,
+    }
 }
 
 struct Call<'a> {
@@ -408,6 +435,44 @@ impl<'a> Checked<'a> {
             Type::Unknown
         } else {
             acc
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cast matrix of docs/language.md, row by row.
+    #[test]
+    fn conversions_that_cannot_succeed_are_refused() {
+        let array = Type::Array {
+            element: Box::new(Type::BigInt),
+        };
+        let decimal = Type::Decimal {
+            precision: 10,
+            scale: 2,
+        };
+        let rows: [(Type, [bool; 3]); 9] = [
+            (Type::Int, [true, true, true]),
+            (decimal, [true, true, true]),
+            (Type::String, [true, true, true]),
+            (Type::Boolean, [true, true, true]),
+            (Type::Date, [false, false, true]),
+            (Type::Timestamp, [false, false, true]),
+            (Type::Binary, [false, false, false]),
+            (array, [false, false, false]),
+            (Type::Null, [true, true, true]),
+        ];
+        for (from, expected) in rows {
+            let got = [Type::BigInt, Type::Double, Type::String].map(|to| convertible(&from, &to));
+            assert_eq!(got, expected, "{from}");
+            for (name, ok) in ["to_bigint", "to_double", "to_string"].into_iter().zip(expected) {
+                let mut errors = Vec::new();
+                let span = Span::new(crate::span::FileId(0), 0, 1);
+                scalar_type(name, span, &[(from.clone(), span)], &mut errors);
+                assert_eq!(errors.is_empty(), ok, "{name}({from}): {errors:?}");
+            }
         }
     }
 }
