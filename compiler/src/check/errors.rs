@@ -116,6 +116,18 @@ pub enum CheckError {
         span: Span,
         column: String,
     },
+    /// A second `const` of a name.
+    DuplicateConstant {
+        span: Span,
+        name: String,
+        first: Span,
+    },
+    /// A name that is both a constant and a column, alias or output in scope.
+    ConstantShadowed {
+        span: Span,
+        name: String,
+        constant: Span,
+    },
     /// A conversion that no value of its argument's type survives.
     ImpossibleCast {
         span: Span,
@@ -322,6 +334,14 @@ impl CheckError {
             MixedCheck { span, column } => Diagnostic::error("E0405", format!("check mixes `{column}` with aggregates"))
                 .label(*span, "this column has a value per row, the aggregate one per partition")
                 .help("Write a row check (`check x > 0`) or a partition check over aggregates (`check count(*) > 0`), not both at once."),
+            DuplicateConstant { span, name, first } => Diagnostic::error("E0620", format!("constant `{name}` is defined twice"))
+                .label(*span, "defined again here")
+                .secondary(*first, "first defined here")
+                .help("Constants are shared by every file of the project: rename one, or keep a single definition."),
+            ConstantShadowed { span, name, constant } => Diagnostic::error("E0621", format!("`{name}` is both a constant and a name of this KPI"))
+                .label(*span, "a column, alias or output of this KPI has this name")
+                .secondary(*constant, "the constant is defined here")
+                .help(format!("Rename the constant (for example `{name}_value`), or qualify the column as `alias.{name}`.")),
             ImpossibleCast { span, function, from, to } => Diagnostic::error("E0310", format!("`{function}` cannot convert `{from}` to `{to}`"))
                 .label(*span, format!("no `{from}` value has a `{to}` form"))
                 .help(cast_help(from)),
