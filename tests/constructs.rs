@@ -459,10 +459,13 @@ fn decimals_booleans_and_fixed_length_text() {
 #[test]
 fn constants_read_as_their_literals() {
     check_case("tests/values/constants", |raw, day| {
-        let kept = raw.events_of(day).iter().filter(|e| {
-            matches!(e.kind.as_deref(), Some("post" | "comment" | "login"))
+        let kept = raw
+            .events_of(day)
+            .iter()
+            .filter(|e| matches!(e.kind.as_deref(), Some("post" | "comment" | "login")));
+        let groups = group(kept, |e| {
+            (e.company_id, e.duration_ms.unwrap_or(0) > 20_000)
         });
-        let groups = group(kept, |e| (e.company_id, e.duration_ms.unwrap_or(0) > 20_000));
         let weighted = table(&["company_id", "slow"], groups, |(c, slow), g| {
             let posts = g.iter().filter(|e| is(e, "post")).count() as i128;
             let comments = g.iter().filter(|e| is(e, "comment")).count() as i128;
@@ -521,11 +524,19 @@ fn a_changed_constant_changes_the_fingerprints_of_its_readers_only() {
     assert_eq!(fingerprints(project.path()), before);
     let score = project.path().join("score.kpi");
     let readers = std::fs::read_to_string(&score).unwrap();
-    std::fs::write(&weights, original.replace("post_weight", "weight_of_a_post")).unwrap();
+    std::fs::write(
+        &weights,
+        original.replace("post_weight", "weight_of_a_post"),
+    )
+    .unwrap();
     std::fs::write(&score, readers.replace("post_weight", "weight_of_a_post")).unwrap();
     assert_eq!(fingerprints(project.path()), before);
     std::fs::write(&score, &readers).unwrap();
-    std::fs::write(&weights, original.replace("const strict = true", "const strict = false")).unwrap();
+    std::fs::write(
+        &weights,
+        original.replace("const strict = true", "const strict = false"),
+    )
+    .unwrap();
     let filtered = fingerprints(project.path());
     assert_ne!(filtered["engagement_score"], before["engagement_score"]);
     assert_eq!(filtered["plain_posts"], before["plain_posts"]);

@@ -240,7 +240,13 @@ fn check_case_and_its_athena_sql(
 ) {
     let case = Case::new(Some(folder), &[]);
     let out = case.run(&[]);
-    assert_eq!(out.code, 0, "{folder}: {}\n{:#?}", out.stderr, out.failures());
+    assert_eq!(
+        out.code,
+        0,
+        "{folder}: {}\n{:#?}",
+        out.stderr,
+        out.failures()
+    );
     let published = case.published();
     let compared = check_published(folder, &published, oracle);
     assert!(compared > 100, "{folder}: only {compared} values compared");
@@ -289,7 +295,10 @@ fn timestamp_differences_and_truncation() {
                 ("company_id", V::opt(*c)),
                 ("hour_start", V::opt(*h)),
                 ("events", g.len().into()),
-                ("day_start", min(ts().map(|t| t.map(|t| truncated(t, "day"))))),
+                (
+                    "day_start",
+                    min(ts().map(|t| t.map(|t| truncated(t, "day")))),
+                ),
                 (
                     "minutes_seen",
                     distinct(ts().map(|t| t.map(|t| truncated(t, "minute")))),
@@ -303,16 +312,19 @@ fn timestamp_differences_and_truncation() {
                 ),
             ]
         });
-        let pairs = events.iter().filter(|p| p.kind.as_deref() == Some("post")).flat_map(|p| {
-            events
-                .iter()
-                .filter(move |l| {
-                    l.kind.as_deref() == Some("login")
-                        && l.member_id.is_some()
-                        && l.member_id == p.member_id
-                })
-                .map(move |l| (p, l))
-        });
+        let pairs = events
+            .iter()
+            .filter(|p| p.kind.as_deref() == Some("post"))
+            .flat_map(|p| {
+                events
+                    .iter()
+                    .filter(move |l| {
+                        l.kind.as_deref() == Some("login")
+                            && l.member_id.is_some()
+                            && l.member_id == p.member_id
+                    })
+                    .map(move |l| (p, l))
+            });
         let by_company = group(pairs, |(p, _)| p.company_id);
         let waits = table(&["company_id"], by_company, |c, g| {
             let between = |ms: i64| g.iter().map(move |(p, l)| elapsed(l.ts, p.ts, ms));
@@ -332,7 +344,11 @@ fn timestamp_differences_and_truncation() {
 
 /// The nearest-rank percentile of the non-NULL values: the value at rank
 /// `max(1, ceil(p × n))` of the `n` sorted values (`p` in millionths, in integers: exact).
-fn nearest_rank<T: Clone>(values: impl IntoIterator<Item = Option<T>>, p: u64, less: impl Fn(&T, &T) -> std::cmp::Ordering) -> Option<T> {
+fn nearest_rank<T: Clone>(
+    values: impl IntoIterator<Item = Option<T>>,
+    p: u64,
+    less: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Option<T> {
     let mut sorted: Vec<T> = values.into_iter().flatten().collect();
     sorted.sort_by(&less);
     let n = sorted.len() as u64;
@@ -377,13 +393,24 @@ fn exact_and_approximate_percentiles() {
                 ("median", V::opt(nearest_rank(durations(), 500_000, ints))),
                 ("p07", V::opt(nearest_rank(durations(), 70_000, ints))),
                 ("p90", V::opt(nearest_rank(durations(), 900_000, ints))),
-                ("highest", V::opt(nearest_rank(durations(), 1_000_000, ints))),
-                ("median_post", V::opt(nearest_rank(post_durations, 500_000, ints))),
+                (
+                    "highest",
+                    V::opt(nearest_rank(durations(), 1_000_000, ints)),
+                ),
+                (
+                    "median_post",
+                    V::opt(nearest_rank(post_durations, 500_000, ints)),
+                ),
                 (
                     "late_quarter",
-                    V::opt(nearest_rank(g.iter().map(|e| e.ts), 750_000, |a, b| a.cmp(b))),
+                    V::opt(nearest_rank(g.iter().map(|e| e.ts), 750_000, |a, b| {
+                        a.cmp(b)
+                    })),
                 ),
-                ("median_score", V::opt(nearest_rank(seconds(), 500_000, floats))),
+                (
+                    "median_score",
+                    V::opt(nearest_rank(seconds(), 500_000, floats)),
+                ),
                 (
                     "approx_median",
                     near_rank(durations().map(|d| d.map(|d| d as f64)), 0.5),

@@ -244,7 +244,11 @@ impl Fraction {
             return None;
         }
         let whole = whole.trim_start_matches('0');
-        let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+        let whole: u32 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
         let frac: u32 = format!("{frac:0<6}").parse().ok()?;
         let millionths = whole.checked_mul(Self::MILLION)?.checked_add(frac)?;
         (millionths <= Self::MILLION).then_some(Fraction(millionths))
@@ -285,9 +289,22 @@ mod tests {
             ("1.000", 1_000_000, "1.0"),
         ] {
             let f = Fraction::parse(text).unwrap();
-            assert_eq!((f.millionths(), f.text().as_str()), (millionths, printed), "{text}");
+            assert_eq!(
+                (f.millionths(), f.text().as_str()),
+                (millionths, printed),
+                "{text}"
+            );
         }
-        for bad in ["2", "1.5", "90", "0.1234567", "", ".5", "-0.5", "99999999999"] {
+        for bad in [
+            "2",
+            "1.5",
+            "90",
+            "0.1234567",
+            "",
+            ".5",
+            "-0.5",
+            "99999999999",
+        ] {
             assert_eq!(Fraction::parse(bad), None, "{bad}");
         }
     }

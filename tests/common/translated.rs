@@ -95,7 +95,9 @@ pub fn athena_translation_matches(
             .collect::<Vec<_>>()
             .join(", ");
         let mut stmt = conn
-            .prepare(&format!("SELECT CAST(dt AS VARCHAR), {select} FROM ({sql})"))
+            .prepare(&format!(
+                "SELECT CAST(dt AS VARCHAR), {select} FROM ({sql})"
+            ))
             .unwrap_or_else(|e| panic!("{kpi}: {e}\n{sql}"));
         let n = columns.len();
         let mut theirs: BTreeMap<String, Vec<Vec<Option<String>>>> = BTreeMap::new();

@@ -806,7 +806,11 @@ impl<'a> Typer<'a> {
                     .flat_map(|r| r.columns.iter().copied().flatten().map(|c| c.name.clone()));
                 let constants = self.constants.into_iter().flat_map(|c| c.keys().cloned());
                 let candidates: Vec<String> = if self.aggregate.is_none() {
-                    measures.into_iter().chain(columns).chain(constants).collect()
+                    measures
+                        .into_iter()
+                        .chain(columns)
+                        .chain(constants)
+                        .collect()
                 } else {
                     columns.chain(measures).chain(constants).collect()
                 };

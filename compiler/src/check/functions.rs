@@ -467,7 +467,10 @@ mod tests {
         for (from, expected) in rows {
             let got = [Type::BigInt, Type::Double, Type::String].map(|to| convertible(&from, &to));
             assert_eq!(got, expected, "{from}");
-            for (name, ok) in ["to_bigint", "to_double", "to_string"].into_iter().zip(expected) {
+            for (name, ok) in ["to_bigint", "to_double", "to_string"]
+                .into_iter()
+                .zip(expected)
+            {
                 let mut errors = Vec::new();
                 let span = Span::new(crate::span::FileId(0), 0, 1);
                 scalar_type(name, span, &[(from.clone(), span)], &mut errors);

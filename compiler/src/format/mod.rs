@@ -53,7 +53,10 @@ pub fn format(sources: &Sources, file: FileId) -> Result<String, Vec<SyntaxError
         }
         // A blank line around every KPI; between constants, where the author left one.
         let blank = if notes.is_empty() {
-            i > 0 && (after_kpi || matches!(item, Item::Kpi(_)) || blank_between(text, prev_end, start))
+            i > 0
+                && (after_kpi
+                    || matches!(item, Item::Kpi(_))
+                    || blank_between(text, prev_end, start))
         } else {
             blank_between(text, comments.last_end(prev_end, start), start)
         };

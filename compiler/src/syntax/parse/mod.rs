@@ -62,7 +62,11 @@ fn parse_chunks(sources: &Sources, file: FileId, direct: bool) -> (File, Vec<Syn
         };
         match Grammar::parse(Rule::chunk, slice) {
             Ok(mut pairs) => {
-                for item in pairs.next().into_iter().flat_map(|chunk| chunk.into_inner()) {
+                for item in pairs
+                    .next()
+                    .into_iter()
+                    .flat_map(|chunk| chunk.into_inner())
+                {
                     match item.as_rule() {
                         Rule::kpi_def => kpis.push(builder.kpi(item)),
                         Rule::const_def => consts.push(builder.constant(item)),
