@@ -453,3 +453,91 @@ fn decimals_booleans_and_fixed_length_text() {
         BTreeMap::from([("contract_values", values), ("contract_window", windowed)])
     });
 }
+
+/// Constants stand for their literals in a filter, a dimension, measures, a percentile's
+/// fraction and a check, typed as those literals (`1.5` a decimal, `-1` a bigint).
+#[test]
+fn constants_read_as_their_literals() {
+    check_case("tests/values/constants", |raw, day| {
+        let kept = raw
+            .events_of(day)
+            .iter()
+            .filter(|e| matches!(e.kind.as_deref(), Some("post" | "comment" | "login")));
+        let groups = group(kept, |e| {
+            (e.company_id, e.duration_ms.unwrap_or(0) > 20_000)
+        });
+        let weighted = table(&["company_id", "slow"], groups, |(c, slow), g| {
+            let posts = g.iter().filter(|e| is(e, "post")).count() as i128;
+            let comments = g.iter().filter(|e| is(e, "comment")).count() as i128;
+            let mut durations: Vec<i64> = g.iter().filter_map(|e| e.duration_ms).collect();
+            durations.sort();
+            let rank = durations.len().div_ceil(2).max(1);
+            vec![
+                ("company_id", V::opt(*c)),
+                ("slow", (*slow).into()),
+                ("posts", (posts as i64).into()),
+                ("comments", (comments as i64).into()),
+                ("score", V::Decimal(posts * 30 + comments * 15, 1)),
+                ("median_duration", V::opt(durations.get(rank - 1).copied())),
+                (
+                    "shifted",
+                    sum_int(g.iter().map(|e| e.duration_ms.map(|d| d - 1))),
+                ),
+            ]
+        });
+        BTreeMap::from([("weighted_activity", weighted)])
+    });
+}
+
+/// Each KPI's fingerprint in the plan of a project folder.
+fn fingerprints(project: &std::path::Path) -> BTreeMap<String, String> {
+    let plan = common::run_in(project, &["debug", "plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    plan["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let name = k["name"].as_str().unwrap().to_string();
+            (name, k["fingerprint"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// A changed constant changes the fingerprint of the KPIs that read it, and only theirs; a
+/// constant renamed everywhere it is read, or a comment beside it, changes nothing.
+#[test]
+fn a_changed_constant_changes_the_fingerprints_of_its_readers_only() {
+    let project = common::project_from(&common::root().join("tests/cases/constants"));
+    let weights = project.path().join("weights.kpi");
+    let original = std::fs::read_to_string(&weights).unwrap();
+    let before = fingerprints(project.path());
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    std::fs::write(&weights, original.replace("= 1.5", "= 2.5")).unwrap();
+    let changed = fingerprints(project.path());
+    assert_ne!(changed["engagement_score"], before["engagement_score"]);
+    assert_eq!(changed["plain_posts"], before["plain_posts"]);
+
+    std::fs::write(&weights, format!("// the weights\n{original}")).unwrap();
+    assert_eq!(fingerprints(project.path()), before);
+    let score = project.path().join("score.kpi");
+    let readers = std::fs::read_to_string(&score).unwrap();
+    std::fs::write(
+        &weights,
+        original.replace("post_weight", "weight_of_a_post"),
+    )
+    .unwrap();
+    std::fs::write(&score, readers.replace("post_weight", "weight_of_a_post")).unwrap();
+    assert_eq!(fingerprints(project.path()), before);
+    std::fs::write(&score, &readers).unwrap();
+    std::fs::write(
+        &weights,
+        original.replace("const strict = true", "const strict = false"),
+    )
+    .unwrap();
+    let filtered = fingerprints(project.path());
+    assert_ne!(filtered["engagement_score"], before["engagement_score"]);
+    assert_eq!(filtered["plain_posts"], before["plain_posts"]);
+}

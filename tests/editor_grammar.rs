@@ -129,6 +129,7 @@ KPI `Odd Name` {
   measure rate = count(distinct e.member_id where e.tags[1] <> 2.5) % 3 // trailing
   check day_of_week(day) != null and true
 }
+const weight = -1.5
 ";
 
 #[test]
@@ -161,6 +162,8 @@ fn each_kind_of_token_gets_its_scope() {
         (1, "// a separator", "comment.line.double-slash.kpi"),
         (2, " A doc comment.", "comment.line.documentation.kpi"),
         (3, "KPI", "keyword.declaration.kpi"),
+        (10, "const", "keyword.declaration.kpi"),
+        (10, "weight", "variable.other.constant.kpi"),
         (3, "`Odd Name`", "entity.name.type.kpi"),
         (3, "{", "punctuation.section.block.begin.kpi"),
         (4, "from", "keyword.other.clause.kpi"),

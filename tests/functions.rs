@@ -14,13 +14,18 @@ mod runs;
 mod test_lake;
 #[path = "common/test_raw.rs"]
 mod test_raw;
+#[path = "common/translated.rs"]
+mod translated;
 #[path = "common/value_cases.rs"]
 mod value_cases;
 
-use chrono::{Datelike, NaiveDate, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use outputs::V;
 use std::collections::BTreeMap;
-use value_cases::{check_case, count, days_ago, distinct, group, max, sum_f64, sum_int, table};
+use value_cases::{
+    Case, check_case, check_published, count, days_ago, distinct, group, max, min, sum_f64,
+    sum_int, table,
+};
 
 /// `round(x, digits)` on a double, as both engines compute it: half away from zero.
 fn round(x: f64, digits: i32) -> f64 {
@@ -224,5 +229,217 @@ fn the_cardinality_of_a_map() {
             ]
         });
         BTreeMap::from([("map_entries", entries)])
+    });
+}
+
+/// Runs a case folder over every day of the test lake, compares every KPI-day with `oracle`,
+/// and the case's Athena SQL, translated to DuckDB by sqlglot, with what it published.
+fn check_case_and_its_athena_sql(
+    folder: &str,
+    oracle: impl Fn(&test_raw::RawLake, NaiveDate) -> BTreeMap<&'static str, outputs::Expected>,
+) {
+    let case = Case::new(Some(folder), &[]);
+    let out = case.run(&[]);
+    assert_eq!(
+        out.code,
+        0,
+        "{folder}: {}\n{:#?}",
+        out.stderr,
+        out.failures()
+    );
+    let published = case.published();
+    let compared = check_published(folder, &published, oracle);
+    assert!(compared > 100, "{folder}: only {compared} values compared");
+    let last = test_lake::day(test_lake::DAYS - 1).to_string();
+    let rows = translated::athena_translation_matches(
+        case.project.path(),
+        case.lake.path(),
+        &published,
+        test_lake::FIRST,
+        &last,
+    );
+    assert!(rows > 0 || std::env::var("KPI_ALLOW_SKIP").is_ok_and(|v| v == "1"));
+}
+
+/// A timestamp truncated to its minute, hour or day.
+fn truncated(ts: NaiveDateTime, unit: &str) -> NaiveDateTime {
+    let t = ts.with_nanosecond(0).unwrap().with_second(0).unwrap();
+    match unit {
+        "minute" => t,
+        "hour" => t.with_minute(0).unwrap(),
+        _ => t.date().and_hms_opt(0, 0, 0).unwrap(),
+    }
+}
+
+/// Whole units from `a` to `b`, truncated toward zero (Trino's date_diff).
+fn elapsed(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>, unit_ms: i64) -> Option<i64> {
+    Some((b? - a?).num_milliseconds() / unit_ms)
+}
+
+/// seconds_between, minutes_between and hours_between count whole units elapsed, negative
+/// when the second timestamp is earlier, truncated toward zero (so 59.5 s back is -59, and
+/// 10:59:30 to 11:00:10 is no hour); trunc_minute, trunc_hour and trunc_day give timestamps.
+#[test]
+fn timestamp_differences_and_truncation() {
+    check_case_and_its_athena_sql("tests/values/timestamps", |raw, day| {
+        let events = raw.events_of(day);
+        let groups = group(events.iter(), |e| {
+            (e.company_id, e.ts.map(|t| truncated(t, "hour")))
+        });
+        let per_hour = table(&["company_id", "hour_start"], groups, |(c, h), g| {
+            let ts = || g.iter().map(|e| e.ts);
+            let since = |unit: &str, ms: i64| {
+                sum_int(ts().map(|t| elapsed(t.map(|t| truncated(t, unit)), t, ms)))
+            };
+            vec![
+                ("company_id", V::opt(*c)),
+                ("hour_start", V::opt(*h)),
+                ("events", g.len().into()),
+                (
+                    "day_start",
+                    min(ts().map(|t| t.map(|t| truncated(t, "day")))),
+                ),
+                (
+                    "minutes_seen",
+                    distinct(ts().map(|t| t.map(|t| truncated(t, "minute")))),
+                ),
+                ("seconds_into_hour", since("hour", 1000)),
+                ("minutes_into_day", since("day", 60_000)),
+                ("hours_into_day", since("day", 3_600_000)),
+                (
+                    "seconds_back_to_minute",
+                    sum_int(ts().map(|t| elapsed(t, t.map(|t| truncated(t, "minute")), 1000))),
+                ),
+            ]
+        });
+        let pairs = events
+            .iter()
+            .filter(|p| p.kind.as_deref() == Some("post"))
+            .flat_map(|p| {
+                events
+                    .iter()
+                    .filter(move |l| {
+                        l.kind.as_deref() == Some("login")
+                            && l.member_id.is_some()
+                            && l.member_id == p.member_id
+                    })
+                    .map(move |l| (p, l))
+            });
+        let by_company = group(pairs, |(p, _)| p.company_id);
+        let waits = table(&["company_id"], by_company, |c, g| {
+            let between = |ms: i64| g.iter().map(move |(p, l)| elapsed(l.ts, p.ts, ms));
+            vec![
+                ("company_id", V::opt(*c)),
+                ("pairs", g.len().into()),
+                ("seconds", sum_int(between(1000))),
+                ("minutes", sum_int(between(60_000))),
+                ("hours", sum_int(between(3_600_000))),
+                ("longest_wait", max(between(1000))),
+                ("timed", count(between(1000))),
+            ]
+        });
+        BTreeMap::from([("events_per_hour", per_hour), ("post_after_login", waits)])
+    });
+}
+
+/// The nearest-rank percentile of the non-NULL values: the value at rank
+/// `max(1, ceil(p × n))` of the `n` sorted values (`p` in millionths, in integers: exact).
+fn nearest_rank<T: Clone>(
+    values: impl IntoIterator<Item = Option<T>>,
+    p: u64,
+    less: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Option<T> {
+    let mut sorted: Vec<T> = values.into_iter().flatten().collect();
+    sorted.sort_by(&less);
+    let n = sorted.len() as u64;
+    let rank = (p * n).div_ceil(1_000_000).max(1);
+    sorted.get(rank as usize - 1).cloned()
+}
+
+/// An estimate of the percentile: within the values 5% of the ranks (and one) either side.
+fn near_rank(values: impl IntoIterator<Item = Option<f64>>, p: f64) -> V {
+    let mut sorted: Vec<f64> = values.into_iter().flatten().collect();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return V::Null;
+    }
+    let n = sorted.len() as f64;
+    let low = (((p - 0.05) * n).ceil() as i64 - 1).clamp(1, sorted.len() as i64);
+    let high = (((p + 0.05) * n).ceil() as i64 + 1).clamp(1, sorted.len() as i64);
+    V::Within(sorted[low as usize - 1], sorted[high as usize - 1])
+}
+
+/// percentile(x, p) is the nearest rank of the non-NULL values (as Athena's sorted array
+/// and DuckDB's quantile_disc compute it), of the rows of a `where` alone when there is one,
+/// of numbers, doubles and timestamps alike; approx_percentile lies near it. Over a window a
+/// row counts once per day that reads it.
+#[test]
+fn exact_and_approximate_percentiles() {
+    check_case_and_its_athena_sql("tests/values/percentiles", |raw, day| {
+        let by_company = group(raw.events_of(day).iter(), |e| e.company_id);
+        let ints = |a: &i64, b: &i64| a.cmp(b);
+        let floats = |a: &f64, b: &f64| a.total_cmp(b);
+        let percentiles = table(&["company_id"], by_company, |c, g| {
+            let durations = || g.iter().map(|e| e.duration_ms);
+            let seconds = || durations().map(|d| d.map(|d| d as f64 / 1000.0));
+            let post_durations = g
+                .iter()
+                .filter(|e| e.kind.as_deref() == Some("post"))
+                .map(|e| e.duration_ms);
+            vec![
+                ("company_id", V::opt(*c)),
+                ("events", g.len().into()),
+                ("lowest", V::opt(nearest_rank(durations(), 0, ints))),
+                ("median", V::opt(nearest_rank(durations(), 500_000, ints))),
+                ("p07", V::opt(nearest_rank(durations(), 70_000, ints))),
+                ("p90", V::opt(nearest_rank(durations(), 900_000, ints))),
+                (
+                    "highest",
+                    V::opt(nearest_rank(durations(), 1_000_000, ints)),
+                ),
+                (
+                    "median_post",
+                    V::opt(nearest_rank(post_durations, 500_000, ints)),
+                ),
+                (
+                    "late_quarter",
+                    V::opt(nearest_rank(g.iter().map(|e| e.ts), 750_000, |a, b| {
+                        a.cmp(b)
+                    })),
+                ),
+                (
+                    "median_score",
+                    V::opt(nearest_rank(seconds(), 500_000, floats)),
+                ),
+                (
+                    "approx_median",
+                    near_rank(durations().map(|d| d.map(|d| d as f64)), 0.5),
+                ),
+                ("approx_p90_seconds", near_rank(seconds(), 0.9)),
+            ]
+        });
+        let window = group(raw.window(day, 3, 0), |e| e.company_id);
+        let weekly = table(&["company_id"], window, |c, g| {
+            vec![
+                ("company_id", V::opt(*c)),
+                ("members", distinct(g.iter().map(|e| e.member_id))),
+                (
+                    "median",
+                    V::opt(nearest_rank(g.iter().map(|e| e.duration_ms), 500_000, ints)),
+                ),
+                (
+                    "median_hour",
+                    V::opt(nearest_rank(
+                        g.iter().map(|e| e.ts.map(|t| i64::from(t.hour()))),
+                        500_000,
+                        ints,
+                    )),
+                ),
+            ]
+        });
+        BTreeMap::from([
+            ("duration_percentiles", percentiles),
+            ("weekly_duration_median", weekly),
+        ])
     });
 }

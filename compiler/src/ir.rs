@@ -217,4 +217,95 @@ pub enum Aggregate {
     Avg,
     Min,
     Max,
+    /// The nearest-rank percentile of the non-NULL values: the smallest value with at least
+    /// the fraction of them at or below it (rank `max(1, ceil(p × n))` of `n` sorted values).
+    Percentile(Fraction),
+    /// An estimate of the percentile (Athena's `approx_percentile`), in bounded memory.
+    ApproxPercentile(Fraction),
+}
+
+/// A percentile's fraction, from 0 to 1 in millionths: `0.5` is 500000.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fraction(u32);
+
+impl Fraction {
+    pub const MILLION: u32 = 1_000_000;
+
+    /// The fraction of a literal as written (`0.5`, `1`, `0.999`), if it is one: from 0 to 1,
+    /// at most six digits after the point.
+    pub fn parse(text: &str) -> Option<Fraction> {
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        let frac = frac.trim_end_matches('0');
+        if whole.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || frac.len() > 6
+        {
+            return None;
+        }
+        let whole = whole.trim_start_matches('0');
+        let whole: u32 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let frac: u32 = format!("{frac:0<6}").parse().ok()?;
+        let millionths = whole.checked_mul(Self::MILLION)?.checked_add(frac)?;
+        (millionths <= Self::MILLION).then_some(Fraction(millionths))
+    }
+
+    pub fn millionths(self) -> u32 {
+        self.0
+    }
+
+    /// As a decimal literal: `0.5`, `0.0`, `1.0`.
+    pub fn text(self) -> String {
+        let frac = format!("{:06}", self.0 % Self::MILLION);
+        let frac = frac.trim_end_matches('0');
+        let frac = if frac.is_empty() { "0" } else { frac };
+        format!("{}.{frac}", self.0 / Self::MILLION)
+    }
+}
+
+impl Serialize for Fraction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fraction;
+
+    #[test]
+    fn fractions_are_read_exactly_and_printed_as_decimals() {
+        for (text, millionths, printed) in [
+            ("0", 0, "0.0"),
+            ("1", 1_000_000, "1.0"),
+            ("0.5", 500_000, "0.5"),
+            ("0.50", 500_000, "0.5"),
+            ("0.07", 70_000, "0.07"),
+            ("0.999999", 999_999, "0.999999"),
+            ("1.000", 1_000_000, "1.0"),
+        ] {
+            let f = Fraction::parse(text).unwrap();
+            assert_eq!(
+                (f.millionths(), f.text().as_str()),
+                (millionths, printed),
+                "{text}"
+            );
+        }
+        for bad in [
+            "2",
+            "1.5",
+            "90",
+            "0.1234567",
+            "",
+            ".5",
+            "-0.5",
+            "99999999999",
+        ] {
+            assert_eq!(Fraction::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -10,6 +10,22 @@ import sqlglot
 from sqlglot import exp
 
 
+def elapsed_units(tree):
+    """Trino's date_diff counts whole units elapsed; DuckDB's counts unit boundaries crossed
+    (10:59 to 11:00 is one hour there, none in Trino), and sqlglot maps one to the other.
+    DuckDB's date_sub is Trino's date_diff: translate to it."""
+    for node in list(tree.find_all(exp.DateDiff)):
+        unit = node.args.get("unit")
+        name = unit.name if unit is not None else "DAY"
+        node.replace(
+            exp.Anonymous(
+                this="DATE_SUB",
+                expressions=[exp.Literal.string(name.lower()), node.expression, node.this],
+            )
+        )
+    return tree
+
+
 def main(paths):
     if not paths:
         print("usage: athena-to-duckdb.py FILE...", file=sys.stderr)
@@ -26,7 +42,7 @@ def main(paths):
             trees = sqlglot.parse(sql, read="athena", error_level=sqlglot.ErrorLevel.RAISE)
             if len(trees) != 1 or trees[0] is None or isinstance(trees[0], exp.Command):
                 raise ValueError("not a single parsed query")
-            out = trees[0].sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
+            out = elapsed_units(trees[0]).sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
         except Exception as e:  # noqa: BLE001 - any failure means "cannot translate"
             print(f"{path}: untranslatable: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
             out = ""

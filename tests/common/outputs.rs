@@ -121,6 +121,8 @@ pub enum V {
     /// `approx_distinct` of a set whose exact size is this: Athena documents a standard error
     /// of 2.3%, and the value must be within four standard errors (at least 1) of it.
     Approx(i64),
+    /// An estimate (`approx_percentile`) that must lie within these bounds, both included.
+    Within(f64, f64),
 }
 
 impl V {
@@ -137,6 +139,11 @@ impl V {
             V::Text(s) => s.clone(),
             V::Bool(b) => b.to_string(),
             V::Date(d) => d.to_string(),
+            // As DuckDB writes a timestamp: the fraction of a second only when there is one.
+            V::Timestamp(t) => {
+                let text = t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+                text.trim_end_matches('0').trim_end_matches('.').to_string()
+            }
             other => panic!("{other:?} cannot key a row"),
         }
     }
@@ -157,6 +164,7 @@ impl V {
             V::Timestamp(t) => {
                 NaiveDateTime::parse_from_str(got, "%Y-%m-%d %H:%M:%S%.f").ok() == Some(*t)
             }
+            V::Within(low, high) => got.parse::<f64>().is_ok_and(|g| *low <= g && g <= *high),
             V::Approx(exact) => got.parse::<i64>().is_ok_and(|g| {
                 let bound = ((4.0 * 0.023 * *exact as f64).ceil() as i64).max(1);
                 (g - exact).abs() <= bound

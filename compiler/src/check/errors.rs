@@ -116,6 +116,30 @@ pub enum CheckError {
         span: Span,
         column: String,
     },
+    /// A second `const` of a name.
+    DuplicateConstant {
+        span: Span,
+        name: String,
+        first: Span,
+    },
+    /// A name that is both a constant and a column, alias or output in scope.
+    ConstantShadowed {
+        span: Span,
+        name: String,
+        constant: Span,
+    },
+    /// A conversion that no value of its argument's type survives.
+    ImpossibleCast {
+        span: Span,
+        function: String,
+        from: Type,
+        to: Type,
+    },
+    /// A percentile's fraction that is not a literal from 0 to 1.
+    PercentileFraction {
+        span: Span,
+        function: String,
+    },
     MisplacedAggregateSyntax {
         span: Span,
         what: &'static str,
@@ -304,12 +328,26 @@ impl CheckError {
                 .help("Compute the inner aggregate in an upstream KPI and aggregate its output here."),
             NonAdditiveSum { span, function, measure, kpi, reason } => {
                 Diagnostic::error("E0404", format!("`{function}` over `{kpi}.{measure}`, which is not additive"))
-                    .label(*span, format!("`{measure}` is a distinct count, average or ratio, and {reason}"))
+                    .label(*span, format!("`{measure}` is a distinct count, average, ratio or percentile, and {reason}"))
                     .help(format!("Group by all of `{kpi}`'s dimensions over one day, or compute the measure from the source rows with `count(distinct …)`."))
             }
             MixedCheck { span, column } => Diagnostic::error("E0405", format!("check mixes `{column}` with aggregates"))
                 .label(*span, "this column has a value per row, the aggregate one per partition")
                 .help("Write a row check (`check x > 0`) or a partition check over aggregates (`check count(*) > 0`), not both at once."),
+            DuplicateConstant { span, name, first } => Diagnostic::error("E0620", format!("constant `{name}` is defined twice"))
+                .label(*span, "defined again here")
+                .secondary(*first, "first defined here")
+                .help("Constants are shared by every file of the project: rename one, or keep a single definition."),
+            ConstantShadowed { span, name, constant } => Diagnostic::error("E0621", format!("`{name}` is both a constant and a name of this KPI"))
+                .label(*span, "a column, alias or output of this KPI has this name")
+                .secondary(*constant, "the constant is defined here")
+                .help(format!("Rename the constant (for example `{name}_value`), or qualify the column as `alias.{name}`.")),
+            ImpossibleCast { span, function, from, to } => Diagnostic::error("E0310", format!("`{function}` cannot convert `{from}` to `{to}`"))
+                .label(*span, format!("no `{from}` value has a `{to}` form"))
+                .help(cast_help(from)),
+            PercentileFraction { span, function } => Diagnostic::error("E0410", format!("the fraction of `{function}` must be a number from 0 to 1"))
+                .label(*span, "expected a literal such as `0.5` or `0.9`")
+                .help(format!("Write the fraction as a literal from 0 to 1 with at most six decimals: `{function}(x, 0.9)` is the 90th percentile.")),
             MisplacedAggregateSyntax { span, what, function } => Diagnostic::error("E0406", format!("`{what}` is not allowed in `{function}`"))
                 .label(*span, format!("`{function}` does not take `{what}`"))
                 .help(match *what {
@@ -424,5 +462,17 @@ fn join_help(left: &Type, right: &Type) -> String {
         (Family::Text, Family::Date) | (Family::Date, Family::Text) => "Convert the text to a date with `date(…)`.".into(),
         (Family::Text, Family::Integer) | (Family::Integer, Family::Text) => "Convert one side with `to_bigint(…)` or `to_string(…)`.".into(),
         _ => "Compare values of the same kind; convert one side with `to_bigint`, `to_double`, `to_string` or `date`.".into(),
+    }
+}
+
+/// What to write instead of a conversion that cannot succeed.
+fn cast_help(from: &Type) -> String {
+    use crate::types::Family;
+    match from.family() {
+        Family::Timestamp => "For a part of a timestamp use `hour(ts)` or `date(ts)`; for the time between two, `seconds_between(a, b)`, `minutes_between` or `hours_between`.".into(),
+        Family::Date => "For the days between two dates use `days_between(a, b)` or `a - b`; for the weekday, `day_of_week(d)`.".into(),
+        Family::Array | Family::Map => "Read an element with `x[i]`, or count them with `cardinality(x)`.".into(),
+        Family::Struct => "Read a field with `x.field`.".into(),
+        _ => "Convert a value of a number, text or boolean type instead.".into(),
     }
 }

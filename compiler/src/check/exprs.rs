@@ -3,7 +3,7 @@
 
 use super::errors::CheckError;
 use super::functions::{self, aggregate, aggregate_type, scalar_type};
-use crate::ir::{Column, TExpr, TExprKind};
+use crate::ir::{Aggregate, Column, Fraction, TExpr, TExprKind};
 use crate::span::Span;
 use crate::syntax::ast::{BinaryOp, CallArgs, Expr, ExprKind, Ident, Literal, UnaryOp};
 use crate::types::{Family, StructField, Type};
@@ -26,6 +26,49 @@ pub enum Mode {
     Check,
 }
 
+/// A named constant (`const post_weight = 3`): its literal, typed as the literal is.
+#[derive(Clone, Debug)]
+pub struct Constant {
+    pub value: Literal,
+    /// Written with `-` before the number.
+    pub negated: bool,
+    pub ty: Type,
+    /// The constant's name where it is defined.
+    pub span: Span,
+}
+
+/// Every constant of the project, by name.
+pub type Constants = std::collections::BTreeMap<String, Constant>;
+
+/// The literal a constant's definition holds and whether `-` negates it, or `None`.
+pub fn constant_value(e: &Expr) -> Option<(Literal, bool)> {
+    match &e.kind {
+        ExprKind::Literal { value } => Some((value.clone(), false)),
+        ExprKind::Unary {
+            op: UnaryOp::Neg,
+            operand,
+        } => match &operand.kind {
+            ExprKind::Literal {
+                value: value @ (Literal::Integer(_) | Literal::Decimal(_)),
+            } => Some((value.clone(), true)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The type of a literal: `12.50` is `decimal(4,2)`, `42` a `bigint`.
+pub fn literal_type(value: &Literal) -> Type {
+    match value {
+        Literal::Integer(_) => Type::BigInt,
+        Literal::Decimal(text) => decimal_type(text),
+        Literal::String(_) => Type::String,
+        Literal::Boolean(_) => Type::Boolean,
+        Literal::Null => Type::Null,
+        Literal::Date(_) => Type::Date,
+    }
+}
+
 /// A named output value visible by name (a measure above, or any output column in a check).
 #[derive(Clone, Debug)]
 pub struct Named {
@@ -42,6 +85,8 @@ pub struct Typer<'a> {
     /// Measures defined further down, to say "defined below" instead of "unknown".
     pub later: &'a [Named],
     pub errors: &'a mut Vec<CheckError>,
+    /// The project's constants, read by name wherever a literal may stand.
+    constants: Option<&'a Constants>,
     aggregate: Option<String>,
     pub saw_aggregate: bool,
     /// Output columns read outside any aggregate (for checks that mix the two).
@@ -62,10 +107,17 @@ impl<'a> Typer<'a> {
             named,
             later,
             errors,
+            constants: None,
             aggregate: None,
             saw_aggregate: false,
             bare_outputs: Vec::new(),
         }
+    }
+
+    /// The same, with the project's constants in scope.
+    pub fn with_constants(mut self, constants: &'a Constants) -> Typer<'a> {
+        self.constants = Some(constants);
+        self
     }
 
     fn node(&self, kind: TExprKind, ty: Type, span: Span) -> TExpr {
@@ -97,14 +149,7 @@ impl<'a> Typer<'a> {
         let span = expr.span;
         match &expr.kind {
             ExprKind::Literal { value } => {
-                let ty = match value {
-                    Literal::Integer(_) => Type::BigInt,
-                    Literal::Decimal(text) => decimal_type(text),
-                    Literal::String(_) => Type::String,
-                    Literal::Boolean(_) => Type::Boolean,
-                    Literal::Null => Type::Null,
-                    Literal::Date(_) => Type::Date,
-                };
+                let ty = literal_type(value);
                 self.node(
                     TExprKind::Literal {
                         value: value.clone(),
@@ -492,7 +537,7 @@ impl<'a> Typer<'a> {
 
     fn aggregate(
         &mut self,
-        function: crate::ir::Aggregate,
+        function: Aggregate,
         name: &Ident,
         args: &CallArgs,
         span: Span,
@@ -528,10 +573,13 @@ impl<'a> Typer<'a> {
                 function: fname.clone(),
             });
         }
-        let expected_args = usize::from(!args.star);
+        let fraction = functions::takes_fraction(function);
+        let expected_args = usize::from(!args.star) + usize::from(fraction);
         if args.args.len() != expected_args {
             let expected = if fname == "count" {
                 "`*` or one value"
+            } else if fraction {
+                "a value and a fraction from 0 to 1"
             } else {
                 "one value"
             };
@@ -544,6 +592,10 @@ impl<'a> Typer<'a> {
         }
         self.aggregate = Some(fname.clone());
         let arg = args.args.first().map(|a| self.expr(a));
+        let function = match args.args.get(1) {
+            Some(p) if fraction => self.fraction(function, &fname, p),
+            _ => function,
+        };
         let filter = args
             .filter
             .as_ref()
@@ -563,10 +615,79 @@ impl<'a> Typer<'a> {
         self.node(kind, ty, span)
     }
 
+    /// A percentile with the fraction `p` gives, which must be a literal from 0 to 1.
+    fn fraction(&mut self, function: Aggregate, name: &str, p: &Expr) -> Aggregate {
+        let typed = self.expr(p);
+        let parsed = match &typed.kind {
+            TExprKind::Literal {
+                value: Literal::Integer(n),
+            } => Fraction::parse(&n.to_string()),
+            TExprKind::Literal {
+                value: Literal::Decimal(text),
+            } => Fraction::parse(text),
+            _ => None,
+        };
+        match (parsed, function) {
+            (Some(f), Aggregate::ApproxPercentile(_)) => Aggregate::ApproxPercentile(f),
+            (Some(f), _) => Aggregate::Percentile(f),
+            (None, _) => {
+                if !matches!(typed.kind, TExprKind::Error) {
+                    self.errors.push(CheckError::PercentileFraction {
+                        span: p.span,
+                        function: name.to_string(),
+                    });
+                }
+                function
+            }
+        }
+    }
+
+    /// A single name that is a constant: its literal, unless a column, alias or output of
+    /// the scope has the same name (which one was meant is not guessed).
+    fn constant(&mut self, name: &Ident, span: Span) -> Option<TExpr> {
+        let constant = self.constants?.get(&name.name)?;
+        let relations = self.relations;
+        let taken = self
+            .named
+            .iter()
+            .chain(self.later)
+            .any(|n| n.name == name.name)
+            || relations.iter().any(|r| {
+                r.alias == name.name
+                    || r.columns
+                        .is_some_and(|cols| cols.iter().any(|c| c.name == name.name))
+            });
+        if taken {
+            self.errors.push(CheckError::ConstantShadowed {
+                span,
+                name: name.name.clone(),
+                constant: constant.span,
+            });
+            return Some(self.error_node(span));
+        }
+        let kind = TExprKind::Literal {
+            value: constant.value.clone(),
+        };
+        let literal = self.node(kind, constant.ty.clone(), span);
+        if !constant.negated {
+            return Some(literal);
+        }
+        let kind = TExprKind::Unary {
+            op: UnaryOp::Neg,
+            operand: Box::new(literal),
+        };
+        Some(self.node(kind, constant.ty.clone(), span))
+    }
+
     fn path(&mut self, parts: &[Ident], span: Span) -> TExpr {
         let Some(first) = parts.first() else {
             return self.error_node(span);
         };
+        if parts.len() == 1
+            && let Some(constant) = self.constant(first, span)
+        {
+            return constant;
+        }
         let outputs_visible = match self.mode {
             Mode::Check => true,
             Mode::Measure => self.aggregate.is_none(),
@@ -683,10 +804,15 @@ impl<'a> Typer<'a> {
                 let columns = relations
                     .iter()
                     .flat_map(|r| r.columns.iter().copied().flatten().map(|c| c.name.clone()));
+                let constants = self.constants.into_iter().flat_map(|c| c.keys().cloned());
                 let candidates: Vec<String> = if self.aggregate.is_none() {
-                    measures.into_iter().chain(columns).collect()
+                    measures
+                        .into_iter()
+                        .chain(columns)
+                        .chain(constants)
+                        .collect()
                 } else {
-                    columns.chain(measures).collect()
+                    columns.chain(measures).chain(constants).collect()
                 };
                 if parts.len() > 1 {
                     let aliases = relations.iter().map(|r| r.alias.clone()).collect();

@@ -1,7 +1,7 @@
 //! Function signatures: argument list → result type, for scalar functions and aggregates.
 
 use super::errors::CheckError;
-use crate::ir::Aggregate;
+use crate::ir::{Aggregate, Fraction};
 use crate::span::Span;
 use crate::types::{Family, Type};
 
@@ -16,21 +16,44 @@ pub const SCALARS: &[&str] = &[
     "days_between",
     "greatest",
     "hour",
+    "hours_between",
     "least",
     "length",
     "lower",
+    "minutes_between",
     "nullif",
     "round",
+    "seconds_between",
     "starts_with",
     "substr",
     "to_bigint",
     "to_double",
     "to_string",
     "trim",
+    "trunc_day",
+    "trunc_hour",
+    "trunc_minute",
     "upper",
 ];
 
-pub const AGGREGATES: &[&str] = &["approx_distinct", "avg", "count", "max", "min", "sum"];
+pub const AGGREGATES: &[&str] = &[
+    "approx_distinct",
+    "approx_percentile",
+    "avg",
+    "count",
+    "max",
+    "min",
+    "percentile",
+    "sum",
+];
+
+/// The aggregates that take a fraction after their value: `percentile(x, 0.9)`.
+pub fn takes_fraction(function: Aggregate) -> bool {
+    matches!(
+        function,
+        Aggregate::Percentile(_) | Aggregate::ApproxPercentile(_)
+    )
+}
 
 pub fn aggregate(name: &str, distinct: bool) -> Option<Aggregate> {
     Some(match name {
@@ -41,6 +64,9 @@ pub fn aggregate(name: &str, distinct: bool) -> Option<Aggregate> {
         "avg" => Aggregate::Avg,
         "min" => Aggregate::Min,
         "max" => Aggregate::Max,
+        // The fraction is read from the call's second argument.
+        "percentile" => Aggregate::Percentile(Fraction::parse("0.5")?),
+        "approx_percentile" => Aggregate::ApproxPercentile(Fraction::parse("0.5")?),
         _ => return None,
     })
 }
@@ -96,6 +122,33 @@ pub fn aggregate_type(
                 Type::Unknown
             }
             Some((t, _)) => t.clone(),
+            None => Type::Unknown,
+        },
+        Aggregate::Percentile(_) => match arg {
+            Some((t, _)) if t.is_any() => Type::Unknown,
+            Some((t, _))
+                if matches!(
+                    t.family(),
+                    Family::Integer | Family::Fractional | Family::Date | Family::Timestamp
+                ) =>
+            {
+                t.clone()
+            }
+            Some(a) => {
+                wrong("a number, date or timestamp", a, errors);
+                Type::Unknown
+            }
+            None => Type::Unknown,
+        },
+        // Athena's approx_percentile takes bigint or double, and answers in the same type.
+        Aggregate::ApproxPercentile(_) => match arg {
+            Some((t, _)) if t.is_any() => Type::Unknown,
+            Some((t, _)) if t.family() == Family::Integer => Type::BigInt,
+            Some((t, _)) if t.family() == Family::Fractional => Type::Double,
+            Some(a) => {
+                wrong("a number", a, errors);
+                Type::Unknown
+            }
             None => Type::Unknown,
         },
     }
@@ -187,6 +240,22 @@ pub fn scalar_type(
                 .map_or(Type::Unknown, |_| Type::BigInt),
             None => Type::Unknown,
         },
+        "seconds_between" | "minutes_between" | "hours_between" => {
+            match call.exact(2, "two timestamps") {
+                Some(c) => {
+                    c.family(0, &[Family::Timestamp], "a timestamp");
+                    c.family(1, &[Family::Timestamp], "a timestamp");
+                    Type::BigInt
+                }
+                None => Type::Unknown,
+            }
+        }
+        "trunc_minute" | "trunc_hour" | "trunc_day" => match call.exact(1, "one timestamp") {
+            Some(c) => c
+                .family(0, &[Family::Timestamp], "a timestamp")
+                .map_or(Type::Unknown, |_| Type::Timestamp),
+            None => Type::Unknown,
+        },
         "hour" => match call.exact(1, "one timestamp") {
             Some(c) => c
                 .family(0, &[Family::Timestamp], "a timestamp")
@@ -212,15 +281,26 @@ pub fn scalar_type(
             }
             None => Type::Unknown,
         },
-        "to_bigint" => call
-            .exact(1, "one value")
-            .map_or(Type::Unknown, |_| Type::BigInt),
-        "to_double" => call
-            .exact(1, "one value")
-            .map_or(Type::Unknown, |_| Type::Double),
-        "to_string" => call
-            .exact(1, "one value")
-            .map_or(Type::Unknown, |_| Type::String),
+        "to_bigint" | "to_double" | "to_string" => match call.exact(1, "one value") {
+            Some(c) => {
+                let to = match name {
+                    "to_bigint" => Type::BigInt,
+                    "to_double" => Type::Double,
+                    _ => Type::String,
+                };
+                let (from, at) = &args[0];
+                if !convertible(from, &to) {
+                    c.errors_push(CheckError::ImpossibleCast {
+                        span: *at,
+                        function: name.to_string(),
+                        from: from.clone(),
+                        to: to.clone(),
+                    });
+                }
+                to
+            }
+            None => Type::Unknown,
+        },
         "cardinality" => match call.exact(1, "one array or map") {
             Some(c) => c
                 .family(0, &[Family::Array, Family::Map], "an array or map")
@@ -246,6 +326,22 @@ pub fn scalar_type(
         },
         _ => return None,
     })
+}
+
+/// Whether a conversion to `to` (bigint, double or string) can succeed on some value of type
+/// `from` (docs/language.md, the cast matrix): dates and timestamps have no number, nested
+/// and binary values neither a number nor a text (Athena rejects the cast, DuckDB gives NULL).
+pub fn convertible(from: &Type, to: &Type) -> bool {
+    if from.is_any() {
+        return true;
+    }
+    let numeric = matches!(to.family(), Family::Integer | Family::Fractional);
+    match from.family() {
+        Family::Integer | Family::Fractional | Family::Text | Family::Boolean => true,
+        Family::Date | Family::Timestamp => !numeric,
+        Family::Binary | Family::Array | Family::Map | Family::Struct => false,
+        Family::Any => true,
+    }
 }
 
 struct Call<'a> {
@@ -339,6 +435,47 @@ impl<'a> Checked<'a> {
             Type::Unknown
         } else {
             acc
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cast matrix of docs/language.md, row by row.
+    #[test]
+    fn conversions_that_cannot_succeed_are_refused() {
+        let array = Type::Array {
+            element: Box::new(Type::BigInt),
+        };
+        let decimal = Type::Decimal {
+            precision: 10,
+            scale: 2,
+        };
+        let rows: [(Type, [bool; 3]); 9] = [
+            (Type::Int, [true, true, true]),
+            (decimal, [true, true, true]),
+            (Type::String, [true, true, true]),
+            (Type::Boolean, [true, true, true]),
+            (Type::Date, [false, false, true]),
+            (Type::Timestamp, [false, false, true]),
+            (Type::Binary, [false, false, false]),
+            (array, [false, false, false]),
+            (Type::Null, [true, true, true]),
+        ];
+        for (from, expected) in rows {
+            let got = [Type::BigInt, Type::Double, Type::String].map(|to| convertible(&from, &to));
+            assert_eq!(got, expected, "{from}");
+            for (name, ok) in ["to_bigint", "to_double", "to_string"]
+                .into_iter()
+                .zip(expected)
+            {
+                let mut errors = Vec::new();
+                let span = Span::new(crate::span::FileId(0), 0, 1);
+                scalar_type(name, span, &[(from.clone(), span)], &mut errors);
+                assert_eq!(errors.is_empty(), ok, "{name}({from}): {errors:?}");
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! One KPI's AST → typed IR: relations and windows, joins, filter, dimensions, measures, checks.
 
 use super::errors::CheckError;
-use super::exprs::{Mode, Named, ScopeRelation, Typer};
+use super::exprs::{Constants, Mode, Named, ScopeRelation, Typer};
 use super::names::{self, NameRole, is_output_name, reserved_column};
 use crate::ir::{
     self, Additivity, Aggregate, Check, Column, RelationTarget, SourceKind, TExpr, TExprKind,
@@ -29,6 +29,8 @@ pub struct Env<'a> {
     pub kpis: &'a BTreeMap<&'a str, Option<KpiSchema>>,
     /// Sources that failed to bind: any column is accepted.
     pub broken: &'a BTreeSet<String>,
+    /// The project's named constants.
+    pub constants: &'a Constants,
 }
 
 pub fn check_kpi(
@@ -68,7 +70,7 @@ pub fn check_kpi(
             kpi_relations.insert(alias.name.clone(), (name.clone(), window));
         }
         let join = join.map(|j| {
-            let on = on_clause(&j.on, &scope, errors);
+            let on = on_clause(&j.on, &scope, env.constants, errors);
             ir::JoinUse { kind: j.kind, on }
         });
         relations.push(ir::RelationUse {
@@ -80,13 +82,17 @@ pub fn check_kpi(
     }
 
     let filter = kpi.filter.as_ref().map(|f| {
-        Typer::new(&scope, Mode::Row("`where`"), &[], &[], errors).condition(f, "`where`")
+        Typer::new(&scope, Mode::Row("`where`"), &[], &[], errors)
+            .with_constants(env.constants)
+            .condition(f, "`where`")
     });
 
     let mut outputs: Vec<Named> = Vec::new();
     let mut dimensions = Vec::new();
     for d in &kpi.group_by {
-        let expr = Typer::new(&scope, Mode::Row("`group by`"), &[], &[], errors).expr(&d.expr);
+        let expr = Typer::new(&scope, Mode::Row("`group by`"), &[], &[], errors)
+            .with_constants(env.constants)
+            .expr(&d.expr);
         let name = match (&d.name, &d.expr.kind) {
             (Some(n), _) => Some((n.name.clone(), n.span, None)),
             (None, ExprKind::Path { parts }) => parts.last().map(|p| {
@@ -128,7 +134,9 @@ pub fn check_kpi(
             .filter(|n| n.name != m.name.name)
             .cloned()
             .collect();
-        let expr = Typer::new(&scope, Mode::Measure, &defined, &later, errors).expr(&m.expr);
+        let expr = Typer::new(&scope, Mode::Measure, &defined, &later, errors)
+            .with_constants(env.constants)
+            .expr(&m.expr);
         non_additive_sums(&expr, &kpi_relations, &dimensions, &equal, env, errors);
         let additivity = additivity(&expr, &measures);
         let role = NameRole::Output { from_column: None };
@@ -163,7 +171,7 @@ pub fn check_kpi(
     let checks = kpi
         .checks
         .iter()
-        .filter_map(|c| check(c, &outputs, errors))
+        .filter_map(|c| check(c, &outputs, env.constants, errors))
         .collect();
 
     let result = ir::Kpi {
@@ -280,9 +288,16 @@ fn window(
 
 /// Types a join condition; an `=` between two columns of different kinds is a join key
 /// mismatch, reported as such rather than as a plain comparison error.
-fn on_clause(on: &ast::Expr, scope: &[ScopeRelation], errors: &mut Vec<CheckError>) -> TExpr {
+fn on_clause(
+    on: &ast::Expr,
+    scope: &[ScopeRelation],
+    constants: &Constants,
+    errors: &mut Vec<CheckError>,
+) -> TExpr {
     let before = errors.len();
-    let typed = Typer::new(scope, Mode::Row("`on`"), &[], &[], errors).condition(on, "`on`");
+    let typed = Typer::new(scope, Mode::Row("`on`"), &[], &[], errors)
+        .with_constants(constants)
+        .condition(on, "`on`");
     let mut keys = Vec::new();
     conjuncts(&typed, &mut keys);
     for key in keys {
@@ -359,7 +374,12 @@ fn add_output(
     }
 }
 
-fn check(c: &ast::Check, outputs: &[Named], errors: &mut Vec<CheckError>) -> Option<Check> {
+fn check(
+    c: &ast::Check,
+    outputs: &[Named],
+    constants: &Constants,
+    errors: &mut Vec<CheckError>,
+) -> Option<Check> {
     if let ExprKind::Call { name, args } = &c.expr.kind
         && name.name == "unique"
     {
@@ -403,7 +423,7 @@ fn check(c: &ast::Check, outputs: &[Named], errors: &mut Vec<CheckError>) -> Opt
             });
         }
     }
-    let mut typer = Typer::new(&[], Mode::Check, outputs, &[], errors);
+    let mut typer = Typer::new(&[], Mode::Check, outputs, &[], errors).with_constants(constants);
     let condition = typer.condition(&c.expr, "a check");
     let (saw_aggregate, bare) = (typer.saw_aggregate, typer.bare_outputs.first().cloned());
     match (saw_aggregate, bare) {

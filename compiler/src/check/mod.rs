@@ -37,6 +37,7 @@ pub fn check(
         .chain(broken_sources.iter().cloned())
         .collect();
     let asts: Vec<&ast::File> = files.iter().map(|f| f.ast).collect();
+    let constants = constants(&asts, &mut errors);
     let graph = graph::build(&asts, &source_names, &mut errors);
     let mut schemas: BTreeMap<&str, Option<kpi::KpiSchema>> =
         graph.kpis.keys().map(|k| (*k, None)).collect();
@@ -50,7 +51,7 @@ pub fn check(
             .take(graph.order.len())
             .collect();
     for level in levels(&graph, files, &source_names) {
-        let env = env(&by_name, &schemas, broken_sources);
+        let env = env(&by_name, &schemas, broken_sources, &constants);
         let checked = crate::driver::parallel::map(&level, |(_, at)| {
             let file = &files[at.file];
             let mut found = Vec::new();
@@ -77,7 +78,7 @@ pub fn check(
         let (checked, schema) = kpi::check_kpi(
             definition,
             file.name,
-            &env(&by_name, &schemas, broken_sources),
+            &env(&by_name, &schemas, broken_sources, &constants),
             &mut errors,
         );
         if !graph.cyclic.contains(name) {
@@ -86,7 +87,7 @@ pub fn check(
         kpis.push(checked);
     }
     // Duplicate definitions are not in the graph; check them for their own errors.
-    let against_all = env(&by_name, &schemas, broken_sources);
+    let against_all = env(&by_name, &schemas, broken_sources, &constants);
     for file in files {
         for definition in &file.ast.kpis {
             let is_primary = graph
@@ -112,12 +113,45 @@ fn env<'a>(
     sources: &BTreeMap<&'a str, &'a Source>,
     kpis: &'a BTreeMap<&'a str, Option<kpi::KpiSchema>>,
     broken: &'a BTreeSet<String>,
+    constants: &'a exprs::Constants,
 ) -> kpi::Env<'a> {
     kpi::Env {
         sources: sources.clone(),
         kpis,
         broken,
+        constants,
     }
+}
+
+/// Every file's constants by name, project-wide; a second definition of a name is reported
+/// and the first kept.
+fn constants(files: &[&ast::File], errors: &mut Vec<CheckError>) -> exprs::Constants {
+    let mut out = exprs::Constants::new();
+    for c in files.iter().flat_map(|f| &f.consts) {
+        if let Some(first) = out.get(&c.name.name) {
+            errors.push(CheckError::DuplicateConstant {
+                span: c.name.span,
+                name: c.name.name.clone(),
+                first: first.span,
+            });
+            continue;
+        }
+        // The grammar admits only literals and negated numbers.
+        let Some((value, negated)) = exprs::constant_value(&c.value) else {
+            continue;
+        };
+        let ty = exprs::literal_type(&value);
+        out.insert(
+            c.name.name.clone(),
+            exprs::Constant {
+                value,
+                negated,
+                ty,
+                span: c.name.span,
+            },
+        );
+    }
+    out
 }
 
 /// The KPIs of `graph.order` in levels, each as its position in the order and where it is

@@ -32,7 +32,16 @@ pub fn format(sources: &Sources, file: FileId) -> Result<String, Vec<SyntaxError
     let mut comments = Comments::new(text);
     let mut out: Vec<String> = Vec::new();
     let mut prev_end = 0;
-    for (i, k) in ast.kpis.iter().enumerate() {
+    // KPIs and constants, in the file's order.
+    let mut items: Vec<Item<'_>> = ast
+        .kpis
+        .iter()
+        .map(Item::Kpi)
+        .chain(ast.consts.iter().map(Item::Const))
+        .collect();
+    items.sort_by_key(|item| item.span().start);
+    let mut after_kpi = false;
+    for (i, item) in items.iter().enumerate() {
         let start = comments.next_token(prev_end);
         let (trailing, mut notes) = comments.gap(prev_end, start);
         if i == 0 {
@@ -42,17 +51,32 @@ pub fn format(sources: &Sources, file: FileId) -> Result<String, Vec<SyntaxError
         } else if let Some(last) = out.last_mut() {
             kpi::push_trailing(last, trailing);
         }
+        // A blank line around every KPI; between constants, where the author left one.
         let blank = if notes.is_empty() {
             i > 0
+                && (after_kpi
+                    || matches!(item, Item::Kpi(_))
+                    || blank_between(text, prev_end, start))
         } else {
             blank_between(text, comments.last_end(prev_end, start), start)
         };
-        push_notes(&mut out, notes, i > 0);
+        push_notes(&mut out, notes, after_kpi);
         if blank {
             out.push(String::new());
         }
-        kpi::kpi(&mut comments, k, &mut out);
-        prev_end = k.span.end as usize;
+        match item {
+            Item::Kpi(k) => kpi::kpi(&mut comments, k, &mut out),
+            Item::Const(c) => {
+                let printer = exprs::Printer { text };
+                out.push(format!(
+                    "const {} = {}",
+                    printer.ident(&c.name),
+                    printer.flat(&c.value)
+                ));
+            }
+        }
+        after_kpi = matches!(item, Item::Kpi(_));
+        prev_end = item.span().end as usize;
     }
     let (trailing, mut notes) = comments.gap(prev_end, text.len());
     match out.last_mut() {
@@ -63,11 +87,26 @@ pub fn format(sources: &Sources, file: FileId) -> Result<String, Vec<SyntaxError
             }
         }
     }
-    push_notes(&mut out, notes, !ast.kpis.is_empty());
+    push_notes(&mut out, notes, after_kpi);
     if out.is_empty() {
         return Ok(String::new());
     }
     Ok(out.join("\n") + "\n")
+}
+
+/// A top-level definition.
+enum Item<'a> {
+    Kpi(&'a syntax::ast::Kpi),
+    Const(&'a syntax::ast::Const),
+}
+
+impl Item<'_> {
+    fn span(&self) -> crate::span::Span {
+        match self {
+            Item::Kpi(k) => k.span,
+            Item::Const(c) => c.span,
+        }
+    }
 }
 
 /// Top-level comments; the first after a KPI always has a blank line before it.

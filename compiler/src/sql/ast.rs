@@ -166,6 +166,32 @@ pub enum Func {
     DaysBetween,
     /// `concat_ws(separator, …)`, skipping NULLs.
     ConcatWs,
+    /// Whole units elapsed from the first timestamp to the second, truncated toward zero
+    /// (negative when the second is earlier).
+    Elapsed(TimeUnit),
+    /// A timestamp truncated to the start of its unit, a timestamp.
+    Truncate(TimeUnit),
+}
+
+/// A unit of time of [`Func::Elapsed`] and [`Func::Truncate`], fixed in length (no calendar).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeUnit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+}
+
+impl TimeUnit {
+    /// The unit's name as both dialects spell it in `date_diff`, `date_sub` and `date_trunc`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Second => "second",
+            TimeUnit::Minute => "minute",
+            TimeUnit::Hour => "hour",
+            TimeUnit::Day => "day",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -220,6 +246,14 @@ pub enum Expr {
         agg: Agg,
         arg: Option<Box<Expr>>,
         filter: Option<Box<Expr>>,
+    },
+    /// A percentile of `value` over the rows where `rows` holds (NULL values left out),
+    /// `fraction` a decimal literal from 0 to 1: nearest rank when `exact`, else an estimate.
+    Percentile {
+        exact: bool,
+        value: Box<Expr>,
+        fraction: String,
+        rows: Box<Expr>,
     },
 }
 

@@ -296,6 +296,17 @@ pub trait Dialect {
 
     fn cardinality(&self) -> &'static str;
 
+    /// The nearest-rank percentile (rank `max(1, ceil(p × n))` of the `n` sorted values) of
+    /// argument 0, the fraction argument 1 (a decimal literal), over the rows where argument
+    /// 2 holds (it leaves NULL values out).
+    fn exact_percentile(&self) -> Shape;
+
+    /// An estimate of the same, arguments as in [`Dialect::exact_percentile`].
+    fn approx_percentile(&self) -> Shape;
+
+    /// Whole units elapsed between two timestamps, truncated toward zero: `f(unit, a, b)`.
+    fn elapsed(&self) -> &'static str;
+
     /// Whether an array holds a value: `f(array, value)`.
     fn array_contains(&self) -> &'static str;
 
@@ -387,6 +398,40 @@ impl Dialect for Athena {
         "cardinality"
     }
 
+    fn exact_percentile(&self) -> Shape {
+        // Athena has no median or percentile_cont: the values sorted, and the one at the
+        // rank. The decimal fraction times the count is exact, so is the rank.
+        &[
+            Text("element_at(array_sort(array_agg("),
+            Arg(0),
+            Text(") FILTER (WHERE "),
+            Arg(2),
+            Text(")), greatest(1, CAST(ceil("),
+            Arg(1),
+            Text(" * count(*) FILTER (WHERE "),
+            Arg(2),
+            Text(")) AS BIGINT)))"),
+        ]
+    }
+
+    fn approx_percentile(&self) -> Shape {
+        &[
+            Text("approx_percentile("),
+            Arg(0),
+            Text(", "),
+            Arg(1),
+            Text(") FILTER (WHERE "),
+            Arg(2),
+            Text(")"),
+        ]
+    }
+
+    fn elapsed(&self) -> &'static str {
+        // Trino's date_diff counts whole units elapsed (the difference in milliseconds
+        // divided by the unit, truncated).
+        "date_diff"
+    }
+
     fn array_contains(&self) -> &'static str {
         "contains"
     }
@@ -448,6 +493,37 @@ impl Dialect for DuckDb {
 
     fn cardinality(&self) -> &'static str {
         "len"
+    }
+
+    fn exact_percentile(&self) -> Shape {
+        // quantile_disc is nearest rank (rank max(1, ceil(p × n))), exact for a decimal p.
+        &[
+            Text("quantile_disc("),
+            Arg(0),
+            Text(", "),
+            Arg(1),
+            Text(") FILTER (WHERE "),
+            Arg(2),
+            Text(")"),
+        ]
+    }
+
+    fn approx_percentile(&self) -> Shape {
+        &[
+            Text("approx_quantile("),
+            Arg(0),
+            Text(", "),
+            Arg(1),
+            Text(") FILTER (WHERE "),
+            Arg(2),
+            Text(")"),
+        ]
+    }
+
+    fn elapsed(&self) -> &'static str {
+        // DuckDB's date_diff counts unit boundaries crossed (10:59 to 11:00 is one hour);
+        // date_sub counts whole units elapsed, as Trino's date_diff does.
+        "date_sub"
     }
 
     fn array_contains(&self) -> &'static str {

@@ -3,7 +3,7 @@
 //! aggregates computed for it, or a check over the written rows. Division is always
 //! fractional and NULL when the divisor is zero.
 
-use super::ast::{Agg, BinOp, Expr, Func, Lit};
+use super::ast::{Agg, BinOp, Expr, Func, Lit, TimeUnit};
 use crate::ir::Aggregate;
 use crate::query::{self, ExprKind};
 use crate::syntax::ast::{BinaryOp, Literal, UnaryOp};
@@ -177,6 +177,30 @@ impl Scope<'_> {
         filter: Option<&query::Expr>,
     ) -> Expr {
         let arg_sql = arg.map(|a| self.sql(a));
+        if let (Aggregate::Percentile(p) | Aggregate::ApproxPercentile(p), Some(value)) =
+            (function, &arg_sql)
+        {
+            let exact = matches!(function, Aggregate::Percentile(_));
+            let value = match arg.map(|a| a.ty.family()) {
+                _ if exact => value.clone(),
+                Some(Family::Integer) => value.clone().cast(Type::BigInt),
+                _ => value.clone().cast(Type::Double),
+            };
+            let present = Expr::IsNull {
+                operand: boxed(value.clone()),
+                negated: true,
+            };
+            let rows = match filter {
+                Some(f) => present.and(self.sql(f)),
+                None => present,
+            };
+            return Expr::Percentile {
+                exact,
+                value: boxed(value),
+                fraction: p.text(),
+                rows: boxed(rows),
+            };
+        }
         let (agg, arg_sql) = match (function, arg_sql) {
             // In checks every joined row of a day without rows is all NULL: count real rows.
             (Aggregate::Count, None) => match self.rows {
@@ -190,6 +214,8 @@ impl Scope<'_> {
             (Aggregate::Avg, a) => (Agg::Avg, a.map(|a| a.cast(Type::Double))),
             (Aggregate::Min, a) => (Agg::Min, a),
             (Aggregate::Max, a) => (Agg::Max, a),
+            // Without an argument (it failed to check): never printed.
+            (Aggregate::Percentile(_) | Aggregate::ApproxPercentile(_), a) => (Agg::Max, a),
         };
         Expr::Aggregate {
             agg,
@@ -279,6 +305,18 @@ impl Scope<'_> {
                 )
             }
             "day_of_week" => Expr::call(Func::DayOfWeek, vec![arg(0)]),
+            "seconds_between" | "minutes_between" | "hours_between" => {
+                let unit = match function {
+                    "seconds_between" => TimeUnit::Second,
+                    "minutes_between" => TimeUnit::Minute,
+                    _ => TimeUnit::Hour,
+                };
+                let (from, to) = (arg(0), arg(1));
+                Expr::call(Func::Elapsed(unit), vec![from, to])
+            }
+            "trunc_minute" => Expr::call(Func::Truncate(TimeUnit::Minute), vec![arg(0)]),
+            "trunc_hour" => Expr::call(Func::Truncate(TimeUnit::Hour), vec![arg(0)]),
+            "trunc_day" => Expr::call(Func::Truncate(TimeUnit::Day), vec![arg(0)]),
             // DuckDB's `len` takes lists only; both dialects count a map's entries the same way.
             "cardinality" if maps => Expr::call(Func::Plain("cardinality"), vec![arg(0)]),
             "cardinality" => Expr::call(Func::Cardinality, vec![arg(0)]),

@@ -426,6 +426,27 @@ impl Printer<'_> {
                 let shape = self.d.day_text();
                 self.shape(shape, &[ShapeArg::Expr(date)]);
             }
+            Expr::Percentile {
+                exact,
+                value,
+                fraction,
+                rows,
+            } => {
+                let shape = if *exact {
+                    self.d.exact_percentile()
+                } else {
+                    self.d.approx_percentile()
+                };
+                let fraction = Expr::Lit(Lit::Decimal(fraction.clone()));
+                self.shape(
+                    shape,
+                    &[
+                        ShapeArg::Expr(value),
+                        ShapeArg::Expr(&fraction),
+                        ShapeArg::Expr(rows),
+                    ],
+                );
+            }
             Expr::Aggregate { agg, arg, filter } => {
                 self.aggregate(*agg, arg.as_deref());
                 if let Some(f) = filter {
@@ -444,6 +465,19 @@ impl Printer<'_> {
             Func::ConcatWs => "concat_ws",
             Func::DaysBetween => {
                 self.text("date_diff('day', ");
+                self.args(args);
+                self.text(")");
+                return;
+            }
+            Func::Elapsed(unit) => {
+                let name = self.d.elapsed();
+                self.text(&format!("{name}('{}', ", unit.name()));
+                self.args(args);
+                self.text(")");
+                return;
+            }
+            Func::Truncate(unit) => {
+                self.text(&format!("date_trunc('{}', ", unit.name()));
                 self.args(args);
                 self.text(")");
                 return;

@@ -438,7 +438,15 @@ mod tests {
 
     #[test]
     fn a_count_of_rows_reads_every_row() {
-        for function in [Aggregate::Count, Aggregate::Sum, Aggregate::Avg] {
+        // A percentile ranks every row: a repeated row moves it.
+        let median = crate::ir::Fraction::parse("0.5").unwrap();
+        for function in [
+            Aggregate::Count,
+            Aggregate::Sum,
+            Aggregate::Avg,
+            Aggregate::Percentile(median),
+            Aggregate::ApproxPercentile(median),
+        ] {
             let q = query(JoinKind::Left, function);
             let r = reading(&q, only_e);
             assert!(r.reduced.iter().all(Option::is_none), "{function:?}");

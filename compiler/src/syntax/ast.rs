@@ -6,6 +6,19 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct File {
     pub kpis: Vec<Kpi>,
+    /// Named constants, in the file's order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consts: Vec<Const>,
+}
+
+/// `const name = literal`: a literal named once for the whole project.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Const {
+    pub doc: Option<String>,
+    pub name: Ident,
+    /// A literal, or `-` and a number.
+    pub value: Expr,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

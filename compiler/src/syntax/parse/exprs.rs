@@ -24,7 +24,7 @@ impl Builder {
                 None => (literal(Literal::Null, span), 1),
             },
             Rule::or_expr | Rule::and_expr | Rule::arith | Rule::product => self.chain(pair),
-            Rule::not_expr | Rule::unary => {
+            Rule::not_expr | Rule::unary | Rule::const_value => {
                 let mut ops = 0usize;
                 let mut operand = None;
                 let op = if pair.as_rule() == Rule::not_expr {

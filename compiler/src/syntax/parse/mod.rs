@@ -39,6 +39,7 @@ pub(crate) fn parse_with_pest(sources: &Sources, file: FileId) -> (File, Vec<Syn
 fn parse_chunks(sources: &Sources, file: FileId, direct: bool) -> (File, Vec<SyntaxError>) {
     let text = sources.text(file);
     let mut kpis = Vec::new();
+    let mut consts = Vec::new();
     let mut errors = Vec::new();
     for chunk in scan::chunks(file, text) {
         if let Some(span) = chunk.too_deep {
@@ -49,7 +50,8 @@ fn parse_chunks(sources: &Sources, file: FileId, direct: bool) -> (File, Vec<Syn
             continue;
         }
         let slice = &text[chunk.start..chunk.end];
-        if direct && let Some(kpi) = direct::chunk(file, chunk.start, slice) {
+        if direct && let Some((found, kpi)) = direct::chunk(file, chunk.start, slice) {
+            consts.extend(found);
             kpis.extend(kpi);
             continue;
         }
@@ -60,13 +62,16 @@ fn parse_chunks(sources: &Sources, file: FileId, direct: bool) -> (File, Vec<Syn
         };
         match Grammar::parse(Rule::chunk, slice) {
             Ok(mut pairs) => {
-                let kpi = pairs
+                for item in pairs
                     .next()
                     .into_iter()
                     .flat_map(|chunk| chunk.into_inner())
-                    .find(|p| p.as_rule() == Rule::kpi_def);
-                if let Some(kpi) = kpi {
-                    kpis.push(builder.kpi(kpi));
+                {
+                    match item.as_rule() {
+                        Rule::kpi_def => kpis.push(builder.kpi(item)),
+                        Rule::const_def => consts.push(builder.constant(item)),
+                        _ => {}
+                    }
                 }
             }
             Err(e) => {
@@ -76,7 +81,7 @@ fn parse_chunks(sources: &Sources, file: FileId, direct: bool) -> (File, Vec<Syn
         }
         errors.append(&mut builder.errors);
     }
-    (File { kpis }, errors)
+    (File { kpis, consts }, errors)
 }
 
 struct Builder {
@@ -95,6 +100,35 @@ impl Builder {
             self.offset + s.start(),
             self.offset + s.start() + trimmed,
         )
+    }
+
+    fn constant(&mut self, pair: Pair<'_, Rule>) -> Const {
+        let span = self.span(&pair);
+        let mut docs = Vec::new();
+        let mut name = None;
+        let mut value = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::doc => docs.push(doc_text(&p)),
+                Rule::ident => name = Some(self.ident(p)),
+                Rule::const_value => value = Some(self.expr(p)),
+                _ => {}
+            }
+        }
+        Const {
+            doc: join_docs(docs),
+            name: name.unwrap_or_else(|| Ident {
+                name: String::new(),
+                span,
+            }),
+            value: value.unwrap_or(Expr {
+                kind: ExprKind::Literal {
+                    value: Literal::Null,
+                },
+                span,
+            }),
+            span,
+        }
     }
 
     fn kpi(&mut self, pair: Pair<'_, Rule>) -> Kpi {

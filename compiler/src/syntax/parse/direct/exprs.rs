@@ -260,6 +260,32 @@ impl Parser<'_> {
         Some((expr, 1, end))
     }
 
+    /// `const_value`: `neg_op? ~ (date_literal | decimal | integer | string | kw_true |
+    /// kw_false)`, negated as `unary` negates.
+    pub(super) fn const_value(&mut self, start: usize) -> Option<(Expr, usize)> {
+        let negated = self.lit(start, "-");
+        let p = negated.map_or(start, |e| self.skip(e));
+        let (value, _, end) = self.primary(p)?;
+        let literal = matches!(
+            &value.kind,
+            ExprKind::Literal { value } if !matches!(value, Literal::Null)
+        );
+        if !literal {
+            return None;
+        }
+        if negated.is_none() {
+            return Some((value, end));
+        }
+        let expr = Expr {
+            kind: ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand: Box::new(value),
+            },
+            span: self.span(start, end),
+        };
+        Some((expr, end))
+    }
+
     /// `date_literal | decimal | integer | string | kw_true | kw_false | kw_null |
     /// kw_day_value | case_expr | call | path | paren`, each tried only where its first
     /// character could start it.

@@ -17,9 +17,9 @@ use super::join_docs;
 use crate::span::{FileId, Span, is_hidden_char};
 use crate::syntax::ast::*;
 
-/// The chunk's KPI (`None` when it holds only whitespace and comments), or `None` when the
-/// chunk must go through pest.
-pub(super) fn chunk(file: FileId, offset: usize, text: &str) -> Option<Option<Kpi>> {
+/// The chunk's constants and its KPI (`None` when it holds only whitespace, comments and
+/// constants), or `None` when the chunk must go through pest.
+pub(super) fn chunk(file: FileId, offset: usize, text: &str) -> Option<(Vec<Const>, Option<Kpi>)> {
     let mut p = Parser {
         text,
         b: text.as_bytes(),
@@ -27,13 +27,18 @@ pub(super) fn chunk(file: FileId, offset: usize, text: &str) -> Option<Option<Kp
         offset,
         declined: false,
     };
-    let at = p.skip(0);
+    let mut at = p.skip(0);
+    let mut consts = Vec::new();
+    while let Some((c, end)) = p.const_def(at) {
+        consts.push(c);
+        at = p.skip(end);
+    }
     let (kpi, end) = match p.kpi_def(at) {
         Some((kpi, end)) => (Some(kpi), end),
         None => (None, at),
     };
     let end = p.skip(end);
-    (end == text.len() && !p.declined).then_some(kpi)
+    (end == text.len() && !p.declined).then_some((consts, kpi))
 }
 
 /// The grammar's keywords: no bare name may be one (`keyword` in the grammar).
@@ -199,6 +204,25 @@ impl Parser<'_> {
             end = e;
         }
         (docs, end)
+    }
+
+    /// `const_def`: `doc* ~ kw_const ~ ident ~ "=" ~ const_value`.
+    fn const_def(&mut self, start: usize) -> Option<(Const, usize)> {
+        let (docs, p) = self.docs(start);
+        let p = self.kw(self.skip(p), "const")?;
+        let (name, p) = self.ident(self.skip(p))?;
+        let p = self.lit(self.skip(p), "=")?;
+        let (value, end) = self.const_value(self.skip(p))?;
+        let span = self.span(start, end);
+        Some((
+            Const {
+                doc: join_docs(docs),
+                name,
+                value,
+                span,
+            },
+            end,
+        ))
     }
 
     fn kpi_def(&mut self, start: usize) -> Option<(Kpi, usize)> {
