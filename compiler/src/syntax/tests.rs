@@ -131,3 +131,20 @@ fn a_too_large_number_gets_the_help_of_its_place() {
         "Use a smaller number, or write it as a decimal: `99999999999999999999.0`."
     );
 }
+
+#[test]
+fn three_slashes_after_an_operand_start_a_doc_comment_not_a_division() {
+    // Read as `a / b` with a `//` comment between, the doc line divided by what follows it.
+    let text = "kpi k {\n  from events e\n  measure m = e.a\n  /// doc\n  e.b\n}\n";
+    assert_eq!(codes_and_places(text), vec![("E0001".to_string(), 5, 3)]);
+    // A division followed by a comment, and a `////` separator, stay what they were.
+    let mut sources = Sources::new();
+    for ok in [
+        "kpi k {\n  from events e\n  measure m = e.a / // c\n  e.b\n}\n",
+        "kpi k {\n  from events e\n  measure m = e.a //// c\n}\n",
+        "kpi k {\n  from events e\n  measure m = e.a\n  /// doc\n  measure n = e.b\n}\n",
+    ] {
+        let file = sources.add("a.kpi", ok);
+        assert!(parse(&sources, file).1.is_empty(), "{ok}");
+    }
+}

@@ -52,7 +52,7 @@ impl Parser<'_> {
             },
             _ => match b.get(p)? {
                 b'*' => Some((BinaryOp::Mul, p + 1)),
-                b'/' => Some((BinaryOp::Div, p + 1)),
+                b'/' if !b[p + 1..].starts_with(b"//") => Some((BinaryOp::Div, p + 1)),
                 b'%' => Some((BinaryOp::Mod, p + 1)),
                 _ => None,
             },
