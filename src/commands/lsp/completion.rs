@@ -231,13 +231,25 @@ const SIGNATURES: &[(&str, &str)] = &[
     ("days_between", "days_between(a, b) → bigint, b − a in days"),
     ("greatest", "greatest(v1, …) → their common type"),
     ("hour", "hour(timestamp) → bigint, 0 to 23"),
+    (
+        "hours_between",
+        "hours_between(a, b) → bigint, whole hours from a to b",
+    ),
     ("least", "least(v1, …) → their common type"),
     ("length", "length(t) → bigint"),
     ("lower", "lower(t) → string"),
+    (
+        "minutes_between",
+        "minutes_between(a, b) → bigint, whole minutes from a to b",
+    ),
     ("nullif", "nullif(a, b) → null when a = b, else a"),
     (
         "round",
         "round(n [, digits]) → bigint for whole numbers, else the same type",
+    ),
+    (
+        "seconds_between",
+        "seconds_between(a, b) → bigint, whole seconds from a to b",
     ),
     ("starts_with", "starts_with(t, prefix) → boolean"),
     (
@@ -248,10 +260,26 @@ const SIGNATURES: &[(&str, &str)] = &[
     ("to_double", "to_double(x) → double"),
     ("to_string", "to_string(x) → string"),
     ("trim", "trim(t) → string"),
+    (
+        "trunc_day",
+        "trunc_day(timestamp) → timestamp, the start of its day",
+    ),
+    (
+        "trunc_hour",
+        "trunc_hour(timestamp) → timestamp, the start of its hour",
+    ),
+    (
+        "trunc_minute",
+        "trunc_minute(timestamp) → timestamp, the start of its minute",
+    ),
     ("upper", "upper(t) → string"),
     (
         "approx_distinct",
         "approx_distinct(x) → bigint, an estimate (aggregate)",
+    ),
+    (
+        "approx_percentile",
+        "approx_percentile(x, p) → an estimate of the p-th percentile (aggregate)",
     ),
     ("avg", "avg(n) → double (aggregate)"),
     (
@@ -260,6 +288,10 @@ const SIGNATURES: &[(&str, &str)] = &[
     ),
     ("max", "max(x) → the same type (aggregate)"),
     ("min", "min(x) → the same type (aggregate)"),
+    (
+        "percentile",
+        "percentile(x, p) → the nearest-rank p-th percentile, a value of the group (aggregate)",
+    ),
     (
         "sum",
         "sum(n) → bigint, decimal(38,s) or double (aggregate)",
